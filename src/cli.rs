@@ -1,0 +1,192 @@
+//! The command line: clap types only. Nothing outside `settings` and `lib` sees these.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  phi status                          every service's state, health, uptime and ports
+  phi status --json | jq .ok          one JSON document for scripts
+  phi status --services postgres,redis
+  phi -f compose.yaml -f compose.prod.yaml status
+  phi --project-directory /srv/stack --env-file /etc/stack.env status
+  phi completions bash > /etc/bash_completion.d/phi
+
+Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 check negative,
+4 prerequisite unavailable (engine, permission, command), 5 timed out, 130 interrupted.";
+
+/// phi: operate a Docker Compose stack through the Docker Engine API.
+#[derive(Debug, Parser)]
+#[command(
+    name = "phi",
+    version,
+    about = "Operate a Docker Compose stack: status and health through the Docker Engine API",
+    long_about = "phi operates a Docker Compose stack (PostgreSQL, Redis, a web dashboard and friends) \
+through the Docker Engine API. It reads the same compose files, .env files and labels as \
+Docker Compose, so it sees stacks started by `docker compose up`, and needs no docker CLI.",
+    after_help = EXAMPLES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]
+    #[arg(short = 'f', long = "file", value_name = "FILE", global = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Project name [default: the file's `name:`, else COMPOSE_PROJECT_NAME, else the directory name]
+    #[arg(short = 'p', long, value_name = "NAME", global = true)]
+    pub project_name: Option<String>,
+
+    /// Project directory [default: the first compose file's directory, else the current one]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub project_directory: Option<PathBuf>,
+
+    /// Env file to load; repeat for several, later ones win [default: <project dir>/.env]
+    #[arg(long = "env-file", value_name = "FILE", global = true)]
+    pub env_files: Vec<PathBuf>,
+
+    /// Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]
+    #[arg(long = "profile", value_name = "NAME", global = true)]
+    pub profiles: Vec<String>,
+
+    /// Print one JSON document (or JSON lines for streams) on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print less: no progress and no notes, only data, warnings and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more: -v explains decisions, -vv also shows engine calls
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Answer yes to confirmations (needed for destructive actions when not on a terminal)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+
+    /// Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show every service's state, health, uptime, restarts, ports and probes
+    #[command(
+        long_about = "Show one row per service declared in the compose files, found through the Compose \
+labels, so stacks started by `docker compose up` are reported too. Declared services without a \
+container are `missing`; containers of the project that no file declares are `orphan`. Services \
+with `x-phi: { health_url: ... }` are probed over HTTP.\n\n\
+Exit status: 0 when every service is running and healthy (or running without a healthcheck), \
+3 when any is missing, exited, restarting, unhealthy, still starting, or fails its probe."
+    )]
+    Status(StatusArgs),
+
+    /// Print a shell completion script to stdout
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff) to stdout: phi's own, or a subcommand's
+    Man {
+        /// The subcommand whose page to print, e.g. `status`
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Only these services (comma-separated or repeated)
+    #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
+    pub services: Vec<String>,
+}
+
+/// Parse "30", "30s", "1m30s", "250ms" into a duration. A bare number means seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = text.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 30s, 2m, 1m30s"))
+}
+
+/// The clap command, for completions, the man page and their drift tests.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_bare_seconds_and_units() {
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "phi", "status", "-f", "a.yaml", "-f", "b.yaml", "--json", "-vv", "-p", "x",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.files.len(), 2);
+        assert!(cli.global.json);
+        assert_eq!(cli.global.verbose, 2);
+        assert_eq!(cli.global.project_name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn services_take_commas_and_repeats() {
+        let cli =
+            Cli::try_parse_from(["phi", "status", "--services", "a,b", "--services", "c"]).unwrap();
+        let Command::Status(args) = cli.command else {
+            panic!("expected status")
+        };
+        assert_eq!(args.services, vec!["a", "b", "c"]);
+    }
+}

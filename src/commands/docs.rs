@@ -1,0 +1,122 @@
+//! `phi completions` and `phi man`: generated from the clap definitions, so they cannot
+//! drift from the code. The copies committed in completions/ and man/ are checked by a test.
+
+use std::io::Write;
+
+use clap_complete::Shell;
+
+use crate::exit::Exit;
+
+/// The completion script for `shell`.
+pub fn completions(shell: Shell) -> Vec<u8> {
+    let mut cmd = crate::cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "phi", &mut out);
+    out
+}
+
+/// The man page (roff) of phi, or of one of its subcommands.
+pub fn man_page(subcommand: Option<&str>) -> std::io::Result<Vec<u8>> {
+    let root = crate::cli::command();
+    let mut out = Vec::new();
+    match subcommand {
+        None => {
+            let man = clap_mangen::Man::new(root.clone());
+            man.render_title(&mut out)?;
+            man.render_name_section(&mut out)?;
+            man.render_synopsis_section(&mut out)?;
+            man.render_description_section(&mut out)?;
+            man.render_options_section(&mut out)?;
+            man.render_subcommands_section(&mut out)?;
+            render_exit_status(&mut out)?;
+            render_environment(&mut out)?;
+            render_files(&mut out)?;
+            man.render_version_section(&mut out)?;
+        }
+        Some(name) => {
+            let sub = root
+                .find_subcommand(name)
+                .ok_or_else(|| std::io::Error::other(format!("no subcommand `{name}`")))?
+                .clone()
+                .name(format!("phi-{name}"));
+            clap_mangen::Man::new(sub).render(&mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Subcommands that get a man page of their own (`phi-<name>.1`).
+pub fn man_subcommands() -> Vec<String> {
+    crate::cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .filter(|n| n != "help")
+        .collect()
+}
+
+fn render_exit_status(out: &mut Vec<u8>) -> std::io::Result<()> {
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    for exit in Exit::ALL {
+        writeln!(out, ".TP\n\\fB{}\\fR\n{}", exit.code(), exit.meaning())?;
+    }
+    writeln!(
+        out,
+        ".PP\nA closed output pipe (e.g. \\fBphi status | head -1\\fR) ends phi quietly."
+    )
+}
+
+fn render_environment(out: &mut Vec<u8>) -> std::io::Result<()> {
+    let vars = [
+        (
+            "PHI_FILE, COMPOSE_FILE",
+            "Compose files when no -f is given, separated by COMPOSE_PATH_SEPARATOR (default `:`).",
+        ),
+        (
+            "COMPOSE_PROJECT_NAME",
+            "Project name when neither -p nor the file's name: is set.",
+        ),
+        (
+            "COMPOSE_PROFILES",
+            "Comma-separated profiles to activate, added to --profile.",
+        ),
+        (
+            "DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH",
+            "The engine to talk to: unix://, tcp:// (TLS when DOCKER_TLS_VERIFY is set), ssh://.",
+        ),
+        (
+            "DOCKER_CONTEXT, DOCKER_CONFIG",
+            "The docker context to use, and where its configuration lives.",
+        ),
+        (
+            "NO_COLOR, CLICOLOR_FORCE, TERM",
+            "Colour with --color auto: NO_COLOR disables, CLICOLOR_FORCE forces, TERM=dumb disables.",
+        ),
+        (
+            "VAR_FILE",
+            "For any variable VAR used by the compose files: read its value from this file. Setting both is an error.",
+        ),
+    ];
+    writeln!(out, ".SH ENVIRONMENT")?;
+    writeln!(
+        out,
+        ".PP\nVariables come from the process environment, then --env-file files (later files win), \
+         else the project's .env; the process environment wins over files."
+    )?;
+    for (name, text) in vars {
+        writeln!(out, ".TP\n\\fB{name}\\fR\n{text}")?;
+    }
+    Ok(())
+}
+
+fn render_files(out: &mut Vec<u8>) -> std::io::Result<()> {
+    writeln!(out, ".SH FILES")?;
+    writeln!(
+        out,
+        ".TP\n\\fBcompose.yaml\\fR, \\fBcompose.yml\\fR, \\fBdocker-compose.yaml\\fR, \\fBdocker-compose.yml\\fR\n\
+         Looked up in the project directory when no file is named; a matching \\fBcompose.override.yaml\\fR is merged after it."
+    )?;
+    writeln!(
+        out,
+        ".TP\n\\fB.env\\fR\nLoaded from the project directory unless --env-file is given."
+    )
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand. Each turns settings into a report through the engine, and
+//! leaves printing to `output`.
+
+pub mod docs;
+pub mod status;

@@ -1,0 +1,761 @@
+//! `phi status`: one row per declared service (and per orphan container), with a verdict.
+//!
+//! plan:    `assess` — declared services + containers -> rows (pure, unit-tested)
+//! execute: list containers, probe health URLs concurrently
+//! report:  `Report` -> table or JSON; exit 3 when any row is failing
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use crate::config::ConfigError;
+use crate::config::compose::ComposeModel;
+use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
+use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState};
+use crate::exit::Exit;
+use crate::http;
+use crate::output::{Printer, table};
+use crate::settings::Project;
+
+/// Version of the JSON document `phi status --json` prints.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    Warning,
+    Failing,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Probe {
+    pub url: String,
+    pub status: Option<u16>,
+    pub latency_ms: Option<f64>,
+    pub error: Option<String>,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub service: String,
+    pub container: Option<String>,
+    /// A container state (`running`, `exited`, ...), or `missing` / `orphan`.
+    pub state: String,
+    pub health: Option<&'static str>,
+    /// Last line of the latest failing healthcheck.
+    pub health_output: Option<String>,
+    pub exit_code: Option<i64>,
+    #[serde(serialize_with = "rfc3339")]
+    pub started_at: Option<SystemTime>,
+    pub uptime_seconds: Option<u64>,
+    pub restarts: u64,
+    pub ports: Vec<PortMapping>,
+    pub image: Option<String>,
+    pub probe: Option<Probe>,
+    pub verdict: Verdict,
+    /// Why the verdict is not `ok`.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub project: String,
+    pub ok: bool,
+    pub services: Vec<Row>,
+}
+
+impl Report {
+    pub fn exit(&self) -> Exit {
+        if self.ok { Exit::Ok } else { Exit::CheckFailed }
+    }
+}
+
+impl serde::Serialize for PortMapping {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PortMapping", 4)?;
+        st.serialize_field("host_ip", &self.host_ip)?;
+        st.serialize_field("host_port", &self.host_port)?;
+        st.serialize_field("container_port", &self.container_port)?;
+        st.serialize_field("protocol", &self.protocol)?;
+        st.end()
+    }
+}
+
+fn rfc3339<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&humantime::format_rfc3339_seconds(*t).to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// The services the user asked about: all declared ones, or exactly those named.
+/// An unknown name is a usage error (exit 2).
+pub fn select<'a>(
+    model: &'a ComposeModel,
+    wanted: &'a [String],
+) -> Result<Option<BTreeSet<&'a str>>, ConfigError> {
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let unknown: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !model.services.contains_key(*name))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ConfigError::UnknownService {
+            names: unknown.join(", "),
+            declared: model
+                .services
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(Some(wanted.iter().map(String::as_str).collect()))
+}
+
+/// Turn declared services and the project's containers into rows. Pure.
+pub fn assess(
+    model: &ComposeModel,
+    profiles: &[String],
+    selected: Option<&BTreeSet<&str>>,
+    containers: &[ContainerInfo],
+    now: SystemTime,
+) -> Vec<Row> {
+    let one_shot = model.one_shot_services();
+    let mut by_service: BTreeMap<&str, Vec<&ContainerInfo>> = BTreeMap::new();
+    let mut orphans = Vec::new();
+    for c in containers.iter().filter(|c| !c.oneoff) {
+        match c.service.as_deref() {
+            Some(s) if model.services.contains_key(s) => by_service.entry(s).or_default().push(c),
+            _ => orphans.push(c),
+        }
+    }
+
+    let mut rows = Vec::new();
+    for (name, service) in &model.services {
+        let chosen = selected.is_none_or(|set| set.contains(name.as_str()));
+        if !chosen {
+            continue;
+        }
+        let mut found = by_service.remove(name.as_str()).unwrap_or_default();
+        found.sort_by_key(|c| (c.number.unwrap_or(u32::MAX), c.name.clone()));
+        // A service outside the active profiles is only reported when it has containers
+        // or was asked for by name.
+        let active = model.is_active(service, profiles) || selected.is_some();
+        if found.is_empty() && !active {
+            continue;
+        }
+        for c in &found {
+            rows.push(container_row(
+                name,
+                c,
+                one_shot.contains(name.as_str()),
+                now,
+            ));
+        }
+        let expected = if active { service.replicas as usize } else { 0 };
+        for _ in found.len()..expected {
+            rows.push(missing_row(name, service.image.clone()));
+        }
+    }
+    if selected.is_none() {
+        for c in orphans {
+            let name = c.service.clone().unwrap_or_else(|| "?".into());
+            let mut row = container_row(&name, c, false, now);
+            row.state = "orphan".into();
+            row.verdict = Verdict::Warning;
+            row.problem = Some(format!(
+                "container {} ({}) is not declared in the compose files",
+                c.name,
+                c.state.as_str()
+            ));
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+fn missing_row(service: &str, image: Option<String>) -> Row {
+    Row {
+        service: service.to_string(),
+        container: None,
+        state: "missing".into(),
+        health: None,
+        health_output: None,
+        exit_code: None,
+        started_at: None,
+        uptime_seconds: None,
+        restarts: 0,
+        ports: Vec::new(),
+        image,
+        probe: None,
+        verdict: Verdict::Failing,
+        problem: Some("declared but no container exists".into()),
+    }
+}
+
+fn container_row(service: &str, c: &ContainerInfo, one_shot: bool, now: SystemTime) -> Row {
+    let (verdict, problem) = verdict_for(c, one_shot);
+    let running = matches!(c.state, RunState::Running | RunState::Paused);
+    Row {
+        service: service.to_string(),
+        container: Some(c.name.clone()),
+        state: c.state.as_str().to_string(),
+        health: c.health.map(HealthState::as_str),
+        health_output: c.health_output.clone(),
+        exit_code: c.exit_code,
+        started_at: c.started_at,
+        uptime_seconds: c
+            .started_at
+            .filter(|_| running)
+            .and_then(|t| now.duration_since(t).ok())
+            .map(|d| d.as_secs()),
+        restarts: c.restart_count,
+        ports: c.ports.clone(),
+        image: Some(c.image.clone()),
+        probe: None,
+        verdict,
+        problem,
+    }
+}
+
+fn verdict_for(c: &ContainerInfo, one_shot: bool) -> (Verdict, Option<String>) {
+    use Verdict::*;
+    let fail = |p: String| (Failing, Some(p));
+    match c.state {
+        RunState::Running => match c.health {
+            None | Some(HealthState::Healthy) => (Ok, None),
+            Some(HealthState::Starting) => {
+                fail("health check has not passed yet (starting)".into())
+            }
+            Some(HealthState::Unhealthy) => fail(match &c.health_output {
+                Some(out) if !out.is_empty() => format!("unhealthy: {out}"),
+                _ => "unhealthy".into(),
+            }),
+        },
+        RunState::Exited if one_shot && c.exit_code == Some(0) => (Ok, None),
+        RunState::Exited => fail(format!(
+            "exited with code {}",
+            c.exit_code.map_or("?".into(), |c| c.to_string())
+        )),
+        RunState::Restarting => fail(format!("restarting (restarted {} times)", c.restart_count)),
+        RunState::Paused => fail("paused".into()),
+        RunState::Created => fail("created but never started".into()),
+        RunState::Removing => fail("being removed".into()),
+        RunState::Dead => fail("dead".into()),
+    }
+}
+
+/// Attach probe results to the rows of their services; a failed probe fails the row.
+pub fn apply_probes(rows: &mut [Row], probes: &BTreeMap<String, Probe>) {
+    for row in rows.iter_mut() {
+        let Some(probe) = probes.get(&row.service) else {
+            continue;
+        };
+        if row.state == "orphan" {
+            continue;
+        }
+        if !probe.ok && row.verdict != Verdict::Failing {
+            row.verdict = Verdict::Failing;
+            row.problem = Some(match (&probe.status, &probe.error) {
+                (Some(code), _) => format!("probe {} answered {code}", probe.url),
+                (None, Some(e)) => format!("probe {} failed: {e}", probe.url),
+                (None, None) => format!("probe {} failed", probe.url),
+            });
+        }
+        row.probe = Some(probe.clone());
+    }
+}
+
+async fn probe_all(
+    model: &ComposeModel,
+    rows: &[Row],
+    deadline: Duration,
+) -> BTreeMap<String, Probe> {
+    let services: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r.state != "orphan")
+        .map(|r| r.service.as_str())
+        .collect();
+    let targets: Vec<(String, String, Duration)> = services
+        .into_iter()
+        .filter_map(|name| {
+            let x = &model.services.get(name)?.x_phi;
+            let url = x.health_url.clone()?;
+            let timeout = x
+                .health_timeout
+                .unwrap_or(DEFAULT_HEALTH_TIMEOUT)
+                .min(deadline);
+            Some((name.to_string(), url, timeout))
+        })
+        .collect();
+    if targets.is_empty() {
+        return BTreeMap::new();
+    }
+    let tls = targets
+        .iter()
+        .any(|(_, url, _)| url.starts_with("https://"));
+    let client = match http::Client::new(tls) {
+        Ok(client) => client,
+        Err(e) => {
+            return targets
+                .into_iter()
+                .map(|(name, url, _)| (name, failed_probe(url, e.to_string())))
+                .collect();
+        }
+    };
+    let results = join_all(targets.into_iter().map(|(name, url, timeout)| {
+        let client = client.clone();
+        async move {
+            let probe = match client.get(&url, timeout).await {
+                Ok(answer) => Probe {
+                    ok: (200..400).contains(&answer.status),
+                    status: Some(answer.status),
+                    latency_ms: Some((answer.elapsed.as_secs_f64() * 1e4).round() / 10.0),
+                    error: None,
+                    url,
+                },
+                Err(e) => failed_probe(url, e.to_string()),
+            };
+            (name, probe)
+        }
+    }))
+    .await;
+    results.into_iter().collect()
+}
+
+fn failed_probe(url: String, error: String) -> Probe {
+    Probe {
+        url,
+        status: None,
+        latency_ms: None,
+        error: Some(error),
+        ok: false,
+    }
+}
+
+/// Gather, assess, probe: the whole report.
+pub async fn report(
+    project: &Project,
+    engine: &Engine,
+    services: &[String],
+    deadline: Duration,
+) -> anyhow::Result<Report> {
+    let selected = select(&project.model, services)?;
+    let containers = engine.project_containers(&project.name).await?;
+    let mut rows = assess(
+        &project.model,
+        &project.profiles,
+        selected.as_ref(),
+        &containers,
+        SystemTime::now(),
+    );
+    let probes = probe_all(&project.model, &rows, deadline).await;
+    apply_probes(&mut rows, &probes);
+    let ok = rows.iter().all(|r| r.verdict != Verdict::Failing);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        project: project.name.clone(),
+        ok,
+        services: rows,
+    })
+}
+
+/// Print the report in the chosen format.
+pub fn render(report: &Report, printer: &Printer) -> std::io::Result<()> {
+    if printer.json() {
+        return printer.json_document(report);
+    }
+    printer.data(&render_table(report, printer.stdout_color()))
+}
+
+pub fn render_table(report: &Report, color: bool) -> String {
+    use console::Style;
+    let style = |s: Style| s.force_styling(color);
+    let any_probe = report.services.iter().any(|r| r.probe.is_some());
+    let mut headers = vec![
+        "SERVICE",
+        "CONTAINER",
+        "STATE",
+        "HEALTH",
+        "UPTIME",
+        "RESTARTS",
+        "PORTS",
+        "IMAGE",
+    ];
+    if any_probe {
+        headers.push("PROBE");
+    }
+    let mut t = table::new(&headers, color);
+    for row in &report.services {
+        let state_style = match (row.verdict, row.state.as_str()) {
+            (Verdict::Ok, _) => style(Style::new().green()),
+            (Verdict::Warning, _) => style(Style::new().yellow()),
+            (Verdict::Failing, _) => style(Style::new().red().bold()),
+        };
+        let state = match (row.state.as_str(), row.exit_code) {
+            ("exited", Some(code)) => format!("exited ({code})"),
+            (s, _) => s.to_string(),
+        };
+        let health = match row.health {
+            Some("healthy") => style(Style::new().green()).apply_to("healthy").to_string(),
+            Some(h @ "unhealthy") => style(Style::new().red()).apply_to(h).to_string(),
+            Some(h) => style(Style::new().yellow()).apply_to(h).to_string(),
+            None => "-".into(),
+        };
+        let mut cells = vec![
+            row.service.clone(),
+            row.container.clone().unwrap_or_else(|| "-".into()),
+            state_style.apply_to(state).to_string(),
+            health,
+            row.uptime_seconds
+                .map(|s| format_uptime(Duration::from_secs(s)))
+                .unwrap_or_else(|| "-".into()),
+            row.restarts.to_string(),
+            if row.ports.is_empty() {
+                "-".into()
+            } else {
+                row.ports
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            row.image.clone().unwrap_or_else(|| "-".into()),
+        ];
+        if any_probe {
+            cells.push(match &row.probe {
+                None => "-".into(),
+                Some(p) => {
+                    let text = match (p.status, p.latency_ms, &p.error) {
+                        (Some(code), Some(ms), _) => format!("{code} {ms:.0}ms"),
+                        (_, _, Some(_)) => "failed".into(),
+                        _ => "?".into(),
+                    };
+                    let s = if p.ok {
+                        Style::new().green()
+                    } else {
+                        Style::new().red()
+                    };
+                    style(s).apply_to(text).to_string()
+                }
+            });
+        }
+        t.add_row(cells);
+    }
+    let mut out = table::render(&mut t);
+    let problems: Vec<&Row> = report
+        .services
+        .iter()
+        .filter(|r| r.problem.is_some())
+        .collect();
+    if !problems.is_empty() {
+        out.push('\n');
+        for row in &problems {
+            let mark = match row.verdict {
+                Verdict::Failing => style(Style::new().red().bold()).apply_to("✗"),
+                _ => style(Style::new().yellow()).apply_to("!"),
+            };
+            let who = match &row.container {
+                Some(c) if row.state != "orphan" => format!("{} ({c})", row.service),
+                _ => row.service.clone(),
+            };
+            out.push_str(&format!(
+                "{mark} {who}: {}\n",
+                row.problem.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    let failing = report
+        .services
+        .iter()
+        .filter(|r| r.verdict == Verdict::Failing)
+        .count();
+    let warning = report
+        .services
+        .iter()
+        .filter(|r| r.verdict == Verdict::Warning)
+        .count();
+    let ok = report.services.len() - failing - warning;
+    let summary = format!(
+        "{}: {} ok, {} failing, {} warning",
+        report.project, ok, failing, warning
+    );
+    let summary_style = if failing > 0 {
+        Style::new().red().bold()
+    } else {
+        Style::new().green()
+    };
+    out.push_str(&format!("\n{}\n", style(summary_style).apply_to(summary)));
+    out
+}
+
+/// Compact uptime: `45s`, `12m 5s`, `3h 2m`, `4d 1h`.
+pub fn format_uptime(d: Duration) -> String {
+    let s = d.as_secs();
+    let (days, hours, mins, secs) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {mins}m")
+    } else if mins > 0 {
+        format!("{mins}m {secs}s")
+    } else {
+        format!("{secs}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::compose::{Condition, Dependency, Service};
+    use std::time::UNIX_EPOCH;
+
+    fn model(services: &[(&str, Service)]) -> ComposeModel {
+        ComposeModel {
+            name: None,
+            services: services
+                .iter()
+                .map(|(n, s)| (n.to_string(), s.clone()))
+                .collect(),
+        }
+    }
+
+    fn svc() -> Service {
+        Service {
+            replicas: 1,
+            ..Service::default()
+        }
+    }
+
+    fn container(service: &str, state: RunState, health: Option<HealthState>) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("id-{service}"),
+            name: format!("p-{service}-1"),
+            service: Some(service.into()),
+            number: Some(1),
+            oneoff: false,
+            image: "img".into(),
+            state,
+            health,
+            health_output: None,
+            exit_code: (state == RunState::Exited).then_some(1),
+            started_at: Some(UNIX_EPOCH + Duration::from_secs(1000)),
+            finished_at: None,
+            restart_count: 0,
+            ports: Vec::new(),
+        }
+    }
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1000 + 3725)
+    }
+
+    #[test]
+    fn each_state_gets_its_verdict() {
+        let m = model(&[
+            ("a", svc()),
+            ("b", svc()),
+            ("c", svc()),
+            ("d", svc()),
+            ("e", svc()),
+            ("f", svc()),
+            ("g", svc()),
+        ]);
+        let mut unhealthy = container("c", RunState::Running, Some(HealthState::Unhealthy));
+        unhealthy.health_output = Some("connection refused".into());
+        let containers = vec![
+            container("a", RunState::Running, Some(HealthState::Healthy)),
+            container("b", RunState::Running, None),
+            unhealthy,
+            container("d", RunState::Exited, None),
+            container("e", RunState::Restarting, None),
+            container("f", RunState::Running, Some(HealthState::Starting)),
+        ];
+        let rows = assess(&m, &[], None, &containers, now());
+        let got: Vec<(&str, &str, Verdict)> = rows
+            .iter()
+            .map(|r| (r.service.as_str(), r.state.as_str(), r.verdict))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", "running", Verdict::Ok),
+                ("b", "running", Verdict::Ok),
+                ("c", "running", Verdict::Failing),
+                ("d", "exited", Verdict::Failing),
+                ("e", "restarting", Verdict::Failing),
+                ("f", "running", Verdict::Failing),
+                ("g", "missing", Verdict::Failing),
+            ]
+        );
+        assert_eq!(
+            rows[2].problem.as_deref(),
+            Some("unhealthy: connection refused")
+        );
+        assert_eq!(rows[3].problem.as_deref(), Some("exited with code 1"));
+        assert_eq!(rows[0].uptime_seconds, Some(3725));
+        assert_eq!(rows[3].uptime_seconds, None);
+    }
+
+    #[test]
+    fn orphans_are_warnings_and_oneoff_containers_are_ignored() {
+        let m = model(&[("a", svc())]);
+        let mut oneoff = container("a", RunState::Running, None);
+        oneoff.oneoff = true;
+        oneoff.name = "p-a-run-1234".into();
+        let containers = vec![
+            container("a", RunState::Running, None),
+            container("old", RunState::Exited, None),
+            oneoff,
+        ];
+        let rows = assess(&m, &[], None, &containers, now());
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].service, "old");
+        assert_eq!(rows[1].state, "orphan");
+        assert_eq!(rows[1].verdict, Verdict::Warning);
+        // Orphans do not fail the check.
+        assert!(rows.iter().all(|r| r.verdict != Verdict::Failing));
+    }
+
+    #[test]
+    fn a_completed_one_shot_job_is_ok() {
+        let mut web = svc();
+        web.depends_on.insert(
+            "migrate".into(),
+            Dependency {
+                condition: Condition::ServiceCompletedSuccessfully,
+                required: true,
+            },
+        );
+        let m = model(&[("migrate", svc()), ("web", web)]);
+        let mut done = container("migrate", RunState::Exited, None);
+        done.exit_code = Some(0);
+        let rows = assess(
+            &m,
+            &[],
+            None,
+            &[done, container("web", RunState::Running, None)],
+            now(),
+        );
+        assert_eq!(rows[0].verdict, Verdict::Ok);
+        let mut failed = container("migrate", RunState::Exited, None);
+        failed.exit_code = Some(3);
+        let rows = assess(&m, &[], None, &[failed], now());
+        assert_eq!(rows[0].verdict, Verdict::Failing);
+    }
+
+    #[test]
+    fn replicas_profiles_and_selection() {
+        let mut scaled = svc();
+        scaled.replicas = 3;
+        let mut debug = svc();
+        debug.profiles = vec!["debug".into()];
+        let m = model(&[("web", scaled), ("debug", debug), ("db", svc())]);
+        let containers = vec![container("web", RunState::Running, None)];
+        let rows = assess(&m, &[], None, &containers, now());
+        let states: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.service.as_str(), r.state.as_str()))
+            .collect();
+        // db missing; web has 1 of 3; debug is inactive and absent, so not reported.
+        assert_eq!(
+            states,
+            vec![
+                ("db", "missing"),
+                ("web", "running"),
+                ("web", "missing"),
+                ("web", "missing")
+            ]
+        );
+        let rows = assess(&m, &["debug".into()], None, &[], now());
+        assert!(rows.iter().any(|r| r.service == "debug"));
+        let wanted = vec!["db".to_string()];
+        let selected = select(&m, &wanted).unwrap().unwrap();
+        let rows = assess(&m, &[], Some(&selected), &containers, now());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].service, "db");
+        let err = select(&m, &["nope".to_string()]).unwrap_err().to_string();
+        assert!(
+            err.contains("nope") && err.contains("db, debug, web"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_failed_probe_fails_a_running_service() {
+        let m = model(&[("web", svc())]);
+        let mut rows = assess(
+            &m,
+            &[],
+            None,
+            &[container("web", RunState::Running, None)],
+            now(),
+        );
+        let probes = BTreeMap::from([(
+            "web".to_string(),
+            Probe {
+                url: "http://127.0.0.1:1/health".into(),
+                status: Some(503),
+                latency_ms: Some(2.0),
+                error: None,
+                ok: false,
+            },
+        )]);
+        apply_probes(&mut rows, &probes);
+        assert_eq!(rows[0].verdict, Verdict::Failing);
+        assert_eq!(
+            rows[0].problem.as_deref(),
+            Some("probe http://127.0.0.1:1/health answered 503")
+        );
+    }
+
+    #[test]
+    fn uptime_is_compact() {
+        assert_eq!(format_uptime(Duration::from_secs(45)), "45s");
+        assert_eq!(format_uptime(Duration::from_secs(725)), "12m 5s");
+        assert_eq!(format_uptime(Duration::from_secs(3 * 3600 + 120)), "3h 2m");
+        assert_eq!(
+            format_uptime(Duration::from_secs(4 * 86400 + 3600)),
+            "4d 1h"
+        );
+    }
+
+    #[test]
+    fn the_table_shows_rows_problems_and_a_summary() {
+        let m = model(&[("a", svc()), ("b", svc())]);
+        let rows = assess(
+            &m,
+            &[],
+            None,
+            &[container("a", RunState::Running, None)],
+            now(),
+        );
+        let report = Report {
+            schema_version: SCHEMA_VERSION,
+            project: "p".into(),
+            ok: false,
+            services: rows,
+        };
+        let text = render_table(&report, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("SERVICE"));
+        assert!(lines[1].starts_with("a ") && lines[1].contains("running"));
+        assert!(lines[2].starts_with("b ") && lines[2].contains("missing"));
+        assert!(text.contains("✗ b: declared but no container exists"));
+        assert!(text.ends_with("p: 1 ok, 1 failing, 0 warning\n"));
+        assert!(
+            !text.contains('\u{1b}'),
+            "no colour codes when colour is off"
+        );
+    }
+}

@@ -1,0 +1,804 @@
+//! Compose files: read, parse (anchors, aliases, `<<` merge keys), interpolate, merge in order,
+//! and turn into the typed model phi works with.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_norway::{Mapping, Value};
+
+use super::ConfigError;
+use super::env::Env;
+use super::interpolate::{self, InterpolationError};
+use super::merge;
+use super::xphi::{self, ServiceXPhi};
+
+/// File names looked up in the project directory when no file is named, in Compose's order.
+pub const DEFAULT_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// What loading found worth telling: `warnings` always, `notes` with -v.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Diagnostics {
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// The merged, interpolated and typed compose configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ComposeModel {
+    /// `name:` from the files, if any.
+    pub name: Option<String>,
+    pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Service {
+    pub image: Option<String>,
+    pub container_name: Option<String>,
+    pub profiles: Vec<String>,
+    pub depends_on: BTreeMap<String, Dependency>,
+    /// Containers Compose runs for the service: `scale`, else `deploy.replicas`, else 1.
+    pub replicas: u32,
+    pub x_phi: ServiceXPhi,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub condition: Condition,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    ServiceStarted,
+    ServiceHealthy,
+    ServiceCompletedSuccessfully,
+}
+
+impl ComposeModel {
+    /// Whether `service` is enabled by the active profiles (services without profiles always are).
+    pub fn is_active(&self, service: &Service, profiles: &[String]) -> bool {
+        service.profiles.is_empty()
+            || profiles.iter().any(|p| p == "*")
+            || service.profiles.iter().any(|p| profiles.contains(p))
+    }
+
+    /// Services that something depends on with `service_completed_successfully`:
+    /// one-shot jobs, for which "exited with code 0" is the good outcome.
+    pub fn one_shot_services(&self) -> BTreeSet<&str> {
+        self.services
+            .values()
+            .flat_map(|s| s.depends_on.iter())
+            .filter(|(_, dep)| dep.condition == Condition::ServiceCompletedSuccessfully)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+/// Read, interpolate and merge `files` in order, then build the typed model.
+pub fn load(files: &[PathBuf], env: &Env) -> Result<(ComposeModel, Diagnostics), ConfigError> {
+    let mut diagnostics = Diagnostics::default();
+    let mut merged: Option<Value> = None;
+    for path in files {
+        let doc = load_file(path, env, &mut diagnostics)?;
+        merged = Some(match merged {
+            None => doc,
+            Some(base) => merge::merge_documents(base, doc)?,
+        });
+    }
+    let merged = merge::strip_tags(merged.unwrap_or(Value::Mapping(Mapping::new())));
+    let origin = files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let model = build_model(&merged, &origin, &mut diagnostics)?;
+    Ok((model, diagnostics))
+}
+
+/// One file: parse with locations, resolve `<<`, interpolate every string value.
+fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut doc = parse_yaml(path, &text)?;
+    if doc.is_null() {
+        return Err(ConfigError::YamlNoLocation {
+            path: path.to_path_buf(),
+            message: "the file is empty".into(),
+        });
+    }
+    if !doc.is_mapping() {
+        return Err(ConfigError::YamlNoLocation {
+            path: path.to_path_buf(),
+            message: "the top level must be a mapping (services:, volumes:, ...)".into(),
+        });
+    }
+    doc.apply_merge().map_err(|e| yaml_error(path, &e))?;
+    let mut interp = Interpolator {
+        path,
+        env,
+        diag,
+        warned: BTreeSet::new(),
+    };
+    interp.walk(&mut doc, &mut String::new())?;
+    Ok(doc)
+}
+
+fn parse_yaml(path: &Path, text: &str) -> Result<Value, ConfigError> {
+    serde_norway::from_str::<Value>(text).map_err(|e| yaml_error(path, &e))
+}
+
+fn yaml_error(path: &Path, err: &serde_norway::Error) -> ConfigError {
+    // serde_norway appends " at line L column C" to its message; the location is reported
+    // in front instead, as file:line:column.
+    let message = err.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    match err.location() {
+        Some(loc) => ConfigError::Yaml {
+            path: path.to_path_buf(),
+            line: loc.line(),
+            column: loc.column(),
+            message,
+        },
+        None => ConfigError::YamlNoLocation {
+            path: path.to_path_buf(),
+            message,
+        },
+    }
+}
+
+struct Interpolator<'a> {
+    path: &'a Path,
+    env: &'a Env,
+    diag: &'a mut Diagnostics,
+    warned: BTreeSet<String>,
+}
+
+impl Interpolator<'_> {
+    fn walk(&mut self, value: &mut Value, key: &mut String) -> Result<(), ConfigError> {
+        match value {
+            Value::String(s) if s.contains('$') => {
+                *s = self.interpolate(s, key)?;
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let len = key.len();
+                    let _ = write!(key, "[{i}]");
+                    self.walk(item, key)?;
+                    key.truncate(len);
+                }
+            }
+            Value::Mapping(map) => {
+                for (k, v) in map.iter_mut() {
+                    let len = key.len();
+                    if !key.is_empty() {
+                        key.push('.');
+                    }
+                    key.push_str(&key_text(k));
+                    self.walk(v, key)?;
+                    key.truncate(len);
+                }
+            }
+            Value::Tagged(tagged) => self.walk(&mut tagged.value, key)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn interpolate(&mut self, template: &str, key: &str) -> Result<String, ConfigError> {
+        let wrap = |error: InterpolationError| ConfigError::Interpolation {
+            path: self.path.to_path_buf(),
+            key: key.to_string(),
+            error,
+        };
+        // A lookup that fails (VAR and VAR_FILE both set, unreadable VAR_FILE) is remembered
+        // and reported after the substitution, which cannot carry it.
+        let failure = std::cell::RefCell::new(None);
+        let lookup = |name: &str| match self.env.get(name) {
+            Ok(value) => value,
+            Err(e) => {
+                failure.borrow_mut().get_or_insert(e);
+                None
+            }
+        };
+        let result = interpolate::interpolate(template, &lookup).map_err(wrap)?;
+        if let Some(err) = failure.into_inner() {
+            return Err(err);
+        }
+        // Warn, as Compose does, about plain references to unset variables. `references` is
+        // stricter than `interpolate` about parts that were never evaluated; then skip warning.
+        for r in interpolate::references(template).unwrap_or_default() {
+            if !r.required
+                && !r.has_default
+                && self.env.raw(&r.name).is_none()
+                && self.env.raw(&format!("{}_FILE", r.name)).is_none()
+                && self.warned.insert(r.name.clone())
+            {
+                self.diag.warnings.push(format!(
+                    "{}: `{key}`: variable {} is not set, using an empty string",
+                    self.path.display(),
+                    r.name
+                ));
+            }
+        }
+        Ok(result)
+    }
+}
+
+fn key_text(key: &Value) -> String {
+    match key {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => serde_norway::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    }
+}
+
+/// Top-level keys of the Compose specification.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "version", "name", "include", "services", "networks", "volumes", "configs", "secrets", "models",
+];
+
+/// Service keys of the Compose specification.
+const SERVICE_KEYS: &[&str] = &[
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "driver_opts",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+];
+
+fn build_model(
+    doc: &Value,
+    origin: &str,
+    diag: &mut Diagnostics,
+) -> Result<ComposeModel, ConfigError> {
+    let invalid = |key: &str, message: String| ConfigError::Invalid {
+        path: origin.to_string(),
+        key: key.to_string(),
+        message,
+    };
+    let top = doc
+        .as_mapping()
+        .ok_or_else(|| invalid("(top level)", "must be a mapping".into()))?;
+
+    for key in top.keys() {
+        let key = key_text(key);
+        match key.as_str() {
+            "include" => diag.warnings.push(format!(
+                "{origin}: `include` is not supported by phi: services of included files are not seen"
+            )),
+            "version" => diag
+                .notes
+                .push(format!("{origin}: `version` is obsolete and ignored")),
+            k if k.starts_with("x-") || TOP_LEVEL_KEYS.contains(&k) => {}
+            k => diag.notes.push(format!(
+                "{origin}: top-level key `{k}` is not part of the Compose specification; ignored"
+            )),
+        }
+    }
+
+    let name = match top.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(invalid("name", "must be a string".into())),
+    };
+
+    if let Some(x_phi) = top.get("x-phi") {
+        xphi::check_project(x_phi, origin, diag)?;
+    }
+
+    let mut services = BTreeMap::new();
+    match top.get("services") {
+        None | Some(Value::Null) => {}
+        Some(Value::Mapping(map)) => {
+            for (key, value) in map {
+                let service_name = key_text(key);
+                let service = build_service(&service_name, value, origin, diag)?;
+                services.insert(service_name, service);
+            }
+        }
+        Some(_) => {
+            return Err(invalid(
+                "services",
+                "must be a mapping of service names".into(),
+            ));
+        }
+    }
+
+    for (name, service) in &services {
+        for dep in service.depends_on.keys() {
+            if !services.contains_key(dep) {
+                return Err(invalid(
+                    &format!("services.{name}.depends_on"),
+                    format!("depends on undefined service `{dep}`"),
+                ));
+            }
+        }
+    }
+
+    Ok(ComposeModel { name, services })
+}
+
+/// The parts of a service definition phi reads, deserialized leniently where interpolation
+/// may have turned numbers into strings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawService {
+    image: Option<String>,
+    container_name: Option<String>,
+    profiles: Vec<String>,
+    depends_on: Option<RawDependsOn>,
+    #[serde(deserialize_with = "lenient_u32")]
+    scale: Option<u32>,
+    deploy: Option<RawDeploy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawDeploy {
+    #[serde(deserialize_with = "lenient_u32")]
+    replicas: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawDependsOn {
+    List(Vec<String>),
+    Map(BTreeMap<String, RawDependency>),
+}
+
+#[derive(Debug, Deserialize)]
+struct RawDependency {
+    #[serde(default = "default_condition")]
+    condition: Condition,
+    #[serde(default = "yes")]
+    required: bool,
+}
+
+fn default_condition() -> Condition {
+    Condition::ServiceStarted
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn lenient_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrText {
+        Num(u32),
+        Text(String),
+    }
+    match Option::<NumOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumOrText::Num(n)) => Ok(Some(n)),
+        Some(NumOrText::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a whole number"))),
+    }
+}
+
+fn build_service(
+    name: &str,
+    value: &Value,
+    origin: &str,
+    diag: &mut Diagnostics,
+) -> Result<Service, ConfigError> {
+    let empty = Value::Mapping(Mapping::new());
+    let value = if value.is_null() { &empty } else { value };
+    let Some(map) = value.as_mapping() else {
+        return Err(ConfigError::Invalid {
+            path: origin.to_string(),
+            key: format!("services.{name}"),
+            message: "a service must be a mapping".into(),
+        });
+    };
+    for key in map.keys() {
+        let key = key_text(key);
+        if key == "extends" {
+            diag.warnings.push(format!(
+                "{origin}: `services.{name}.extends` is not supported by phi; the service is read without it"
+            ));
+        } else if !key.starts_with("x-") && !SERVICE_KEYS.contains(&key.as_str()) {
+            diag.notes.push(format!(
+                "{origin}: `services.{name}.{key}` is not part of the Compose specification; ignored"
+            ));
+        }
+    }
+
+    let raw: RawService = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." {
+            format!("services.{name}")
+        } else {
+            format!("services.{name}.{path}")
+        };
+        ConfigError::Invalid {
+            path: origin.to_string(),
+            key,
+            message: e.into_inner().to_string(),
+        }
+    })?;
+
+    let depends_on = match raw.depends_on {
+        None => BTreeMap::new(),
+        Some(RawDependsOn::List(names)) => names
+            .into_iter()
+            .map(|n| {
+                let dep = Dependency {
+                    condition: Condition::ServiceStarted,
+                    required: true,
+                };
+                (n, dep)
+            })
+            .collect(),
+        Some(RawDependsOn::Map(map)) => map
+            .into_iter()
+            .map(|(n, d)| {
+                let dep = Dependency {
+                    condition: d.condition,
+                    required: d.required,
+                };
+                (n, dep)
+            })
+            .collect(),
+    };
+
+    let x_phi = match map.get("x-phi") {
+        Some(v) => xphi::parse_service(name, v, origin, diag)?,
+        None => ServiceXPhi::default(),
+    };
+
+    Ok(Service {
+        image: raw.image,
+        container_name: raw.container_name,
+        profiles: raw.profiles,
+        depends_on,
+        replicas: raw
+            .scale
+            .or(raw.deploy.and_then(|d| d.replicas))
+            .unwrap_or(1),
+        x_phi,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Redactor;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        let process = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Env::load(process, &[], Path::new("/"), Redactor::new()).unwrap()
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn services_dependencies_and_replicas_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            r#"
+name: demo
+services:
+  db:
+    image: postgres:15
+  migrate:
+    image: app
+    depends_on: [db]
+  web:
+    image: app
+    scale: "2"
+    depends_on:
+      db: { condition: service_healthy }
+      migrate: { condition: service_completed_successfully, required: false }
+"#,
+        );
+        let (model, diag) = load(&[f], &env(&[])).unwrap();
+        assert_eq!(model.name.as_deref(), Some("demo"));
+        assert_eq!(
+            model.services.keys().collect::<Vec<_>>(),
+            ["db", "migrate", "web"]
+        );
+        let web = &model.services["web"];
+        assert_eq!(web.replicas, 2);
+        assert_eq!(web.depends_on["db"].condition, Condition::ServiceHealthy);
+        assert!(!web.depends_on["migrate"].required);
+        assert_eq!(
+            model.services["migrate"].depends_on["db"].condition,
+            Condition::ServiceStarted
+        );
+        assert_eq!(
+            model.one_shot_services().into_iter().collect::<Vec<_>>(),
+            ["migrate"]
+        );
+        assert_eq!(diag, Diagnostics::default());
+    }
+
+    #[test]
+    fn values_are_interpolated_from_the_env_and_unset_ones_warned() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  db:\n    image: \"postgres:${PG_VERSION:-15}\"\n    container_name: $NAME\n    labels: [\"a=$UNSET\"]\n",
+        );
+        let (model, diag) = load(&[f], &env(&[("NAME", "the-db")])).unwrap();
+        assert_eq!(model.services["db"].image.as_deref(), Some("postgres:15"));
+        assert_eq!(
+            model.services["db"].container_name.as_deref(),
+            Some("the-db")
+        );
+        assert_eq!(diag.warnings.len(), 1);
+        assert!(
+            diag.warnings[0].contains("services.db.labels[0]")
+                && diag.warnings[0].contains("UNSET"),
+            "{:?}",
+            diag.warnings
+        );
+    }
+
+    #[test]
+    fn a_required_variable_names_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${PGPASS:?set the database password}\n",
+        );
+        let err = load(&[f], &env(&[])).unwrap_err().to_string();
+        assert!(err.contains("compose.yaml"), "{err}");
+        assert!(
+            err.contains("services.db.environment.POSTGRES_PASSWORD"),
+            "{err}"
+        );
+        assert!(
+            err.contains("PGPASS") && err.contains("set the database password"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            r#"
+x-common: &common
+  image: base:1
+  profiles: [extra]
+services:
+  a:
+    <<: *common
+  b:
+    <<: *common
+    image: other:2
+"#,
+        );
+        let (model, _) = load(&[f], &env(&[])).unwrap();
+        assert_eq!(model.services["a"].image.as_deref(), Some("base:1"));
+        assert_eq!(model.services["a"].profiles, ["extra"]);
+        assert_eq!(model.services["b"].image.as_deref(), Some("other:2"));
+    }
+
+    #[test]
+    fn files_merge_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(
+            dir.path(),
+            "a.yaml",
+            "services:\n  web:\n    image: web:1\n  db:\n    image: db:1\n",
+        );
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            "name: over\nservices:\n  web:\n    image: web:2\n  cache:\n    image: redis\n",
+        );
+        let (model, _) = load(&[a, b], &env(&[])).unwrap();
+        assert_eq!(model.name.as_deref(), Some("over"));
+        assert_eq!(model.services["web"].image.as_deref(), Some("web:2"));
+        assert_eq!(model.services["db"].image.as_deref(), Some("db:1"));
+        assert!(model.services.contains_key("cache"));
+    }
+
+    #[test]
+    fn yaml_errors_point_to_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  web:\n    image: [unclosed\n",
+        );
+        let err = load(&[f], &env(&[])).unwrap_err();
+        match err {
+            ConfigError::Yaml { line, column, .. } => assert!(line >= 3 && column >= 1),
+            other => panic!("expected a located YAML error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn type_errors_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  web:\n    scale: lots\n",
+        );
+        let err = load(&[f], &env(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("services.web.scale") && err.contains("lots"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_noted_and_unsupported_features_warned() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "version: '3.8'\nservices:\n  web:\n    imgae: typo\n    x-team: ops\n    extends: { service: base }\n",
+        );
+        let (_, diag) = load(&[f], &env(&[])).unwrap();
+        assert!(diag.notes.iter().any(|n| n.contains("services.web.imgae")));
+        assert!(diag.notes.iter().any(|n| n.contains("version")));
+        assert!(!diag.notes.iter().any(|n| n.contains("x-team")));
+        assert!(diag.warnings.iter().any(|w| w.contains("extends")));
+    }
+
+    #[test]
+    fn undefined_dependencies_and_bad_shapes_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  web:\n    depends_on: [ghost]\n",
+        );
+        let err = load(&[f], &env(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("services.web.depends_on") && err.contains("ghost"),
+            "{err}"
+        );
+        let g = write(dir.path(), "g.yaml", "- just\n- a list\n");
+        assert!(matches!(
+            load(&[g], &env(&[])).unwrap_err(),
+            ConfigError::YamlNoLocation { .. }
+        ));
+        let e = write(dir.path(), "e.yaml", "");
+        assert!(
+            load(&[e], &env(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+    }
+
+    #[test]
+    fn profiles_decide_which_services_are_active() {
+        let model = ComposeModel::default();
+        let plain = Service::default();
+        let debug = Service {
+            profiles: vec!["debug".into()],
+            ..Service::default()
+        };
+        assert!(model.is_active(&plain, &[]));
+        assert!(!model.is_active(&debug, &[]));
+        assert!(model.is_active(&debug, &["debug".into()]));
+        assert!(model.is_active(&debug, &["*".into()]));
+    }
+}

@@ -1,0 +1,354 @@
+//! The variable overlay: env files loaded into a map, under the process environment.
+//!
+//! Precedence, highest first: the process environment, then `--env-file` files (a later file
+//! wins over an earlier one), else the project's `.env`. The process environment itself is
+//! never modified, and no parent directory is searched: only the paths named are read.
+//!
+//! The `VAR_FILE` convention: when `VAR` is looked up and only `VAR_FILE` is set, the value is
+//! the content of that file (one trailing newline removed). Both set is an error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::ConfigError;
+use crate::redact::{Redactor, is_secret_name};
+
+/// Where a variable's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Process,
+    File { path: PathBuf, line: usize },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Process => write!(f, "process environment"),
+            Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub value: String,
+    pub origin: Origin,
+}
+
+/// The merged variables phi resolves names against.
+#[derive(Debug, Clone)]
+pub struct Env {
+    vars: BTreeMap<String, Var>,
+    /// Relative `*_FILE` paths are taken from here (the project directory).
+    base_dir: PathBuf,
+    redactor: Redactor,
+}
+
+impl Env {
+    /// Build the overlay: `files` in order (later wins), then `process` over everything.
+    /// Values of secret-looking names are registered with `redactor` at once.
+    pub fn load(
+        process: impl IntoIterator<Item = (String, String)>,
+        files: &[PathBuf],
+        base_dir: &Path,
+        redactor: Redactor,
+    ) -> Result<Env, ConfigError> {
+        let mut vars = BTreeMap::new();
+        for path in files {
+            for (key, value, line) in parse_env_file(path)? {
+                let origin = Origin::File {
+                    path: path.clone(),
+                    line,
+                };
+                vars.insert(key, Var { value, origin });
+            }
+        }
+        for (key, value) in process {
+            vars.insert(
+                key,
+                Var {
+                    value,
+                    origin: Origin::Process,
+                },
+            );
+        }
+        for (key, var) in &vars {
+            if is_secret_name(key) {
+                redactor.add(&var.value);
+            }
+        }
+        Ok(Env {
+            vars,
+            base_dir: base_dir.to_path_buf(),
+            redactor,
+        })
+    }
+
+    /// The variable as set, without the `_FILE` convention.
+    pub fn raw(&self, name: &str) -> Option<&Var> {
+        self.vars.get(name)
+    }
+
+    /// A variable's value, honouring the `VAR_FILE` convention.
+    pub fn get(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        let file_var = format!("{name}_FILE");
+        let direct = self.vars.get(name);
+        let indirect = if name.ends_with("_FILE") {
+            None
+        } else {
+            self.vars.get(&file_var)
+        };
+        match (direct, indirect) {
+            (Some(var), Some(file)) => Err(ConfigError::BothSet {
+                var: name.to_string(),
+                var_origin: var.origin.to_string(),
+                file_origin: file.origin.to_string(),
+            }),
+            (Some(var), None) => Ok(Some(var.value.clone())),
+            (None, Some(file)) => {
+                let path = self.base_dir.join(&file.value);
+                let content =
+                    std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+                        var: name.to_string(),
+                        origin: file.origin.to_string(),
+                        path: path.clone(),
+                        source,
+                    })?;
+                let value = strip_one_newline(&content).to_string();
+                // Whatever came out of a secrets file is a secret, whatever its name.
+                self.redactor.add(&value);
+                Ok(Some(value))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.vars.keys().map(String::as_str)
+    }
+}
+
+fn strip_one_newline(s: &str) -> &str {
+    s.strip_suffix("\r\n")
+        .or_else(|| s.strip_suffix('\n'))
+        .unwrap_or(s)
+}
+
+/// Parse one env file with dotenvy, keeping the line each key was set on.
+/// dotenvy's own parse error carries the offending line, which may hold a secret: it is
+/// replaced by an error that names only the file and line number.
+pub fn parse_env_file(path: &Path) -> Result<Vec<(String, String, usize)>, ConfigError> {
+    let content = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for item in dotenvy::from_read_iter(content.as_bytes()) {
+        match item {
+            Ok((key, value)) => {
+                let line = line_of_key(&content, &key).unwrap_or(0);
+                out.push((key, value, line));
+            }
+            Err(dotenvy::Error::LineParse(text, _)) => {
+                return Err(ConfigError::EnvLine {
+                    path: path.to_path_buf(),
+                    line: line_of_text(&content, &text).unwrap_or(0),
+                });
+            }
+            Err(dotenvy::Error::Io(source)) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+            Err(_) => {
+                return Err(ConfigError::EnvLine {
+                    path: path.to_path_buf(),
+                    line: 0,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The (1-based) line of the last assignment to `key`, as dotenvy keeps the last one.
+fn line_of_key(content: &str, key: &str) -> Option<usize> {
+    content
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let line = line.trim_start();
+            let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|(i, _)| i + 1)
+        .last()
+}
+
+/// The (1-based) line where dotenvy's offending text starts.
+fn line_of_text(content: &str, text: &str) -> Option<usize> {
+    let first = text.lines().next().unwrap_or("").trim();
+    if first.is_empty() {
+        return None;
+    }
+    content
+        .lines()
+        .position(|line| line.trim() == first || line.contains(first))
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(content.as_bytes())
+            .unwrap();
+        path
+    }
+
+    fn process(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn process_env_wins_over_files_and_later_files_over_earlier() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.env", "A=from-a\nB=from-a\nC=from-a\n");
+        let b = write(dir.path(), "b.env", "B=from-b\nC=from-b\n");
+        let env = Env::load(
+            process(&[("C", "from-process")]),
+            &[a.clone(), b.clone()],
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap();
+        assert_eq!(env.get("A").unwrap().as_deref(), Some("from-a"));
+        assert_eq!(env.get("B").unwrap().as_deref(), Some("from-b"));
+        assert_eq!(env.get("C").unwrap().as_deref(), Some("from-process"));
+        assert_eq!(
+            env.raw("B").unwrap().origin,
+            Origin::File { path: b, line: 1 }
+        );
+        assert_eq!(env.raw("C").unwrap().origin, Origin::Process);
+        assert_eq!(env.get("MISSING").unwrap(), None);
+    }
+
+    #[test]
+    fn lines_are_recorded_with_export_comments_and_quotes() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            ".env",
+            "# comment\n\nexport USER_NAME=phi\nQUOTED=\"a b\"\nEMPTY=\n",
+        );
+        let parsed = parse_env_file(&f).unwrap();
+        assert_eq!(
+            parsed,
+            vec![
+                ("USER_NAME".into(), "phi".into(), 3),
+                ("QUOTED".into(), "a b".into(), 4),
+                ("EMPTY".into(), "".into(), 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_line_names_file_and_line_but_never_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            ".env",
+            "GOOD=1\nPASSWORD=ok\nthis line has the-secret-value but no equals sign\n",
+        );
+        let err = parse_env_file(&f).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(".env:3:"), "{text}");
+        assert!(!text.contains("the-secret-value"), "{text}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = parse_env_file(&dir.path().join("nope.env")).unwrap_err();
+        assert!(err.to_string().contains("nope.env"));
+    }
+
+    #[test]
+    fn var_file_supplies_the_value_and_registers_it_as_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "pw.txt", "s3cr3t-from-file\n");
+        let redactor = Redactor::new();
+        let env = Env::load(
+            process(&[("DB_PASS_FILE", "pw.txt")]),
+            &[],
+            dir.path(),
+            redactor.clone(),
+        )
+        .unwrap();
+        assert_eq!(
+            env.get("DB_PASS").unwrap().as_deref(),
+            Some("s3cr3t-from-file")
+        );
+        assert_eq!(redactor.redact("x s3cr3t-from-file"), "x [redacted]");
+    }
+
+    #[test]
+    fn var_and_var_file_both_set_is_an_error_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let env_file = write(dir.path(), ".env", "TOKEN_FILE=t.txt\n");
+        let env = Env::load(
+            process(&[("TOKEN", "value-here")]),
+            &[env_file],
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap();
+        let text = env.get("TOKEN").unwrap_err().to_string();
+        assert!(
+            text.contains("TOKEN") && text.contains("TOKEN_FILE"),
+            "{text}"
+        );
+        assert!(text.contains(".env:1"), "{text}");
+        assert!(!text.contains("value-here"), "{text}");
+    }
+
+    #[test]
+    fn an_unreadable_var_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::load(
+            process(&[("X_FILE", "absent.txt")]),
+            &[],
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap();
+        assert!(matches!(
+            env.get("X").unwrap_err(),
+            ConfigError::SecretFile { .. }
+        ));
+    }
+
+    #[test]
+    fn secret_looking_values_are_registered_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            ".env",
+            "POSTGRES_PASSWORD=pg-pass-123\nUSER=bob\n",
+        );
+        let redactor = Redactor::new();
+        Env::load(Vec::new(), &[f], dir.path(), redactor.clone()).unwrap();
+        assert_eq!(redactor.redact("pg-pass-123 bob"), "[redacted] bob");
+    }
+}

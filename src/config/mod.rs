@@ -1,0 +1,101 @@
+//! Configuration: env files, interpolation, compose files and phi's `x-phi` settings.
+//! Everything here is pure apart from reading the files it is pointed at.
+//!
+//! Errors carry their cause either inline in the message or as `#[source]` (printed as a
+//! `caused by:` line), never both.
+
+pub mod compose;
+pub mod env;
+pub mod interpolate;
+pub mod merge;
+pub mod xphi;
+
+use std::path::PathBuf;
+
+use crate::exit::Exit;
+
+/// A configuration problem: always exit 2, and always names the file, line or key.
+/// No variant ever carries a variable's value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read file")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{path}:{line}: invalid line in env file (the line is not shown, it may hold a secret)"
+    )]
+    EnvLine { path: PathBuf, line: usize },
+
+    #[error("{path}:{line}:{column}: invalid YAML: {message}")]
+    Yaml {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("{path}: invalid YAML: {message}")]
+    YamlNoLocation { path: PathBuf, message: String },
+
+    #[error("{path}: `{key}`: {error}")]
+    Interpolation {
+        path: PathBuf,
+        key: String,
+        error: interpolate::InterpolationError,
+    },
+
+    #[error("{path}: `{key}`: {message}")]
+    Invalid {
+        path: String,
+        key: String,
+        message: String,
+    },
+
+    #[error("no compose file found in {dir} (looked for {candidates}); name one with -f")]
+    NoComposeFile { dir: PathBuf, candidates: String },
+
+    #[error("{0}")]
+    Merge(#[from] merge::MergeError),
+
+    #[error("invalid project name `{name}` (from {origin}): {reason}")]
+    ProjectName {
+        name: String,
+        origin: String,
+        reason: String,
+    },
+
+    #[error("no such service: {names} (declared: {declared})")]
+    UnknownService { names: String, declared: String },
+
+    #[error("both {var} ({var_origin}) and {var}_FILE ({file_origin}) are set; keep one")]
+    BothSet {
+        var: String,
+        var_origin: String,
+        file_origin: String,
+    },
+
+    #[error("{var}_FILE ({origin}) points at {path}, which cannot be read")]
+    SecretFile {
+        var: String,
+        origin: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("invalid DOCKER_HOST `{value}`: {reason}")]
+    DockerHost { value: String, reason: String },
+
+    #[error("{path}: invalid docker configuration: {message}")]
+    DockerConfig { path: PathBuf, message: String },
+}
+
+impl ConfigError {
+    pub fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}

@@ -1,0 +1,173 @@
+//! phi's own settings, kept in the compose files under the `x-phi` extension key, which
+//! Docker Compose ignores. The schema is documented in the README ("x-phi settings").
+//!
+//! Per service:
+//!
+//! ```yaml
+//! services:
+//!   dashboard:
+//!     x-phi:
+//!       health_url: http://127.0.0.1:8080/health/ready   # probed by `phi status`
+//!       health_timeout: 3s                               # default 5s
+//! ```
+//!
+//! Keys phi does not know are warned about (they are most likely typos), never silently dropped.
+
+use std::time::Duration;
+
+use serde_norway::Value;
+
+use super::ConfigError;
+use super::compose::Diagnostics;
+
+/// Keys understood under a service's `x-phi`.
+pub const SERVICE_KEYS: &[&str] = &["health_url", "health_timeout"];
+/// Keys understood under the top-level `x-phi`.
+pub const PROJECT_KEYS: &[&str] = &[];
+
+/// Default time an HTTP health probe may take.
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceXPhi {
+    /// An http:// or https:// URL probed by `phi status`; 2xx and 3xx count as healthy.
+    pub health_url: Option<String>,
+    pub health_timeout: Option<Duration>,
+}
+
+pub fn parse_service(
+    service: &str,
+    value: &Value,
+    origin: &str,
+    diag: &mut Diagnostics,
+) -> Result<ServiceXPhi, ConfigError> {
+    let prefix = format!("services.{service}.x-phi");
+    let map = match value {
+        Value::Null => return Ok(ServiceXPhi::default()),
+        Value::Mapping(map) => map,
+        _ => return Err(invalid(origin, &prefix, "must be a mapping".into())),
+    };
+    warn_unknown(map, SERVICE_KEYS, origin, &prefix, diag);
+    let mut out = ServiceXPhi::default();
+    if let Some(v) = map.get("health_url") {
+        let key = format!("{prefix}.health_url");
+        let url = v
+            .as_str()
+            .ok_or_else(|| invalid(origin, &key, "must be a string".into()))?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(
+                origin,
+                &key,
+                format!("`{url}` is not an http:// or https:// URL"),
+            ));
+        }
+        out.health_url = Some(url.to_string());
+    }
+    if let Some(v) = map.get("health_timeout") {
+        let key = format!("{prefix}.health_timeout");
+        out.health_timeout = Some(duration(v).map_err(|m| invalid(origin, &key, m))?);
+    }
+    Ok(out)
+}
+
+pub fn check_project(
+    value: &Value,
+    origin: &str,
+    diag: &mut Diagnostics,
+) -> Result<(), ConfigError> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Mapping(map) => {
+            warn_unknown(map, PROJECT_KEYS, origin, "x-phi", diag);
+            Ok(())
+        }
+        _ => Err(invalid(origin, "x-phi", "must be a mapping".into())),
+    }
+}
+
+/// A Compose-style duration: `10s`, `1m30s`, `500ms`, or a number of seconds.
+pub fn duration(value: &Value) -> Result<Duration, String> {
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| format!("`{n}` is not a duration")),
+        Value::String(s) => crate::cli::parse_duration(s),
+        _ => Err("must be a duration such as 5s".into()),
+    }
+}
+
+fn warn_unknown(
+    map: &serde_norway::Mapping,
+    known: &[&str],
+    origin: &str,
+    prefix: &str,
+    diag: &mut Diagnostics,
+) {
+    for key in map.keys() {
+        let key = key.as_str().unwrap_or("?");
+        if !known.contains(&key) {
+            let known = if known.is_empty() {
+                "none yet".to_string()
+            } else {
+                known.join(", ")
+            };
+            diag.warnings.push(format!(
+                "{origin}: `{prefix}.{key}` is not a phi setting and is ignored (known here: {known})"
+            ));
+        }
+    }
+}
+
+fn invalid(origin: &str, key: &str, message: String) -> ConfigError {
+    ConfigError::Invalid {
+        path: origin.to_string(),
+        key: key.to_string(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> (Result<ServiceXPhi, ConfigError>, Diagnostics) {
+        let mut diag = Diagnostics::default();
+        let value: Value = serde_norway::from_str(yaml).unwrap();
+        (
+            parse_service("web", &value, "compose.yaml", &mut diag),
+            diag,
+        )
+    }
+
+    #[test]
+    fn health_settings_are_read() {
+        let (x, diag) = parse("health_url: http://127.0.0.1:8080/health\nhealth_timeout: 2s\n");
+        let x = x.unwrap();
+        assert_eq!(
+            x.health_url.as_deref(),
+            Some("http://127.0.0.1:8080/health")
+        );
+        assert_eq!(x.health_timeout, Some(Duration::from_secs(2)));
+        assert!(diag.warnings.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_are_warned_not_dropped_silently() {
+        let (x, diag) = parse("helth_url: http://x\n");
+        assert_eq!(x.unwrap(), ServiceXPhi::default());
+        assert_eq!(diag.warnings.len(), 1);
+        assert!(diag.warnings[0].contains("services.web.x-phi.helth_url"));
+        assert!(diag.warnings[0].contains("health_url"));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let (x, _) = parse("health_url: ftp://x\n");
+        let err = x.unwrap_err().to_string();
+        assert!(err.contains("services.web.x-phi.health_url"), "{err}");
+        let (x, _) = parse("health_timeout: soon\n");
+        assert!(x.unwrap_err().to_string().contains("health_timeout"));
+    }
+}

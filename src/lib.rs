@@ -1,0 +1,184 @@
+//! phi: operate a Docker Compose stack through the Docker Engine API.
+//!
+//! One invocation flows: argv -> `cli` -> `settings` (flags + env files + compose files ->
+//! Project) -> `commands` (plan, then `engine` calls) -> report -> `output` -> exit status.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod exit;
+pub mod http;
+pub mod output;
+pub mod redact;
+pub mod settings;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command, GlobalArgs};
+use engine::{CALL_TIMEOUT, Engine};
+use exit::{Coded, Exit};
+use output::{Format, Printer};
+use redact::Redactor;
+use settings::{ProcessEnv, Project};
+
+/// Default limit for `phi status` as a whole (engine calls and probes).
+const STATUS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Run phi with the process's arguments and environment; returns the exit status.
+pub fn run() -> Exit {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return match err.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Exit::Ok,
+                _ => Exit::Usage,
+            };
+        }
+    };
+    let process = settings::process_env();
+    let redactor = Redactor::new();
+    let g = &cli.global;
+    let format = if g.json { Format::Json } else { Format::Human };
+    let printer = Printer::new(
+        format,
+        g.quiet,
+        g.verbose,
+        g.color,
+        |name| process.get(name).cloned(),
+        redactor.clone(),
+    );
+
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            printer.error(&anyhow::Error::new(e).context("cannot start the async runtime"));
+            return Exit::Failure;
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = dispatch(&cli, &printer, &process, redactor) => result,
+            _ = tokio::signal::ctrl_c() => Err(Coded::new(Exit::Interrupted, "interrupted").into()),
+        }
+    });
+    // Do not wait for background tasks (e.g. idle connections) on the way out.
+    runtime.shutdown_background();
+
+    match result {
+        Ok(exit) => exit,
+        Err(err) if output::is_broken_pipe(&err) => Exit::Ok,
+        Err(err) => {
+            let code = exit::classify(&err);
+            if code == Exit::Interrupted {
+                return code;
+            }
+            printer.error(&err);
+            if let Some(hint) = err
+                .chain()
+                .find_map(|c| c.downcast_ref::<engine::EngineError>())
+                .and_then(engine::EngineError::hint)
+            {
+                printer.hint(&hint);
+            }
+            code
+        }
+    }
+}
+
+async fn dispatch(
+    cli: &Cli,
+    printer: &Printer,
+    process: &ProcessEnv,
+    redactor: Redactor,
+) -> anyhow::Result<Exit> {
+    match &cli.command {
+        Command::Completions { shell } => {
+            printer.data_bytes(&commands::docs::completions(*shell))?;
+            Ok(Exit::Ok)
+        }
+        Command::Man { subcommand } => {
+            let page = commands::docs::man_page(subcommand.as_deref())
+                .map_err(|e| Coded::new(Exit::Usage, e.to_string()))?;
+            printer.data_bytes(&page)?;
+            Ok(Exit::Ok)
+        }
+        Command::Status(args) => {
+            let project = load_project(&cli.global, process, printer, redactor)?;
+            let limit = cli.global.timeout.unwrap_or(STATUS_TIMEOUT);
+            let work = async {
+                let engine = connect(&project, printer, limit).await?;
+                commands::status::report(&project, &engine, &args.services, limit).await
+            };
+            let report = tokio::time::timeout(limit, work).await.map_err(|_| {
+                Coded::new(
+                    Exit::Timeout,
+                    format!(
+                        "status did not finish within {}",
+                        humantime::format_duration(limit)
+                    ),
+                )
+            })??;
+            commands::status::render(&report, printer).context("writing the status")?;
+            Ok(report.exit())
+        }
+    }
+}
+
+/// Resolve the project and tell what was found: warnings always, notes with -v.
+fn load_project(
+    global: &GlobalArgs,
+    process: &ProcessEnv,
+    printer: &Printer,
+    redactor: Redactor,
+) -> anyhow::Result<Project> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let project = settings::load_project(global, process, &cwd, redactor)?;
+    for warning in &project.diagnostics.warnings {
+        printer.warn(warning);
+    }
+    for note in &project.diagnostics.notes {
+        printer.note(note);
+    }
+    let files: Vec<String> = project
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    printer.note(&format!(
+        "project `{}` (from {}), files: {}",
+        project.name,
+        project.name_origin,
+        files.join(", ")
+    ));
+    if !project.env_files.is_empty() {
+        let env_files: Vec<String> = project
+            .env_files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        printer.note(&format!("env files: {}", env_files.join(", ")));
+    }
+    Ok(project)
+}
+
+async fn connect(project: &Project, printer: &Printer, limit: Duration) -> anyhow::Result<Engine> {
+    let lookup = |name: &str| project.env.get(name).ok().flatten();
+    let target = engine::host::resolve(&lookup)?;
+    printer.debug(&format!(
+        "engine {} (from {})",
+        target.address, target.origin
+    ));
+    let engine = Engine::connect(&target, limit.min(CALL_TIMEOUT)).await?;
+    printer.debug(&format!("engine API version {}", engine.api_version()));
+    Ok(engine)
+}

@@ -1,0 +1,226 @@
+//! Everything phi writes to the terminal goes through the [`Printer`]: data on stdout,
+//! narration on stderr, colours decided once, secrets redacted on the way out.
+
+pub mod table;
+
+use std::io::{self, IsTerminal, Write};
+
+use console::Style;
+
+use crate::cli::ColorChoice;
+use crate::redact::Redactor;
+
+/// How data is rendered on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A table for people; coloured when stdout is a terminal and colour is on.
+    Human,
+    /// One JSON document (or JSON lines for streams).
+    Json,
+}
+
+/// Decide whether a stream gets colour. `--color` wins; with `auto`: NO_COLOR (non-empty)
+/// turns colour off, CLICOLOR_FORCE (not "0") turns it on, TERM=dumb off, else only terminals.
+pub fn use_color(
+    choice: ColorChoice,
+    is_terminal: bool,
+    var: impl Fn(&str) -> Option<String>,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if var("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else if var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+                true
+            } else if var("TERM").is_some_and(|v| v == "dumb") {
+                false
+            } else {
+                is_terminal
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: u8,
+    stdout_color: bool,
+    stderr_color: bool,
+    stderr_terminal: bool,
+    stdin_terminal: bool,
+    redactor: Redactor,
+}
+
+impl Printer {
+    pub fn new(
+        format: Format,
+        quiet: bool,
+        verbose: u8,
+        color: ColorChoice,
+        var: impl Fn(&str) -> Option<String>,
+        redactor: Redactor,
+    ) -> Printer {
+        let stdout_color = use_color(color, io::stdout().is_terminal(), &var);
+        let stderr_color = use_color(color, io::stderr().is_terminal(), &var);
+        // One decision, applied to every crate that draws: console (and through it
+        // dialoguer and indicatif) reads these switches.
+        console::set_colors_enabled(stdout_color);
+        console::set_colors_enabled_stderr(stderr_color);
+        Printer {
+            format,
+            quiet,
+            verbose,
+            stdout_color,
+            stderr_color,
+            stderr_terminal: io::stderr().is_terminal(),
+            stdin_terminal: io::stdin().is_terminal(),
+            redactor,
+        }
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    pub fn stdout_color(&self) -> bool {
+        self.stdout_color
+    }
+
+    /// Prompts are allowed only when a person can answer them.
+    pub fn interactive(&self) -> bool {
+        self.stdin_terminal && self.stderr_terminal
+    }
+
+    /// Spinners and bars only on a terminal, never with --json or -q.
+    pub fn live_progress(&self) -> bool {
+        self.stderr_terminal && !self.quiet && self.format == Format::Human
+    }
+
+    /// Data for stdout, written whole (redacted).
+    pub fn data(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(self.redactor.redact(text).as_bytes())?;
+        out.flush()
+    }
+
+    /// Raw bytes for stdout (generated scripts and pages), not redacted.
+    pub fn data_bytes(&self, bytes: &[u8]) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()
+    }
+
+    /// One JSON document on stdout, followed by a newline.
+    pub fn json_document(&self, value: &impl serde::Serialize) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+        self.data(&format!("{text}\n"))
+    }
+
+    fn stderr_line(&self, label: &str, style: Style, text: &str) {
+        let label = style.apply_to(label).for_stderr();
+        let line = format!("{label} {}\n", self.redactor.redact(text));
+        // A closed stderr leaves nowhere to report to; ignore it.
+        let _ = io::stderr().lock().write_all(line.as_bytes());
+    }
+
+    /// Something the user should know; shown even with -q.
+    pub fn warn(&self, text: &str) {
+        self.stderr_line("warning:", Style::new().yellow().bold(), text);
+    }
+
+    /// An explanation shown with -v.
+    pub fn note(&self, text: &str) {
+        if self.verbose >= 1 {
+            self.stderr_line("note:", Style::new().cyan(), text);
+        }
+    }
+
+    /// Engine-level detail shown with -vv.
+    pub fn debug(&self, text: &str) {
+        if self.verbose >= 2 {
+            self.stderr_line("debug:", Style::new().dim(), text);
+        }
+    }
+
+    /// An error with its chain of causes: `error: ...` then one `caused by:` line each.
+    pub fn error(&self, err: &anyhow::Error) {
+        let mut chain = err.chain();
+        if let Some(top) = chain.next() {
+            self.stderr_line("error:", Style::new().red().bold(), &top.to_string());
+        }
+        for cause in chain {
+            self.stderr_line("  caused by:", Style::new().red(), &cause.to_string());
+        }
+    }
+
+    /// A hint after an error.
+    pub fn hint(&self, text: &str) {
+        self.stderr_line("  hint:", Style::new().green(), text);
+    }
+
+    pub fn stderr_color(&self) -> bool {
+        self.stderr_color
+    }
+}
+
+/// Whether an error is stdout (or stderr) being closed under us: then phi exits quietly.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn colour_decision() {
+        use ColorChoice::*;
+        assert!(use_color(Always, false, vars(&[("NO_COLOR", "1")])));
+        assert!(!use_color(Never, true, vars(&[("CLICOLOR_FORCE", "1")])));
+        assert!(use_color(Auto, true, vars(&[])));
+        assert!(!use_color(Auto, false, vars(&[])));
+        assert!(!use_color(Auto, true, vars(&[("NO_COLOR", "1")])));
+        assert!(use_color(Auto, true, vars(&[("NO_COLOR", "")])));
+        assert!(use_color(Auto, false, vars(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!use_color(Auto, false, vars(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!use_color(Auto, true, vars(&[("TERM", "dumb")])));
+        assert!(!use_color(
+            Auto,
+            true,
+            vars(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])
+        ));
+    }
+
+    #[test]
+    fn broken_pipe_is_recognised_through_context() {
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+            .context("writing the table");
+        assert!(is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

@@ -1,0 +1,144 @@
+//! Secret redaction. Every byte phi prints passes through a [`Redactor`], which replaces the
+//! values it was told are secret. Values are registered as they are read (secret-looking env
+//! variables, `*_FILE` contents), so later output cannot leak them.
+
+use std::borrow::Cow;
+use std::sync::{Arc, RwLock};
+
+/// What a redacted value is replaced with.
+pub const MASK: &str = "[redacted]";
+
+/// Values shorter than this are not masked: they would garble ordinary text ("1", "on").
+const MIN_SECRET_LEN: usize = 4;
+
+/// A shared, growing set of secret values. Cloning shares the set.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Arc<RwLock<Vec<String>>>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Remember a value as secret. Short values are ignored; see [`MIN_SECRET_LEN`].
+    pub fn add(&self, value: &str) {
+        let value = value.trim();
+        if value.chars().count() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        if !secrets.iter().any(|s| s == value) {
+            secrets.push(value.to_string());
+            // Longest first, so a secret that contains another is masked whole.
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Replace every registered secret in `text`.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        let mut out = Cow::Borrowed(text);
+        for secret in secrets.iter() {
+            if out.contains(secret.as_str()) {
+                out = Cow::Owned(out.replace(secret.as_str(), MASK));
+            }
+        }
+        out
+    }
+}
+
+/// Whether a variable name looks like it holds a secret (a password, token, key or secret).
+/// Names of files and paths that point at secrets (`*_FILE`, `*_PATH`, `*_DIR`) do not.
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    if upper == "GOOGLE_APPLICATION_CREDENTIALS"
+        || ["_FILE", "_PATH", "_DIR"]
+            .iter()
+            .any(|s| upper.ends_with(s))
+    {
+        return false;
+    }
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "PRIVATE",
+        "APIKEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|word| upper.contains(word))
+        || upper
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|segment| matches!(segment, "KEY" | "PASS" | "AUTH"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_values_are_masked_everywhere() {
+        let r = Redactor::new();
+        r.add("hunter2-long");
+        assert_eq!(
+            r.redact("password=hunter2-long, again hunter2-long"),
+            "password=[redacted], again [redacted]"
+        );
+        assert_eq!(r.redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn the_longest_secret_is_masked_first() {
+        let r = Redactor::new();
+        r.add("abcd");
+        r.add("abcdefgh");
+        assert_eq!(r.redact("x abcdefgh y abcd"), "x [redacted] y [redacted]");
+    }
+
+    #[test]
+    fn short_values_are_not_masked() {
+        let r = Redactor::new();
+        r.add("on");
+        r.add("  ");
+        assert_eq!(r.redact("on and on"), "on and on");
+    }
+
+    #[test]
+    fn clones_share_the_set() {
+        let r = Redactor::new();
+        let printer_side = r.clone();
+        r.add("s3cr3t-value");
+        assert_eq!(printer_side.redact("s3cr3t-value"), MASK);
+    }
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "POSTGRES_PASSWORD",
+            "FLASK_SECRET_KEY",
+            "GITHUB_TOKEN",
+            "API_KEY",
+            "aws_secret_access_key",
+            "REDIS_PASS",
+            "PRIVATE_KEY",
+        ] {
+            assert!(is_secret_name(name), "{name} should be secret");
+        }
+        for name in [
+            "POSTGRES_USER",
+            "POSTGRES_PASSWORD_FILE",
+            "PWD",
+            "HOME",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "KEYBOARD_LAYOUT",
+            "DASHBOARD_PORT",
+            "SSH_KEY_PATH",
+        ] {
+            assert!(!is_secret_name(name), "{name} should not be secret");
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! Resolve the command line, env files and compose files into the [`Project`] a command runs on.
+//! Pure apart from reading the files it is pointed at; the process environment comes in as data.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::cli::GlobalArgs;
+use crate::config::ConfigError;
+use crate::config::compose::{self, ComposeModel, DEFAULT_FILES, Diagnostics};
+use crate::config::env::Env;
+use crate::redact::Redactor;
+
+/// Override files Compose merges automatically after the default file, in lookup order.
+const OVERRIDE_FILES: [&str; 4] = [
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+];
+
+/// Everything a project command needs to know about the stack.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    /// Where the name came from, for -v and error messages.
+    pub name_origin: String,
+    pub directory: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+    pub profiles: Vec<String>,
+    pub model: ComposeModel,
+    pub env: Env,
+    pub diagnostics: Diagnostics,
+}
+
+/// The process environment, captured once, so resolution is a function of its inputs.
+pub type ProcessEnv = HashMap<String, String>;
+
+pub fn process_env() -> ProcessEnv {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// Resolve flags + env files + compose files into a project.
+pub fn load_project(
+    args: &GlobalArgs,
+    process: &ProcessEnv,
+    cwd: &Path,
+    redactor: Redactor,
+) -> Result<Project, ConfigError> {
+    let directory = match (&args.project_directory, args.files.first()) {
+        (Some(dir), _) => absolute(cwd, dir),
+        (None, Some(first)) => absolute(cwd, first)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| cwd.to_path_buf()),
+        (None, None) => cwd.to_path_buf(),
+    };
+
+    let env_files: Vec<PathBuf> = if args.env_files.is_empty() {
+        let default = directory.join(".env");
+        if default.is_file() {
+            vec![default]
+        } else {
+            Vec::new()
+        }
+    } else {
+        args.env_files.iter().map(|f| absolute(cwd, f)).collect()
+    };
+    let env = Env::load(
+        process.iter().map(|(k, v)| (k.clone(), v.clone())),
+        &env_files,
+        &directory,
+        redactor,
+    )?;
+
+    let files = compose_files(args, &env, cwd, &directory)?;
+    let (model, diagnostics) = compose::load(&files, &env)?;
+
+    let env_name = env.get("COMPOSE_PROJECT_NAME")?;
+    let (name, name_origin) = project_name(
+        args.project_name.as_deref(),
+        model.name.as_deref(),
+        env_name.as_deref(),
+        &directory,
+    )?;
+
+    let mut profiles = args.profiles.clone();
+    if let Some(list) = env.get("COMPOSE_PROFILES")? {
+        profiles.extend(
+            list.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from),
+        );
+    }
+
+    Ok(Project {
+        name,
+        name_origin,
+        directory,
+        files,
+        env_files,
+        profiles,
+        model,
+        env,
+        diagnostics,
+    })
+}
+
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    }
+}
+
+/// `-f` flags, else PHI_FILE, else COMPOSE_FILE (separated by COMPOSE_PATH_SEPARATOR, default
+/// `:`), else the first default file name in the project directory plus its override file.
+fn compose_files(
+    args: &GlobalArgs,
+    env: &Env,
+    cwd: &Path,
+    directory: &Path,
+) -> Result<Vec<PathBuf>, ConfigError> {
+    if !args.files.is_empty() {
+        return Ok(args.files.iter().map(|f| absolute(cwd, f)).collect());
+    }
+    let separator = env
+        .get("COMPOSE_PATH_SEPARATOR")?
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| ":".into());
+    for var in ["PHI_FILE", "COMPOSE_FILE"] {
+        if let Some(list) = env.get(var)?.filter(|s| !s.trim().is_empty()) {
+            return Ok(list
+                .split(separator.as_str())
+                .filter(|s| !s.is_empty())
+                .map(|f| absolute(directory, Path::new(f)))
+                .collect());
+        }
+    }
+    let found = DEFAULT_FILES
+        .iter()
+        .map(|name| directory.join(name))
+        .find(|path| path.is_file())
+        .ok_or_else(|| ConfigError::NoComposeFile {
+            dir: directory.to_path_buf(),
+            candidates: DEFAULT_FILES.join(", "),
+        })?;
+    let mut files = vec![found];
+    if let Some(over) = OVERRIDE_FILES
+        .iter()
+        .map(|name| directory.join(name))
+        .find(|path| path.is_file())
+    {
+        files.push(over);
+    }
+    Ok(files)
+}
+
+/// The project name and where it came from: `-p`, else the files' `name:`, else
+/// COMPOSE_PROJECT_NAME, else the project directory's name normalised as Compose does.
+pub fn project_name(
+    flag: Option<&str>,
+    file: Option<&str>,
+    env: Option<&str>,
+    directory: &Path,
+) -> Result<(String, String), ConfigError> {
+    let explicit = [
+        (flag, "--project-name"),
+        (file, "the compose file's `name:`"),
+        (env, "COMPOSE_PROJECT_NAME"),
+    ];
+    for (value, origin) in explicit {
+        if let Some(name) = value.filter(|v| !v.is_empty()) {
+            validate_project_name(name, origin)?;
+            return Ok((name.to_string(), origin.to_string()));
+        }
+    }
+    let base = directory
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = normalize_project_name(&base);
+    if name.is_empty() {
+        return Err(ConfigError::ProjectName {
+            name: base,
+            origin: format!("the directory {}", directory.display()),
+            reason: "nothing is left after normalisation; set one with -p".into(),
+        });
+    }
+    Ok((name, format!("the directory name {}", directory.display())))
+}
+
+/// Compose's normalisation: lower case, keep `[a-z0-9_-]`, drop leading `_` and `-`.
+pub fn normalize_project_name(name: &str) -> String {
+    let kept: String = name
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    kept.trim_start_matches(['_', '-']).to_string()
+}
+
+fn validate_project_name(name: &str, origin: &str) -> Result<(), ConfigError> {
+    let mut chars = name.chars();
+    let valid_first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let valid_rest =
+        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if valid_first && valid_rest {
+        Ok(())
+    } else {
+        Err(ConfigError::ProjectName {
+            name: name.to_string(),
+            origin: origin.to_string(),
+            reason: "it must be lower-case letters, digits, `-` and `_`, starting with a letter or digit".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> GlobalArgs {
+        let mut argv = vec!["phi"];
+        argv.extend_from_slice(extra);
+        argv.push("status");
+        crate::cli::Cli::parse_from(argv).global
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn project_name_precedence_and_normalisation() {
+        let dir = Path::new("/srv/My Stack.v2");
+        assert_eq!(
+            project_name(Some("flag"), Some("file"), Some("env"), dir)
+                .unwrap()
+                .0,
+            "flag"
+        );
+        assert_eq!(
+            project_name(None, Some("file"), Some("env"), dir)
+                .unwrap()
+                .0,
+            "file"
+        );
+        assert_eq!(project_name(None, None, Some("env"), dir).unwrap().0, "env");
+        assert_eq!(project_name(None, None, None, dir).unwrap().0, "mystackv2");
+        assert_eq!(normalize_project_name("__Phi-Demo_1"), "phi-demo_1");
+        assert!(project_name(Some("Bad Name"), None, None, dir).is_err());
+        assert!(project_name(Some("-x"), None, None, dir).is_err());
+        assert!(project_name(None, None, None, Path::new("/srv/___")).is_err());
+    }
+
+    #[test]
+    fn default_files_env_file_and_name_come_from_the_project_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Stack");
+        write(
+            &root.join("compose.yaml"),
+            "services:\n  web:\n    image: ${WEB_IMAGE}\n",
+        );
+        write(
+            &root.join("compose.override.yaml"),
+            "services:\n  extra:\n    image: x\n",
+        );
+        write(
+            &root.join(".env"),
+            "WEB_IMAGE=nginx:1\nCOMPOSE_PROFILES=\"a, b\"\n",
+        );
+        let project = load_project(&args(&[]), &ProcessEnv::new(), &root, Redactor::new()).unwrap();
+        assert_eq!(project.name, "stack");
+        assert_eq!(project.files.len(), 2);
+        assert_eq!(project.env_files, vec![root.join(".env")]);
+        assert_eq!(
+            project.model.services["web"].image.as_deref(),
+            Some("nginx:1")
+        );
+        assert!(project.model.services.contains_key("extra"));
+        assert_eq!(project.profiles, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn explicit_files_set_the_project_directory_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("deploy");
+        write(
+            &sub.join("stack.yml"),
+            "name: from-file\nservices:\n  a:\n    image: a\n",
+        );
+        write(&sub.join(".env"), "COMPOSE_PROJECT_NAME=from-env\n");
+        let project = load_project(
+            &args(&["-f", "deploy/stack.yml"]),
+            &ProcessEnv::new(),
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap();
+        assert_eq!(project.directory, sub);
+        assert_eq!(project.name, "from-file");
+        let project = load_project(
+            &args(&["-f", "deploy/stack.yml", "-p", "from-flag"]),
+            &ProcessEnv::new(),
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap();
+        assert_eq!(project.name, "from-flag");
+    }
+
+    #[test]
+    fn compose_file_variable_and_process_env_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("one.yaml"),
+            "services:\n  a:\n    image: ${IMG}\n",
+        );
+        write(
+            &dir.path().join("two.yaml"),
+            "services:\n  b:\n    image: b\n",
+        );
+        write(
+            &dir.path().join(".env"),
+            "COMPOSE_FILE=one.yaml:two.yaml\nIMG=from-dotenv\n",
+        );
+        let mut process = ProcessEnv::new();
+        process.insert("IMG".into(), "from-process".into());
+        let project = load_project(&args(&[]), &process, dir.path(), Redactor::new()).unwrap();
+        assert_eq!(project.files.len(), 2);
+        assert_eq!(
+            project.model.services["a"].image.as_deref(),
+            Some("from-process")
+        );
+        process.insert("PHI_FILE".into(), "two.yaml".into());
+        let project = load_project(&args(&[]), &process, dir.path(), Redactor::new()).unwrap();
+        assert_eq!(project.files, vec![dir.path().join("two.yaml")]);
+    }
+
+    #[test]
+    fn missing_files_are_errors_naming_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let err =
+            load_project(&args(&[]), &ProcessEnv::new(), dir.path(), Redactor::new()).unwrap_err();
+        assert!(matches!(err, ConfigError::NoComposeFile { .. }));
+        write(
+            &dir.path().join("compose.yaml"),
+            "services:\n  a:\n    image: a\n",
+        );
+        let err = load_project(
+            &args(&["--env-file", "absent.env"]),
+            &ProcessEnv::new(),
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("absent.env"), "{err}");
+        let err = load_project(
+            &args(&["-f", "nope.yaml"]),
+            &ProcessEnv::new(),
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("nope.yaml"), "{err}");
+    }
+}

@@ -1,0 +1,159 @@
+//! Bad input: each case exits 2 (or 4) with a message naming the file, line or key, and never
+//! shows a secret. None of these reach the engine.
+
+use crate::support::{Phi, project_dir};
+
+#[test]
+fn a_nonexistent_compose_file() {
+    let dir = project_dir("services: {}\n");
+    Phi::new(dir.path())
+        .args(["-f", "missing.yaml", "status"])
+        .run()
+        .code(2)
+        .stderr_has("missing.yaml: cannot read file")
+        .stderr_has("caused by: No such file or directory");
+}
+
+#[test]
+fn no_compose_file_in_the_project_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    Phi::new(dir.path())
+        .args(["status"])
+        .run()
+        .code(2)
+        .stderr_has("no compose file found")
+        .stderr_has("compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml");
+}
+
+#[test]
+fn invalid_yaml_points_to_file_line_and_column() {
+    let dir = project_dir("services:\n  web:\n    image: busybox\n   bad-indent: [\n");
+    let out = Phi::new(dir.path()).args(["status"]).run();
+    out.code(2).stderr_has("compose.yaml:4:");
+    assert!(out.stderr.contains("invalid YAML"), "{}", out.stderr);
+}
+
+#[test]
+fn an_unset_required_variable() {
+    let dir = project_dir(
+        "services:\n  db:\n    image: busybox\n    environment:\n      PASSWORD: ${DB_PASSWORD:?set DB_PASSWORD in .env}\n",
+    );
+    Phi::new(dir.path())
+        .args(["status"])
+        .run()
+        .code(2)
+        .stderr_has("`services.db.environment.PASSWORD`")
+        .stderr_has("required variable DB_PASSWORD is missing a value: set DB_PASSWORD in .env");
+}
+
+#[test]
+fn an_env_file_with_a_bad_line_never_shows_the_value() {
+    let dir = project_dir("services:\n  db:\n    image: busybox\n");
+    std::fs::write(
+        dir.path().join(".env"),
+        "OK=1\nPOSTGRES_PASSWORD=fine\nsuper-secret-s3cr3t without equals\n",
+    )
+    .unwrap();
+    let out = Phi::new(dir.path()).args(["status"]).run();
+    out.code(2).stderr_has(".env:3: invalid line in env file");
+    assert!(
+        !out.stderr.contains("super-secret-s3cr3t"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("super-secret-s3cr3t"));
+}
+
+#[test]
+fn a_missing_explicit_env_file_is_an_error_but_a_missing_default_is_not() {
+    let dir = project_dir("services:\n  db:\n    image: busybox\n");
+    Phi::new(dir.path())
+        .args(["--env-file", "prod.env", "status"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .run()
+        .code(2)
+        .stderr_has("prod.env: cannot read file");
+    // No .env at all: configuration is fine, and phi gets as far as the engine.
+    Phi::new(dir.path())
+        .args(["status"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .run()
+        .code(4);
+}
+
+#[test]
+fn var_and_var_file_both_set() {
+    let dir = project_dir(
+        "services:\n  db:\n    image: busybox\n    environment:\n      P: ${DB_PASS}\n",
+    );
+    std::fs::write(
+        dir.path().join(".env"),
+        "DB_PASS=abc-secret-value\nDB_PASS_FILE=pw.txt\n",
+    )
+    .unwrap();
+    let out = Phi::new(dir.path()).args(["status"]).run();
+    out.code(2)
+        .stderr_has("both DB_PASS")
+        .stderr_has("DB_PASS_FILE");
+    assert!(!out.stderr.contains("abc-secret-value"));
+}
+
+#[test]
+fn garbage_docker_host() {
+    let dir = project_dir("services:\n  db:\n    image: busybox\n");
+    Phi::new(dir.path())
+        .args(["status"])
+        .env("DOCKER_HOST", "not a host")
+        .run()
+        .code(2)
+        .stderr_has("invalid DOCKER_HOST `not a host`");
+}
+
+#[test]
+fn bad_flags_and_values_are_usage_errors() {
+    let dir = project_dir("services: {}\n");
+    Phi::new(dir.path())
+        .args(["status", "--bogus"])
+        .run()
+        .code(2);
+    Phi::new(dir.path())
+        .args(["--timeout", "soon", "status"])
+        .run()
+        .code(2)
+        .stderr_has("not a duration");
+    Phi::new(dir.path()).args(["frobnicate"]).run().code(2);
+    Phi::new(dir.path())
+        .args(["-p", "Bad Name", "status"])
+        .run()
+        .code(2)
+        .stderr_has("invalid project name `Bad Name`");
+}
+
+#[test]
+fn a_service_that_is_not_a_mapping_names_the_key() {
+    let dir = project_dir("services:\n  web: just-a-string\n");
+    Phi::new(dir.path())
+        .args(["status"])
+        .run()
+        .code(2)
+        .stderr_has("`services.web`");
+}
+
+#[test]
+fn unknown_keys_are_reported_with_verbose() {
+    let dir = project_dir(
+        "services:\n  web:\n    image: busybox\n    imgae: typo\n    x-phi:\n      helth_url: x\n",
+    );
+    let quiet = Phi::new(dir.path())
+        .args(["status"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .run();
+    // A typo in phi's own settings is always worth a warning; Compose keys only with -v.
+    quiet.stderr_has("`services.web.x-phi.helth_url` is not a phi setting");
+    assert!(!quiet.stderr.contains("imgae"), "{}", quiet.stderr);
+    Phi::new(dir.path())
+        .args(["status", "-v"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .run()
+        .stderr_has("`services.web.imgae` is not part of the Compose specification");
+}

@@ -1,0 +1,7 @@
+//! phi's integration tests: the built binary against a real Docker Engine and real files.
+//! Run them with scripts/test.sh, which first makes sure an engine and the test images exist.
+
+mod docs;
+mod errors;
+mod status;
+mod support;

