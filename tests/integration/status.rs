@@ -124,7 +124,16 @@ fn exited_restarting_and_missing_services_fail() {
         let count: u32 = parts.next().unwrap_or("0").parse().unwrap_or(0);
         count >= 4 && parts.next() == Some("true")
     });
-    let (code, doc) = status_json(&stack, dir.path());
+    // Between two restarts the container runs for a few milliseconds; look again if phi
+    // happened to catch that moment.
+    let (mut code, mut doc) = status_json(&stack, dir.path());
+    for _ in 0..5 {
+        if row(&doc, "flappy")["state"] == "restarting" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        (code, doc) = status_json(&stack, dir.path());
+    }
     assert_eq!(code, 3);
     let job = row(&doc, "job");
     assert_eq!(job["state"], "exited");
@@ -304,8 +313,9 @@ fn an_unreachable_engine_exits_4_within_two_seconds() {
         .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
         .run();
     out.code(4).stderr_has("no answer within 2 s");
+    // 2 s of waiting, plus process start-up on a loaded machine.
     assert!(
-        out.elapsed < Duration::from_millis(2600),
+        out.elapsed < Duration::from_secs(3),
         "{:?}",
         out.elapsed
     );
