@@ -89,7 +89,7 @@ fn an_unhealthy_service_fails_with_its_healthcheck_output() {
         "db",
         &[
             "--health-cmd",
-            "echo starting probe; echo db-down-marker >&2; exit 1",
+            "echo starting probe; echo db-down-marker; exit 1",
             "--health-interval",
             "1s",
             "--health-retries",
