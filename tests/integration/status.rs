@@ -314,11 +314,7 @@ fn an_unreachable_engine_exits_4_within_two_seconds() {
         .run();
     out.code(4).stderr_has("no answer within 2 s");
     // 2 s of waiting, plus process start-up on a loaded machine.
-    assert!(
-        out.elapsed < Duration::from_secs(3),
-        "{:?}",
-        out.elapsed
-    );
+    assert!(out.elapsed < Duration::from_secs(3), "{:?}", out.elapsed);
     drop(listener);
 }
 
