@@ -1,23 +1,82 @@
-//! A small HTTP client for health probes, on the hyper stack bollard already uses.
-//! Redirects are not followed: a 3xx answer is an answer.
+//! A small HTTP client (health probes, API checks, webhooks) on the hyper stack bollard
+//! already uses. Redirects are not followed: a 3xx answer is an answer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-/// The most of a response body a probe reads (it only needs the status).
-const MAX_BODY: usize = 64 * 1024;
+/// The most of a response body that is read and kept.
+const MAX_BODY: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// One request: method, URL, extra headers, optional body, and a limit for the whole exchange.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub timeout: Duration,
+}
+
+impl Request {
+    pub fn get(url: impl Into<String>, timeout: Duration) -> Request {
+        Request {
+            method: Method::Get,
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            timeout,
+        }
+    }
+
+    /// A POST of a JSON document.
+    pub fn post_json(url: impl Into<String>, body: Vec<u8>, timeout: Duration) -> Request {
+        Request {
+            method: Method::Post,
+            url: url.into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+            timeout,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Request {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub status: u16,
+    /// Response headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// At most [`MAX_BODY`] bytes of the body.
+    pub body: Vec<u8>,
     pub elapsed: Duration,
+}
+
+impl Answer {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +91,7 @@ pub enum HttpError {
 
 #[derive(Clone)]
 pub struct Client {
-    inner: HyperClient<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    inner: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl Client {
@@ -66,41 +125,71 @@ impl Client {
         Ok(Client { inner })
     }
 
-    /// GET `url`, reading at most [`MAX_BODY`] of the answer, all within `timeout`.
+    /// GET `url`, all within `timeout`.
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Answer, HttpError> {
-        let uri: hyper::Uri = url.parse().map_err(|e| HttpError::Url(format!("{e}")))?;
+        self.send(Request::get(url, timeout)).await
+    }
+
+    /// Send `request`, reading at most [`MAX_BODY`] of the answer, all within its timeout.
+    pub async fn send(&self, request: Request) -> Result<Answer, HttpError> {
+        let uri: hyper::Uri = request
+            .url
+            .parse()
+            .map_err(|e| HttpError::Url(format!("{e}")))?;
         if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
             return Err(HttpError::Url(
                 "expected http://host[:port]/path or https://...".into(),
             ));
         }
-        let request = hyper::Request::get(uri)
-            .header(
-                hyper::header::USER_AGENT,
-                concat!("phi/", env!("CARGO_PKG_VERSION")),
-            )
-            .body(Empty::new())
+        let method = match request.method {
+            Method::Get => hyper::Method::GET,
+            Method::Post => hyper::Method::POST,
+        };
+        let mut builder = hyper::Request::builder().method(method).uri(uri).header(
+            hyper::header::USER_AGENT,
+            concat!("phi/", env!("CARGO_PKG_VERSION")),
+        );
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let http_request = builder
+            .body(Full::new(Bytes::from(request.body)))
             .map_err(|e| HttpError::Url(e.to_string()))?;
         let start = Instant::now();
         let exchange = async {
-            let response = self.inner.request(request).await.map_err(describe)?;
+            let response = self.inner.request(http_request).await.map_err(describe)?;
             let status = response.status().as_u16();
-            let mut body = response.into_body();
-            let mut read = 0usize;
-            while read < MAX_BODY {
-                match body.frame().await {
-                    Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len()),
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (n.as_str().to_ascii_lowercase(), value)
+                })
+                .collect();
+            let mut body_stream = response.into_body();
+            let mut body = Vec::new();
+            while body.len() < MAX_BODY {
+                match body_stream.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Some(data) = frame.data_ref() {
+                            let room = MAX_BODY - body.len();
+                            body.extend_from_slice(&data[..data.len().min(room)]);
+                        }
+                    }
                     Some(Err(e)) => return Err(HttpError::Request(e.to_string())),
                     None => break,
                 }
             }
-            Ok(status)
+            Ok((status, headers, body))
         };
-        let status = tokio::time::timeout(timeout, exchange)
+        let (status, headers, body) = tokio::time::timeout(request.timeout, exchange)
             .await
-            .map_err(|_| HttpError::Timeout(timeout))??;
+            .map_err(|_| HttpError::Timeout(request.timeout))??;
         Ok(Answer {
             status,
+            headers,
+            body,
             elapsed: start.elapsed(),
         })
     }
@@ -158,6 +247,42 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer.status, 503);
+        assert_eq!(answer.body, b"down");
+        assert_eq!(answer.header("Content-Length"), Some("4"));
+    }
+
+    #[tokio::test]
+    async fn a_post_carries_headers_and_body() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !String::from_utf8_lossy(&seen).contains("{\"text\":\"hi\"}") {
+                let n = sock.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let _ = sock
+                .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                .await;
+            String::from_utf8_lossy(&seen).into_owned()
+        });
+        let request = Request::post_json(
+            format!("http://{addr}/hook"),
+            br#"{"text":"hi"}"#.to_vec(),
+            Duration::from_secs(5),
+        )
+        .header("authorization", "Bearer t0ken");
+        let answer = Client::new(false).unwrap().send(request).await.unwrap();
+        assert_eq!(answer.status, 204);
+        let seen = server.await.unwrap();
+        assert!(seen.starts_with("POST /hook HTTP/1.1"), "{seen}");
+        assert!(seen.contains("authorization: Bearer t0ken"), "{seen}");
+        assert!(seen.contains("content-type: application/json"), "{seen}");
     }
 
     #[tokio::test]
