@@ -40,6 +40,7 @@ complete -c phi -n "__fish_phi_needs_command" -s y -l yes -d 'Answer yes to conf
 complete -c phi -n "__fish_phi_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_needs_command" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_needs_command" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
+complete -c phi -n "__fish_phi_needs_command" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
 complete -c phi -n "__fish_phi_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c phi -n "__fish_phi_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
 complete -c phi -n "__fish_phi_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -59,6 +60,39 @@ complete -c phi -n "__fish_phi_using_subcommand status" -s v -l verbose -d 'Prin
 complete -c phi -n "__fish_phi_using_subcommand status" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_using_subcommand status" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l services -d 'Only these services (comma-separated or repeated)' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l interval -d 'Time between samples' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l count -d 'Stop after N samples' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l cpu -d 'CPU threshold in percent, 100 = one core [default: x-phi, CPU_THRESHOLD, 80]' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l mem -d 'Memory threshold in percent of the limit [default: x-phi, MEM_THRESHOLD, 90]' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l max-restarts -d 'Alert when a container\'s restart count exceeds N [default: x-phi, off]' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l for -d 'Alert only after N consecutive samples over a threshold' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l webhook -d 'POST each alert as JSON (with a Slack-compatible `text`) to this URL' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l webhook-timeout -d 'How long one webhook delivery may take (3 attempts at most)' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l log -d 'Append samples and alerts to this file as JSON lines, rotated by size' -r -F
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l log-max-size -d 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512KiB' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l log-files -d 'How many --log files to keep, the current one included' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l prometheus -d 'Write the latest sample to this file in the node_exporter textfile format' -r -F
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l sort -d 'Order of the rows in the table' -r -f -a "cpu\t''
+mem\t''
+name\t''"
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l once -d 'Take one sample (two quick readings for CPU) and exit'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l engine-stats -d 'Always read through the Engine\'s stats API, never from the cgroup files on this host'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand completions" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand completions" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand completions" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -89,7 +123,8 @@ complete -c phi -n "__fish_phi_using_subcommand man" -s v -l verbose -d 'Print m
 complete -c phi -n "__fish_phi_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand man" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand man" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status monitor completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status monitor completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status monitor completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status monitor completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status monitor completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -10,6 +10,9 @@ Examples:
   phi status                          every service's state, health, uptime and ports
   phi status --json | jq .ok          one JSON document for scripts
   phi status --services postgres,redis
+  phi monitor                         live CPU, memory, network and IO of every container
+  phi monitor --once --json           one sample as a JSON line, exit 3 if over a threshold
+  phi monitor --cpu 150 --for 3 --webhook https://hooks.example/T0/B0/x
   phi -f compose.yaml -f compose.prod.yaml status
   phi --project-directory /srv/stack --env-file /etc/stack.env status
   phi completions bash > /etc/bash_completion.d/phi
@@ -106,6 +109,21 @@ Exit status: 0 when every service is running and healthy (or running without a h
     )]
     Status(StatusArgs),
 
+    /// Watch CPU, memory, network and block IO of the project's containers
+    #[command(
+        long_about = "Watch the project's containers: CPU (as the docker CLI computes it, 100 = one core, \
+and as a share of the host), memory without the inactive page cache, network and block IO, \
+processes, restarts and health. On a terminal a table refreshes in place; otherwise, or with \
+--json, every sample is one JSON line.\n\n\
+Thresholds come from the flags, then the service's x-phi (cpu_threshold, mem_threshold, \
+max_restarts), then CPU_THRESHOLD / MEM_THRESHOLD, then the top-level x-phi, then 80 % CPU and \
+90 % memory. A container that is unhealthy always breaches. An alert is raised after --for \
+consecutive breaching samples, once per episode, with a recovery line when it clears.\n\n\
+Exit status: with --once or --count, 3 when an alert was raised, else 0. Live monitoring ends \
+with Ctrl-C and exit status 0."
+    )]
+    Monitor(MonitorArgs),
+
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to complete for
@@ -126,6 +144,111 @@ pub struct StatusArgs {
     /// Only these services (comma-separated or repeated)
     #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
     pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MonitorArgs {
+    /// Only these services (comma-separated or repeated)
+    #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
+    pub services: Vec<String>,
+
+    /// Take one sample (two quick readings for CPU) and exit
+    #[arg(long)]
+    pub once: bool,
+
+    /// Time between samples
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub interval: Duration,
+
+    /// Stop after N samples
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// CPU threshold in percent, 100 = one core [default: x-phi, CPU_THRESHOLD, 80]
+    #[arg(long, value_name = "PERCENT")]
+    pub cpu: Option<f64>,
+
+    /// Memory threshold in percent of the limit [default: x-phi, MEM_THRESHOLD, 90]
+    #[arg(long = "mem", value_name = "PERCENT")]
+    pub mem: Option<f64>,
+
+    /// Alert when a container's restart count exceeds N [default: x-phi, off]
+    #[arg(long, value_name = "N")]
+    pub max_restarts: Option<u64>,
+
+    /// Alert only after N consecutive samples over a threshold
+    #[arg(long = "for", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub consecutive: u32,
+
+    /// POST each alert as JSON (with a Slack-compatible `text`) to this URL
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
+    /// How long one webhook delivery may take (3 attempts at most)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub webhook_timeout: Duration,
+
+    /// Append samples and alerts to this file as JSON lines, rotated by size
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
+    /// Rotate the --log file when it would grow past this size, e.g. 10MB, 512KiB
+    #[arg(long, value_name = "SIZE", default_value = "10MB", value_parser = parse_size)]
+    pub log_max_size: u64,
+
+    /// How many --log files to keep, the current one included
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub log_files: u32,
+
+    /// Write the latest sample to this file in the node_exporter textfile format
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+
+    /// Order of the rows in the table
+    #[arg(long, value_enum, default_value_t = SortBy::Cpu)]
+    pub sort: SortBy,
+
+    /// Always read through the Engine's stats API, never from the cgroup files on this host
+    #[arg(long)]
+    pub engine_stats: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortBy {
+    Cpu,
+    Mem,
+    Name,
+}
+
+/// Parse a size: bytes, or a number with B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. 10MB or 512KiB"))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit; use B, KB, MB, GB, KiB, MiB or GiB"
+            ));
+        }
+    };
+    let bytes = number * factor;
+    if bytes < 1.0 {
+        return Err(format!("`{text}` is too small"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Parse "30", "30s", "1m30s", "250ms" into a duration. A bare number means seconds.
@@ -161,6 +284,17 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn sizes_take_decimal_and_binary_units() {
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        assert_eq!(parse_size("1.5k"), Ok(1500));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("0").is_err());
     }
 
     #[test]

@@ -65,7 +65,13 @@ pub fn run() -> Exit {
             return Exit::Failure;
         }
     };
+    // `monitor` ends on Ctrl-C by design (exit 0) and handles it itself; everything else is
+    // interrupted (exit 130).
+    let handles_interrupt = matches!(cli.command, Command::Monitor(_));
     let result = runtime.block_on(async {
+        if handles_interrupt {
+            return dispatch(&cli, &printer, &process, redactor).await;
+        }
         tokio::select! {
             result = dispatch(&cli, &printer, &process, redactor) => result,
             _ = tokio::signal::ctrl_c() => Err(Coded::new(Exit::Interrupted, "interrupted").into()),
@@ -116,7 +122,7 @@ async fn dispatch(
             let project = load_project(&cli.global, process, printer, redactor)?;
             let limit = cli.global.timeout.unwrap_or(STATUS_TIMEOUT);
             let work = async {
-                let engine = connect(&project, printer, limit).await?;
+                let (engine, _) = connect(&project, printer, limit).await?;
                 commands::status::report(&project, &engine, &args.services, limit).await
             };
             let report = tokio::time::timeout(limit, work).await.map_err(|_| {
@@ -131,6 +137,40 @@ async fn dispatch(
             commands::status::render(&report, printer).context("writing the status")?;
             Ok(report.exit())
         }
+        Command::Monitor(args) => {
+            let project = load_project(&cli.global, process, printer, redactor)?;
+            let limit = cli.global.timeout.unwrap_or(CALL_TIMEOUT);
+            let (engine, target) = connect(&project, printer, limit).await?;
+            let options = monitor_options(args, printer);
+            commands::monitor::run(&project, engine, &target, &options, printer).await
+        }
+    }
+}
+
+fn monitor_options(args: &cli::MonitorArgs, printer: &Printer) -> commands::monitor::Options {
+    use std::io::IsTerminal;
+    commands::monitor::Options {
+        services: args.services.clone(),
+        once: args.once,
+        interval: args.interval,
+        count: args.count,
+        cpu: args.cpu,
+        memory: args.mem,
+        max_restarts: args.max_restarts,
+        consecutive: args.consecutive,
+        webhook: args.webhook.clone(),
+        webhook_timeout: args.webhook_timeout,
+        log: args.log.clone(),
+        log_max_bytes: args.log_max_size,
+        log_files: args.log_files,
+        prometheus: args.prometheus.clone(),
+        sort: match args.sort {
+            cli::SortBy::Cpu => commands::monitor::SortKey::Cpu,
+            cli::SortBy::Mem => commands::monitor::SortKey::Memory,
+            cli::SortBy::Name => commands::monitor::SortKey::Name,
+        },
+        json_lines: printer.json() || !std::io::stdout().is_terminal(),
+        engine_stats: args.engine_stats,
     }
 }
 
@@ -171,7 +211,11 @@ fn load_project(
     Ok(project)
 }
 
-async fn connect(project: &Project, printer: &Printer, limit: Duration) -> anyhow::Result<Engine> {
+async fn connect(
+    project: &Project,
+    printer: &Printer,
+    limit: Duration,
+) -> anyhow::Result<(Engine, engine::Target)> {
     let lookup = |name: &str| project.env.get(name).ok().flatten();
     let target = engine::host::resolve(&lookup)?;
     printer.debug(&format!(
@@ -180,5 +224,5 @@ async fn connect(project: &Project, printer: &Printer, limit: Duration) -> anyho
     ));
     let engine = Engine::connect(&target, limit.min(CALL_TIMEOUT)).await?;
     printer.debug(&format!("engine API version {}", engine.api_version()));
-    Ok(engine)
+    Ok((engine, target))
 }

@@ -2,4 +2,5 @@
 //! leaves printing to `output`.
 
 pub mod docs;
+pub mod monitor;
 pub mod status;

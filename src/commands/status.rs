@@ -523,6 +523,7 @@ mod tests {
     fn model(services: &[(&str, Service)]) -> ComposeModel {
         ComposeModel {
             name: None,
+            x_phi: Default::default(),
             services: services
                 .iter()
                 .map(|(n, s)| (n.to_string(), s.clone()))
@@ -553,6 +554,7 @@ mod tests {
             finished_at: None,
             restart_count: 0,
             ports: Vec::new(),
+            pid: None,
         }
     }
 

@@ -12,7 +12,7 @@ use super::ConfigError;
 use super::env::Env;
 use super::interpolate::{self, InterpolationError};
 use super::merge;
-use super::xphi::{self, ServiceXPhi};
+use super::xphi::{self, ProjectXPhi, ServiceXPhi};
 
 /// File names looked up in the project directory when no file is named, in Compose's order.
 pub const DEFAULT_FILES: [&str; 4] = [
@@ -35,6 +35,8 @@ pub struct ComposeModel {
     /// `name:` from the files, if any.
     pub name: Option<String>,
     pub services: BTreeMap<String, Service>,
+    /// The top-level `x-phi` settings.
+    pub x_phi: ProjectXPhi,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -388,9 +390,10 @@ fn build_model(
         Some(_) => return Err(invalid("name", "must be a string".into())),
     };
 
-    if let Some(x_phi) = top.get("x-phi") {
-        xphi::check_project(x_phi, origin, diag)?;
-    }
+    let x_phi = match top.get("x-phi") {
+        Some(value) => xphi::parse_project(value, origin, diag)?,
+        None => ProjectXPhi::default(),
+    };
 
     let mut services = BTreeMap::new();
     match top.get("services") {
@@ -421,7 +424,11 @@ fn build_model(
         }
     }
 
-    Ok(ComposeModel { name, services })
+    Ok(ComposeModel {
+        name,
+        services,
+        x_phi,
+    })
 }
 
 /// The parts of a service definition phi reads, deserialized leniently where interpolation

@@ -9,6 +9,11 @@
 //!     x-phi:
 //!       health_url: http://127.0.0.1:8080/health/ready   # probed by `phi status`
 //!       health_timeout: 3s                               # default 5s
+//!       cpu_threshold: 150        # phi monitor: CPU % (100 = one core)
+//!       mem_threshold: 80         # phi monitor: memory % of the limit
+//!       max_restarts: 3           # phi monitor: restart count that alerts
+//! x-phi:                          # project-wide monitor defaults, same three keys
+//!   cpu_threshold: 90
 //! ```
 //!
 //! Keys phi does not know are warned about (they are most likely typos), never silently dropped.
@@ -21,18 +26,42 @@ use super::ConfigError;
 use super::compose::Diagnostics;
 
 /// Keys understood under a service's `x-phi`.
-pub const SERVICE_KEYS: &[&str] = &["health_url", "health_timeout"];
+pub const SERVICE_KEYS: &[&str] = &[
+    "health_url",
+    "health_timeout",
+    "cpu_threshold",
+    "mem_threshold",
+    "max_restarts",
+];
 /// Keys understood under the top-level `x-phi`.
-pub const PROJECT_KEYS: &[&str] = &[];
+pub const PROJECT_KEYS: &[&str] = &["cpu_threshold", "mem_threshold", "max_restarts"];
 
 /// Default time an HTTP health probe may take.
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceXPhi {
     /// An http:// or https:// URL probed by `phi status`; 2xx and 3xx count as healthy.
     pub health_url: Option<String>,
     pub health_timeout: Option<Duration>,
+    pub limits: Limits,
+}
+
+/// `phi monitor` thresholds, per service or for the whole project.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    /// CPU % as the docker CLI shows it (100 = one core).
+    pub cpu_threshold: Option<f64>,
+    /// Memory in use as a % of the container's limit.
+    pub mem_threshold: Option<f64>,
+    /// Restart count above which a container alerts.
+    pub max_restarts: Option<u64>,
+}
+
+/// The top-level `x-phi` settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectXPhi {
+    pub limits: Limits,
 }
 
 pub fn parse_service(
@@ -67,21 +96,60 @@ pub fn parse_service(
         let key = format!("{prefix}.health_timeout");
         out.health_timeout = Some(duration(v).map_err(|m| invalid(origin, &key, m))?);
     }
+    out.limits = limits(map, origin, &prefix)?;
     Ok(out)
 }
 
-pub fn check_project(
+pub fn parse_project(
     value: &Value,
     origin: &str,
     diag: &mut Diagnostics,
-) -> Result<(), ConfigError> {
+) -> Result<ProjectXPhi, ConfigError> {
     match value {
-        Value::Null => Ok(()),
+        Value::Null => Ok(ProjectXPhi::default()),
         Value::Mapping(map) => {
             warn_unknown(map, PROJECT_KEYS, origin, "x-phi", diag);
-            Ok(())
+            Ok(ProjectXPhi {
+                limits: limits(map, origin, "x-phi")?,
+            })
         }
         _ => Err(invalid(origin, "x-phi", "must be a mapping".into())),
+    }
+}
+
+fn limits(map: &serde_norway::Mapping, origin: &str, prefix: &str) -> Result<Limits, ConfigError> {
+    let bad = |key: &str, what: &str| invalid(origin, &format!("{prefix}.{key}"), what.into());
+    let percent = |key: &str| -> Result<Option<f64>, ConfigError> {
+        match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => number(v)
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .map(Some)
+                .ok_or_else(|| bad(key, "must be a percentage (a number of 0 or more)")),
+        }
+    };
+    let max_restarts = match map.get("max_restarts") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            number(v)
+                .filter(|x| x.fract() == 0.0 && *x >= 0.0)
+                .map(|x| x as u64)
+                .ok_or_else(|| bad("max_restarts", "must be a whole number"))?,
+        ),
+    };
+    Ok(Limits {
+        cpu_threshold: percent("cpu_threshold")?,
+        mem_threshold: percent("mem_threshold")?,
+        max_restarts,
+    })
+}
+
+/// A number, also when interpolation turned it into a string.
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().trim_end_matches('%').parse().ok(),
+        _ => None,
     }
 }
 
@@ -160,6 +228,29 @@ mod tests {
         assert_eq!(diag.warnings.len(), 1);
         assert!(diag.warnings[0].contains("services.web.x-phi.helth_url"));
         assert!(diag.warnings[0].contains("health_url"));
+    }
+
+    #[test]
+    fn monitor_limits_are_read_from_numbers_and_interpolated_strings() {
+        let (x, diag) = parse("cpu_threshold: 150\nmem_threshold: \"75\"\nmax_restarts: 3\n");
+        let x = x.unwrap();
+        assert_eq!(
+            x.limits,
+            Limits {
+                cpu_threshold: Some(150.0),
+                mem_threshold: Some(75.0),
+                max_restarts: Some(3)
+            }
+        );
+        assert!(diag.warnings.is_empty());
+        let (x, _) = parse("max_restarts: 1.5\n");
+        assert!(
+            x.unwrap_err()
+                .to_string()
+                .contains("services.web.x-phi.max_restarts")
+        );
+        let (x, _) = parse("cpu_threshold: lots\n");
+        assert!(x.unwrap_err().to_string().contains("cpu_threshold"));
     }
 
     #[test]

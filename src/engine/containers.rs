@@ -98,6 +98,8 @@ pub struct ContainerInfo {
     pub finished_at: Option<SystemTime>,
     pub restart_count: u64,
     pub ports: Vec<PortMapping>,
+    /// The main process on the engine's host, while the container runs.
+    pub pid: Option<u32>,
 }
 
 impl Engine {
@@ -213,6 +215,10 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
         finished_at: state.finished_at.as_deref().and_then(parse_time),
         restart_count: c.restart_count.unwrap_or(0).max(0) as u64,
         ports,
+        pid: state
+            .pid
+            .filter(|p| *p > 0)
+            .and_then(|p| u32::try_from(p).ok()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod host;
+pub mod stats;
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use bollard::{API_DEFAULT_VERSION, Docker};
 use crate::exit::Exit;
 pub use containers::{ContainerInfo, HealthState, PortMapping, RunState};
 pub use host::Target;
+pub use stats::{LocalReader, RawStats};
 
 /// Labels Docker Compose puts on what it creates; phi finds a project's containers by them.
 pub const LABEL_PROJECT: &str = "com.docker.compose.project";

@@ -3,5 +3,6 @@
 
 mod docs;
 mod errors;
+mod monitor;
 mod status;
 mod support;

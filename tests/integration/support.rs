@@ -90,6 +90,17 @@ impl Phi {
         }
     }
 
+    /// Start phi in the background with stdout and stderr piped.
+    pub fn spawn(mut self) -> (std::process::Child, tempfile::TempDir) {
+        let child = self
+            .cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn phi");
+        (child, self._home)
+    }
+
     pub fn run(mut self) -> Output {
         let start = Instant::now();
         let out = self.cmd.output().expect("run phi");
@@ -315,4 +326,65 @@ pub fn http_server(status: u16) -> (String, std::thread::JoinHandle<()>) {
         }
     });
     (format!("http://127.0.0.1:{}", addr.port()), handle)
+}
+
+/// An HTTP server on 127.0.0.1 that records every request (head and body) and answers
+/// `status`, or never answers when `status` is None. Serves a bounded number of connections.
+pub fn recording_server(
+    status: Option<u16>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://127.0.0.1:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(16) {
+            let Ok(mut stream) = stream else { break };
+            stream
+                .set_read_timeout(Some(Duration::from_millis(500)))
+                .ok();
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Read the head, then as much body as content-length says.
+            loop {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => data.extend_from_slice(&buf[..n]),
+                }
+                let text = String::from_utf8_lossy(&data);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if data.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            record
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&data).into_owned());
+            match status {
+                Some(code) => {
+                    let reply = format!(
+                        "HTTP/1.1 {code} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    let _ = stream.write_all(reply.as_bytes());
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    (url, seen)
 }

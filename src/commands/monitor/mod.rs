@@ -1,0 +1,1137 @@
+//! `phi monitor`: container CPU, memory, network and block IO, live or one-shot, with
+//! thresholds, alert episodes, webhooks and telemetry files.
+//!
+//! plan:    options + thresholds per service (pure)
+//! execute: list the project's containers, read their counters (cgroup files when the engine
+//!          is on this host, the stats API otherwise), turn two readings into metrics
+//! report:  a sample document per reading, alert/recovery documents, rendered as a live
+//!          table on a terminal or as JSON lines
+
+pub mod metrics;
+pub mod telemetry;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use tokio::task::JoinHandle;
+
+use self::metrics::{Breach, Episodes, Event, Metric, Metrics, Thresholds};
+use self::telemetry::{Family, RotatingLog};
+use crate::config::ConfigError;
+use crate::config::compose::ComposeModel;
+use crate::engine::{
+    ContainerInfo, Engine, EngineError, HealthState, LocalReader, RawStats, RunState, Target,
+};
+use crate::exit::{Coded, Exit};
+use crate::http;
+use crate::output::{Printer, table};
+use crate::settings::Project;
+
+/// Version of the JSON documents `phi monitor` prints and logs.
+pub const SCHEMA_VERSION: u32 = 1;
+/// How far apart the two CPU readings of the first sample are when phi reads cgroup files.
+const CPU_WINDOW: Duration = Duration::from_millis(500);
+/// Recent CPU values kept per container for the trend column.
+const TREND_LEN: usize = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Cpu,
+    Memory,
+}
+
+/// Everything `phi monitor` was asked to do, as plain data.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub services: Vec<String>,
+    pub once: bool,
+    pub interval: Duration,
+    pub count: Option<u64>,
+    pub cpu: Option<f64>,
+    pub memory: Option<f64>,
+    pub max_restarts: Option<u64>,
+    pub consecutive: u32,
+    pub webhook: Option<String>,
+    pub webhook_timeout: Duration,
+    pub log: Option<PathBuf>,
+    pub log_max_bytes: u64,
+    pub log_files: u32,
+    pub prometheus: Option<PathBuf>,
+    pub sort: SortKey,
+    /// Stream JSON lines instead of drawing a table.
+    pub json_lines: bool,
+    /// Never read cgroup files, only the Engine's stats API.
+    pub engine_stats: bool,
+}
+
+impl Options {
+    fn samples(&self) -> Option<u64> {
+        if self.once { Some(1) } else { self.count }
+    }
+
+    /// Flags that contradict each other are a usage error (exit 2).
+    pub fn validate(&self) -> Result<(), Coded> {
+        let usage = |m: String| Err(Coded::new(Exit::Usage, m));
+        if self.once && self.count.is_some() {
+            return usage("--once and --count exclude each other".into());
+        }
+        if self.count == Some(0) {
+            return usage("--count must be at least 1".into());
+        }
+        if self.interval < Duration::from_millis(100) {
+            return usage("--interval must be at least 100ms".into());
+        }
+        if let Some(n) = self.samples() {
+            if u64::from(self.consecutive) > n {
+                return usage(format!(
+                    "--for {} can never trip within {n} sample(s); raise --count or lower --for",
+                    self.consecutive
+                ));
+            }
+        }
+        if let Some(url) = &self.webhook {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return usage(format!(
+                    "--webhook `{url}` is not an http:// or https:// URL"
+                ));
+            }
+        }
+        for (flag, v) in [("--cpu", self.cpu), ("--mem", self.memory)] {
+            if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                return usage(format!("{flag} takes a percentage of 0 or more"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Thresholds for one service: flags, then the service's `x-phi`, then CPU_THRESHOLD /
+/// MEM_THRESHOLD from the environment, then the top-level `x-phi`, then the defaults.
+pub fn thresholds_for(
+    service: Option<&str>,
+    model: &ComposeModel,
+    env: (Option<f64>, Option<f64>),
+    opts: &Options,
+) -> Thresholds {
+    let defaults = Thresholds::default();
+    let service_limits = service
+        .and_then(|s| model.services.get(s))
+        .map(|s| s.x_phi.limits)
+        .unwrap_or_default();
+    let project = model.x_phi.limits;
+    Thresholds {
+        cpu_percent: opts
+            .cpu
+            .or(service_limits.cpu_threshold)
+            .or(env.0)
+            .or(project.cpu_threshold)
+            .or(defaults.cpu_percent),
+        memory_percent: opts
+            .memory
+            .or(service_limits.mem_threshold)
+            .or(env.1)
+            .or(project.mem_threshold)
+            .or(defaults.memory_percent),
+        max_restarts: opts
+            .max_restarts
+            .or(service_limits.max_restarts)
+            .or(project.max_restarts),
+        unhealthy: true,
+    }
+}
+
+fn env_percent(project: &Project, name: &str) -> Result<Option<f64>, ConfigError> {
+    match project.env.get(name)? {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => v
+            .trim()
+            .trim_end_matches('%')
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .map(Some)
+            .ok_or_else(|| ConfigError::Invalid {
+                path: "environment".into(),
+                key: name.into(),
+                message: format!("`{v}` is not a percentage"),
+            }),
+    }
+}
+
+/// One container in one sample. Metrics are absent for containers that are not running.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerSample {
+    pub service: Option<String>,
+    pub container: String,
+    pub id: String,
+    /// A container state, or `gone` once for a container that disappeared.
+    pub state: String,
+    pub health: Option<&'static str>,
+    pub restarts: u64,
+    /// Where the numbers came from: `cgroup` (files on this host) or `engine` (stats API).
+    pub source: Option<&'static str>,
+    #[serde(flatten)]
+    pub metrics: Option<Metrics>,
+    /// Thresholds exceeded in this sample.
+    pub breaches: Vec<Metric>,
+    /// Metrics in an alert episode after this sample.
+    pub alerting: Vec<Metric>,
+    #[serde(skip)]
+    pub thresholds: Thresholds,
+}
+
+#[derive(Debug, Serialize)]
+struct SampleDoc<'a> {
+    schema_version: u32,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    time: String,
+    project: &'a str,
+    sample: u64,
+    containers: &'a [ContainerSample],
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertDoc {
+    schema_version: u32,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    time: String,
+    project: String,
+    service: Option<String>,
+    container: String,
+    metric: Metric,
+    value: Option<f64>,
+    threshold: Option<f64>,
+    #[serde(rename = "for")]
+    consecutive: u32,
+    message: String,
+}
+
+/// A reading and when it was taken.
+type Reading = (RawStats, Instant, &'static str);
+
+/// Per-container memory between samples.
+#[derive(Default)]
+struct Tracker {
+    readers: HashMap<(String, u32), Option<LocalReader>>,
+    previous: HashMap<String, Reading>,
+    trend: HashMap<String, VecDeque<f64>>,
+    seen: BTreeMap<String, (String, Option<String>)>,
+    episodes: Episodes,
+}
+
+pub async fn run(
+    project: &Project,
+    engine: Engine,
+    target: &Target,
+    opts: &Options,
+    printer: &Printer,
+) -> anyhow::Result<Exit> {
+    opts.validate()?;
+    let selected: Option<BTreeSet<String>> =
+        crate::commands::status::select(&project.model, &opts.services)?
+            .map(|s| s.into_iter().map(String::from).collect());
+    let env_limits = (
+        env_percent(project, "CPU_THRESHOLD")?,
+        env_percent(project, "MEM_THRESHOLD")?,
+    );
+    let local_host =
+        !opts.engine_stats && matches!(target.transport, crate::engine::host::Transport::Unix(_));
+    let mut log = match &opts.log {
+        Some(path) => Some(
+            RotatingLog::open(path, opts.log_max_bytes, opts.log_files)
+                .map_err(|e| Coded::new(Exit::Usage, format!("--log {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let webhook_client = match &opts.webhook {
+        Some(url) => Some(http::Client::new(url.starts_with("https://"))?),
+        None => None,
+    };
+    let mut webhooks: Vec<JoinHandle<Result<u16, String>>> = Vec::new();
+
+    let mut engine = engine;
+    let mut tracker = Tracker {
+        episodes: Episodes::new(opts.consecutive),
+        ..Tracker::default()
+    };
+    let mut view = LiveView::default();
+    let mut any_alert = false;
+    let total = opts.samples();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut ticker = tokio::time::interval(opts.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    let mut index = 0u64;
+    while total.is_none_or(|t| index < t) {
+        index += 1;
+        let step = async {
+            ticker.tick().await;
+            if index == 2 {
+                // The first sample reads twice and may outlast an interval; count the next
+                // one from its end, so no sample measures CPU over a sliver of time.
+                ticker.reset();
+                ticker.tick().await;
+            }
+            let readings = loop {
+                match collect(
+                    &engine,
+                    project,
+                    selected.as_ref(),
+                    &mut tracker,
+                    local_host,
+                    index == 1,
+                )
+                .await
+                {
+                    Ok(r) => break r,
+                    Err(e) if opts.once || !recoverable(&e) => return Err(anyhow::Error::new(e)),
+                    Err(e) => {
+                        engine = reconnect(target, printer, &mut view, e).await;
+                    }
+                }
+            };
+            Ok(readings)
+        };
+        let readings = tokio::select! {
+            _ = &mut ctrl_c => break,
+            r = step => r?,
+        };
+
+        let now = SystemTime::now();
+        let (samples, events) = assess(project, opts, env_limits, &mut tracker, readings);
+        let time = humantime::format_rfc3339_millis(now).to_string();
+        let alerts: Vec<AlertDoc> = events
+            .iter()
+            .map(|(c, e)| alert_doc(&project.name, &time, c, e, opts.consecutive))
+            .collect();
+        any_alert |= alerts.iter().any(|a| a.kind == "alert");
+
+        let doc = SampleDoc {
+            schema_version: SCHEMA_VERSION,
+            kind: "sample",
+            time: time.clone(),
+            project: &project.name,
+            sample: index,
+            containers: &samples,
+        };
+        if let Some(log) = log.as_mut() {
+            let mut result = log.append(&serde_json::to_string(&doc)?);
+            for a in &alerts {
+                result = result.and_then(|_| log.append(&serde_json::to_string(a)?));
+            }
+            if let Err(e) = result {
+                printer.warn(&format!("--log: cannot write: {e}"));
+            }
+        }
+        if let Some(path) = &opts.prometheus {
+            if let Err(e) = telemetry::write_atomic(path, &prometheus(&project.name, &samples, now))
+            {
+                printer.warn(&format!("--prometheus {}: {e}", path.display()));
+            }
+        }
+        if let (Some(client), Some(url)) = (&webhook_client, &opts.webhook) {
+            for alert in alerts.iter().filter(|a| a.kind == "alert") {
+                let payload = webhook_payload(alert);
+                let client = client.clone();
+                let url = url.clone();
+                let timeout = opts.webhook_timeout;
+                webhooks.push(tokio::spawn(async move {
+                    telemetry::deliver(&client, &url, payload, timeout).await
+                }));
+            }
+        }
+        report_webhooks(&mut webhooks, printer, false).await;
+
+        if opts.json_lines {
+            printer.data(&format!("{}\n", serde_json::to_string(&doc)?))?;
+            for a in &alerts {
+                printer.data(&format!("{}\n", serde_json::to_string(a)?))?;
+            }
+        } else {
+            view.alerts
+                .extend(alerts.iter().map(|a| (a.kind, a.message.clone())));
+            let keep = view.alerts.len().saturating_sub(5);
+            view.alerts.drain(..keep);
+            let live = total != Some(1);
+            view.draw(printer, &samples, opts, index, &tracker, live)?;
+        }
+    }
+    report_webhooks(&mut webhooks, printer, true).await;
+    Ok(if total.is_some() && any_alert {
+        Exit::CheckFailed
+    } else {
+        Exit::Ok
+    })
+}
+
+fn recoverable(e: &EngineError) -> bool {
+    matches!(
+        e,
+        EngineError::Unreachable { .. } | EngineError::TimedOut { .. }
+    )
+}
+
+/// Connect again with backoff (1 s doubling to 30 s), telling the user, until it works.
+async fn reconnect(
+    target: &Target,
+    printer: &Printer,
+    view: &mut LiveView,
+    cause: EngineError,
+) -> Engine {
+    let mut delay = Duration::from_secs(1);
+    let mut message = format!("{cause}; reconnecting");
+    loop {
+        printer.warn(&format!("{message} in {} s", delay.as_secs()));
+        view.notice = Some(message.clone());
+        tokio::time::sleep(delay).await;
+        match Engine::connect(target, crate::engine::CALL_TIMEOUT).await {
+            Ok(engine) => {
+                printer.warn(&format!(
+                    "reconnected to the Docker engine at {}",
+                    target.address
+                ));
+                view.notice = None;
+                return engine;
+            }
+            Err(e) => message = format!("{e}; reconnecting"),
+        }
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// List the project's containers and read every running one. The first sample reads twice,
+/// so that CPU (a difference of two readings) is known from the start.
+async fn collect(
+    engine: &Engine,
+    project: &Project,
+    selected: Option<&BTreeSet<String>>,
+    tracker: &mut Tracker,
+    local_host: bool,
+    first: bool,
+) -> Result<Vec<(ContainerInfo, Option<Reading>)>, EngineError> {
+    let containers: Vec<ContainerInfo> = engine
+        .project_containers(&project.name)
+        .await?
+        .into_iter()
+        .filter(|c| !c.oneoff)
+        .filter(|c| {
+            selected.is_none_or(|s| c.service.as_ref().is_some_and(|name| s.contains(name)))
+        })
+        .collect();
+    for c in &containers {
+        if let (true, Some(pid), RunState::Running) = (local_host, c.pid, c.state) {
+            tracker
+                .readers
+                .entry((c.id.clone(), pid))
+                .or_insert_with(|| LocalReader::find(&c.id, pid));
+        }
+    }
+    if first {
+        let before = read_all(engine, &containers, tracker).await?;
+        let all_local = before
+            .iter()
+            .all(|(_, r)| r.as_ref().is_none_or(|r| r.2 == "cgroup"));
+        for (c, reading) in &before {
+            if let Some(r) = reading {
+                tracker.previous.insert(c.id.clone(), r.clone());
+            }
+        }
+        if all_local {
+            tokio::time::sleep(CPU_WINDOW).await;
+        }
+    }
+    let readings = read_all(engine, &containers, tracker).await?;
+    Ok(containers
+        .iter()
+        .cloned()
+        .zip(readings.into_iter().map(|(_, r)| r))
+        .collect())
+}
+
+async fn read_all<'a>(
+    engine: &Engine,
+    containers: &'a [ContainerInfo],
+    tracker: &Tracker,
+) -> Result<Vec<(&'a ContainerInfo, Option<Reading>)>, EngineError> {
+    let reads = join_all(containers.iter().map(|c| async move {
+        if c.state != RunState::Running {
+            return Ok((c, None));
+        }
+        let local = c
+            .pid
+            .and_then(|pid| tracker.readers.get(&(c.id.clone(), pid)))
+            .and_then(Option::as_ref);
+        if let Some(reader) = local {
+            if let Ok(raw) = reader.read() {
+                return Ok((c, Some((raw, Instant::now(), "cgroup"))));
+            }
+        }
+        match engine.container_stats(&c.id).await {
+            Ok(raw) => Ok((c, Some((raw, Instant::now(), "engine")))),
+            // Stopped or removed between the list and the read: no numbers this time.
+            Err(EngineError::Api { .. }) => Ok((c, None)),
+            Err(e) => Err(e),
+        }
+    }))
+    .await;
+    reads.into_iter().collect()
+}
+
+/// Turn readings into samples and alert events; remember what is needed next time.
+fn assess(
+    project: &Project,
+    opts: &Options,
+    env_limits: (Option<f64>, Option<f64>),
+    tracker: &mut Tracker,
+    readings: Vec<(ContainerInfo, Option<Reading>)>,
+) -> (Vec<ContainerSample>, Vec<(ContainerSample, Event)>) {
+    let mut samples = Vec::new();
+    let mut events = Vec::new();
+    let mut present = BTreeSet::new();
+    for (c, reading) in readings {
+        present.insert(c.id.clone());
+        tracker
+            .seen
+            .insert(c.id.clone(), (c.name.clone(), c.service.clone()));
+        let metrics = reading.as_ref().map(|(raw, at, _)| {
+            let prev = tracker
+                .previous
+                .get(&c.id)
+                .map(|(p, t, _)| (p, at.saturating_duration_since(*t)));
+            metrics::compute(prev, raw)
+        });
+        match &reading {
+            Some(r) => {
+                tracker.previous.insert(c.id.clone(), r.clone());
+            }
+            None => {
+                tracker.previous.remove(&c.id);
+            }
+        }
+        if let Some(cpu) = metrics.as_ref().and_then(|m| m.cpu_percent) {
+            let trend = tracker.trend.entry(c.name.clone()).or_default();
+            trend.push_back(cpu);
+            while trend.len() > TREND_LEN {
+                trend.pop_front();
+            }
+        }
+        let limits = thresholds_for(c.service.as_deref(), &project.model, env_limits, opts);
+        let unhealthy = c.health == Some(HealthState::Unhealthy);
+        let found: Vec<Breach> =
+            metrics::breaches(metrics.as_ref(), c.restart_count, unhealthy, &limits);
+        let new_events = tracker.episodes.observe(&c.name, &found);
+        let mut sample = ContainerSample {
+            service: c.service.clone(),
+            container: c.name.clone(),
+            id: crate::engine::containers::short_id(&c.id).to_string(),
+            state: c.state.as_str().to_string(),
+            health: c.health.map(HealthState::as_str),
+            restarts: c.restart_count,
+            source: reading.as_ref().map(|r| r.2),
+            metrics,
+            breaches: found.iter().map(|b| b.metric).collect(),
+            alerting: Vec::new(),
+            thresholds: limits,
+        };
+        sample.alerting = [
+            Metric::Cpu,
+            Metric::Memory,
+            Metric::Restarts,
+            Metric::Unhealthy,
+        ]
+        .into_iter()
+        .filter(|m| tracker.episodes.active(&c.name, *m))
+        .collect();
+        for e in new_events {
+            events.push((sample.clone(), e));
+        }
+        samples.push(sample);
+    }
+    // Containers seen before and missing now are reported as gone, once.
+    let gone: Vec<String> = tracker
+        .seen
+        .keys()
+        .filter(|id| !present.contains(*id))
+        .cloned()
+        .collect();
+    for id in gone {
+        if let Some((name, service)) = tracker.seen.remove(&id) {
+            tracker.previous.remove(&id);
+            tracker.episodes.forget(&name);
+            samples.push(ContainerSample {
+                service,
+                container: name,
+                id: crate::engine::containers::short_id(&id).to_string(),
+                state: "gone".into(),
+                health: None,
+                restarts: 0,
+                source: None,
+                metrics: None,
+                breaches: Vec::new(),
+                alerting: Vec::new(),
+                thresholds: Thresholds::default(),
+            });
+        }
+    }
+    sort(&mut samples, opts.sort);
+    (samples, events)
+}
+
+fn sort(samples: &mut [ContainerSample], key: SortKey) {
+    let name = |s: &ContainerSample| (s.service.clone().unwrap_or_default(), s.container.clone());
+    match key {
+        SortKey::Name => samples.sort_by_key(name),
+        SortKey::Cpu | SortKey::Memory => samples.sort_by(|a, b| {
+            let v = |s: &ContainerSample| {
+                s.metrics.as_ref().and_then(|m| match key {
+                    SortKey::Cpu => m.cpu_percent,
+                    _ => m.memory_percent,
+                })
+            };
+            v(b).unwrap_or(-1.0)
+                .total_cmp(&v(a).unwrap_or(-1.0))
+                .then_with(|| name(a).cmp(&name(b)))
+        }),
+    }
+}
+
+fn alert_doc(project: &str, time: &str, c: &ContainerSample, e: &Event, n: u32) -> AlertDoc {
+    let who = match &c.service {
+        Some(s) => format!("{s} ({})", c.container),
+        None => c.container.clone(),
+    };
+    let (kind, metric, value, threshold, message) = match e {
+        Event::Alert(b) => {
+            let message = match b.metric {
+                Metric::Unhealthy => format!("{who} is unhealthy"),
+                Metric::Restarts => format!(
+                    "{who} has restarted {} times (limit {})",
+                    b.value, b.threshold
+                ),
+                m => format!(
+                    "{} of {who} at {:.1}% > {}% for {n} sample(s)",
+                    m.label(),
+                    b.value,
+                    b.threshold
+                ),
+            };
+            ("alert", b.metric, Some(b.value), Some(b.threshold), message)
+        }
+        Event::Recovered(m) => (
+            "recovery",
+            *m,
+            None,
+            None,
+            format!("{} of {who} is back within its limit", m.label()),
+        ),
+    };
+    AlertDoc {
+        schema_version: SCHEMA_VERSION,
+        kind,
+        time: time.to_string(),
+        project: project.to_string(),
+        service: c.service.clone(),
+        container: c.container.clone(),
+        metric,
+        value,
+        threshold,
+        consecutive: n,
+        message,
+    }
+}
+
+/// A Slack-compatible body (`text`), with the alert's fields beside it.
+fn webhook_payload(alert: &AlertDoc) -> Vec<u8> {
+    let mut value = serde_json::to_value(alert).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "text".into(),
+            serde_json::Value::String(format!("phi [{}]: {}", alert.project, alert.message)),
+        );
+    }
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// Report finished deliveries; at the end (`wait`), wait for the rest, each bounded by its
+/// own timeout and retries.
+async fn report_webhooks(
+    pending: &mut Vec<JoinHandle<Result<u16, String>>>,
+    printer: &Printer,
+    wait: bool,
+) {
+    let mut still = Vec::new();
+    for handle in pending.drain(..) {
+        if !wait && !handle.is_finished() {
+            still.push(handle);
+            continue;
+        }
+        match handle.await {
+            Ok(Ok(status)) => printer.note(&format!("webhook delivered ({status})")),
+            Ok(Err(e)) => printer.warn(&format!("webhook not delivered: {e}")),
+            Err(e) => printer.warn(&format!("webhook task failed: {e}")),
+        }
+    }
+    *pending = still;
+}
+
+fn prometheus(project: &str, samples: &[ContainerSample], now: SystemTime) -> String {
+    let running: Vec<&ContainerSample> = samples.iter().filter(|s| s.state != "gone").collect();
+    let labels = |s: &ContainerSample| {
+        vec![
+            ("project", project.to_string()),
+            ("service", s.service.clone().unwrap_or_default()),
+            ("container", s.container.clone()),
+        ]
+    };
+    let metric = |name: &'static str,
+                  help: &'static str,
+                  kind: &'static str,
+                  f: &dyn Fn(&Metrics) -> Option<f64>| Family {
+        name,
+        help,
+        kind,
+        samples: running
+            .iter()
+            .filter_map(|s| Some((labels(s), f(s.metrics.as_ref()?)?)))
+            .collect(),
+    };
+    let families = vec![
+        metric(
+            "phi_container_cpu_percent",
+            "CPU use as the docker CLI shows it (100 = one core).",
+            "gauge",
+            &|m| m.cpu_percent,
+        ),
+        metric(
+            "phi_container_cpu_host_percent",
+            "CPU use as a share of the whole host.",
+            "gauge",
+            &|m| m.cpu_host_percent,
+        ),
+        metric(
+            "phi_container_memory_bytes",
+            "Memory in use, inactive file cache excluded.",
+            "gauge",
+            &|m| Some(m.memory_bytes as f64),
+        ),
+        metric(
+            "phi_container_memory_limit_bytes",
+            "Memory limit (the host's memory when unlimited).",
+            "gauge",
+            &|m| Some(m.memory_limit_bytes as f64),
+        ),
+        metric(
+            "phi_container_memory_percent",
+            "Memory in use as a share of the limit.",
+            "gauge",
+            &|m| m.memory_percent,
+        ),
+        metric(
+            "phi_container_network_receive_bytes_total",
+            "Bytes received over all interfaces.",
+            "counter",
+            &|m| Some(m.net_rx_bytes as f64),
+        ),
+        metric(
+            "phi_container_network_transmit_bytes_total",
+            "Bytes sent over all interfaces.",
+            "counter",
+            &|m| Some(m.net_tx_bytes as f64),
+        ),
+        metric(
+            "phi_container_block_read_bytes_total",
+            "Bytes read from block devices.",
+            "counter",
+            &|m| Some(m.block_read_bytes as f64),
+        ),
+        metric(
+            "phi_container_block_write_bytes_total",
+            "Bytes written to block devices.",
+            "counter",
+            &|m| Some(m.block_write_bytes as f64),
+        ),
+        metric(
+            "phi_container_pids",
+            "Processes and threads in the container.",
+            "gauge",
+            &|m| Some(m.pids as f64),
+        ),
+        Family {
+            name: "phi_container_running",
+            help: "1 when the container is running.",
+            kind: "gauge",
+            samples: running
+                .iter()
+                .map(|s| (labels(s), f64::from(u8::from(s.state == "running"))))
+                .collect(),
+        },
+        Family {
+            name: "phi_container_healthy",
+            help: "1 healthy, 0 unhealthy or starting; absent without a healthcheck.",
+            kind: "gauge",
+            samples: running
+                .iter()
+                .filter_map(|s| Some((labels(s), f64::from(u8::from(s.health? == "healthy")))))
+                .collect(),
+        },
+        Family {
+            name: "phi_container_restarts_total",
+            help: "Times the engine restarted the container.",
+            kind: "counter",
+            samples: running
+                .iter()
+                .map(|s| (labels(s), s.restarts as f64))
+                .collect(),
+        },
+        Family {
+            name: "phi_monitor_last_sample_timestamp_seconds",
+            help: "When phi monitor last sampled.",
+            kind: "gauge",
+            samples: vec![(
+                vec![("project", project.to_string())],
+                now.duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(0.0),
+            )],
+        },
+    ];
+    telemetry::prometheus_text(&families)
+}
+
+/// The terminal view: a table redrawn in place, with the latest alerts below it.
+#[derive(Default)]
+struct LiveView {
+    lines: usize,
+    alerts: Vec<(&'static str, String)>,
+    notice: Option<String>,
+}
+
+impl LiveView {
+    fn draw(
+        &mut self,
+        printer: &Printer,
+        samples: &[ContainerSample],
+        opts: &Options,
+        index: u64,
+        tracker: &Tracker,
+        live: bool,
+    ) -> std::io::Result<()> {
+        use console::Style;
+        let color = printer.stdout_color();
+        let st = |s: Style| s.force_styling(color);
+        let mut t = table::new(
+            &[
+                "SERVICE",
+                "CONTAINER",
+                "STATE",
+                "CPU %",
+                "HOST %",
+                "MEM USAGE / LIMIT",
+                "MEM %",
+                "NET RX / TX",
+                "BLOCK R / W",
+                "PIDS",
+                "RESTARTS",
+                "HEALTH",
+                "TREND",
+            ],
+            color,
+        );
+        for s in samples {
+            let hot = |m: Metric| s.breaches.contains(&m);
+            let paint = |text: String, m: Metric| {
+                if hot(m) {
+                    st(Style::new().red().bold()).apply_to(text).to_string()
+                } else {
+                    text
+                }
+            };
+            let m = s.metrics.as_ref();
+            let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+            let state = match s.state.as_str() {
+                "running" => st(Style::new().green()).apply_to("running").to_string(),
+                other => st(Style::new().yellow()).apply_to(other).to_string(),
+            };
+            t.add_row(vec![
+                s.service.clone().unwrap_or_else(|| "-".into()),
+                s.container.clone(),
+                state,
+                paint(pct(m.and_then(|m| m.cpu_percent)), Metric::Cpu),
+                pct(m.and_then(|m| m.cpu_host_percent)),
+                m.map_or("-".into(), |m| {
+                    format!(
+                        "{} / {}",
+                        bytes(m.memory_bytes),
+                        bytes(m.memory_limit_bytes)
+                    )
+                }),
+                paint(pct(m.and_then(|m| m.memory_percent)), Metric::Memory),
+                m.map_or("-".into(), |m| {
+                    format!("{} / {}", bytes(m.net_rx_bytes), bytes(m.net_tx_bytes))
+                }),
+                m.map_or("-".into(), |m| {
+                    format!(
+                        "{} / {}",
+                        bytes(m.block_read_bytes),
+                        bytes(m.block_write_bytes)
+                    )
+                }),
+                m.map_or("-".into(), |m| m.pids.to_string()),
+                paint(s.restarts.to_string(), Metric::Restarts),
+                paint(s.health.unwrap_or("-").to_string(), Metric::Unhealthy),
+                tracker
+                    .trend
+                    .get(&s.container)
+                    .map(|v| metrics::sparkline(&v.iter().copied().collect::<Vec<_>>()))
+                    .unwrap_or_default(),
+            ]);
+        }
+        let mut out = table::render(&mut t);
+        for (kind, message) in &self.alerts {
+            let style = if *kind == "alert" {
+                Style::new().red().bold()
+            } else {
+                Style::new().green()
+            };
+            out.push_str(&format!(
+                "{} {message}\n",
+                st(style).apply_to(if *kind == "alert" { "ALERT" } else { "OK   " })
+            ));
+        }
+        if let Some(n) = &self.notice {
+            out.push_str(&format!("{}\n", st(Style::new().yellow()).apply_to(n)));
+        }
+        if live {
+            out.push_str(
+                &st(Style::new().dim())
+                    .apply_to(format!(
+                        "sample {index}, every {}; Ctrl-C to stop\n",
+                        humantime::format_duration(opts.interval)
+                    ))
+                    .to_string(),
+            );
+            if self.lines > 0 {
+                console::Term::stdout().clear_last_lines(self.lines)?;
+            }
+        }
+        self.lines = out.lines().count();
+        printer.data(&out)
+    }
+}
+
+/// Bytes in binary units, like the docker CLI: `512B`, `1.5KiB`, `200MiB`, `1.2GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n}B")
+    } else if v >= 100.0 {
+        format!("{v:.0}{}", UNITS[unit])
+    } else {
+        format!("{v:.1}{}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::compose::Service;
+    use crate::config::xphi::{Limits, ProjectXPhi, ServiceXPhi};
+
+    fn opts() -> Options {
+        Options {
+            services: vec![],
+            once: false,
+            interval: Duration::from_secs(2),
+            count: None,
+            cpu: None,
+            memory: None,
+            max_restarts: None,
+            consecutive: 1,
+            webhook: None,
+            webhook_timeout: Duration::from_secs(5),
+            log: None,
+            log_max_bytes: 10 << 20,
+            log_files: 3,
+            prometheus: None,
+            sort: SortKey::Name,
+            json_lines: true,
+            engine_stats: false,
+        }
+    }
+
+    #[test]
+    fn threshold_precedence_flag_service_env_project_default() {
+        let mut model = ComposeModel::default();
+        let tuned = Service {
+            x_phi: ServiceXPhi {
+                limits: Limits {
+                    cpu_threshold: Some(50.0),
+                    mem_threshold: None,
+                    max_restarts: Some(5),
+                },
+                ..ServiceXPhi::default()
+            },
+            ..Service::default()
+        };
+        model.services.insert("tuned".into(), tuned);
+        model.services.insert("plain".into(), Service::default());
+        model.x_phi = ProjectXPhi {
+            limits: Limits {
+                cpu_threshold: Some(70.0),
+                mem_threshold: Some(60.0),
+                max_restarts: Some(9),
+            },
+        };
+        let o = opts();
+        let t = thresholds_for(Some("tuned"), &model, (Some(90.0), None), &o);
+        assert_eq!(
+            (t.cpu_percent, t.memory_percent, t.max_restarts),
+            (Some(50.0), Some(60.0), Some(5))
+        );
+        let t = thresholds_for(Some("plain"), &model, (Some(90.0), None), &o);
+        assert_eq!(
+            (t.cpu_percent, t.memory_percent, t.max_restarts),
+            (Some(90.0), Some(60.0), Some(9))
+        );
+        let flags = Options {
+            cpu: Some(10.0),
+            memory: Some(20.0),
+            max_restarts: Some(1),
+            ..opts()
+        };
+        let t = thresholds_for(Some("tuned"), &model, (Some(90.0), None), &flags);
+        assert_eq!(
+            (t.cpu_percent, t.memory_percent, t.max_restarts),
+            (Some(10.0), Some(20.0), Some(1))
+        );
+        let t = thresholds_for(None, &ComposeModel::default(), (None, None), &o);
+        assert_eq!(t, Thresholds::default());
+    }
+
+    #[test]
+    fn contradictory_flags_are_usage_errors() {
+        assert!(
+            Options {
+                once: true,
+                count: Some(2),
+                ..opts()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Options {
+                count: Some(2),
+                consecutive: 3,
+                ..opts()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Options {
+                once: true,
+                consecutive: 2,
+                ..opts()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Options {
+                interval: Duration::from_millis(10),
+                ..opts()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Options {
+                count: Some(3),
+                consecutive: 3,
+                ..opts()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert!(
+            Options {
+                consecutive: 5,
+                ..opts()
+            }
+            .validate()
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn byte_sizes_read_like_the_docker_cli() {
+        assert_eq!(bytes(512), "512B");
+        assert_eq!(bytes(1536), "1.5KiB");
+        assert_eq!(bytes(200 << 20), "200MiB");
+        assert_eq!(bytes(5 << 30), "5.0GiB");
+    }
+
+    #[test]
+    fn samples_sort_by_cpu_with_unknowns_last() {
+        let s = |name: &str, cpu: Option<f64>| ContainerSample {
+            service: Some(name.into()),
+            container: name.into(),
+            id: name.into(),
+            state: "running".into(),
+            health: None,
+            restarts: 0,
+            source: None,
+            metrics: cpu.map(|c| Metrics {
+                cpu_percent: Some(c),
+                ..Metrics::default()
+            }),
+            breaches: vec![],
+            alerting: vec![],
+            thresholds: Thresholds::default(),
+        };
+        let mut v = vec![s("a", Some(1.0)), s("b", None), s("c", Some(50.0))];
+        sort(&mut v, SortKey::Cpu);
+        let order: Vec<&str> = v.iter().map(|s| s.container.as_str()).collect();
+        assert_eq!(order, ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn webhook_payloads_carry_slack_text_and_fields() {
+        let doc = AlertDoc {
+            schema_version: 1,
+            kind: "alert",
+            time: "t".into(),
+            project: "p".into(),
+            service: Some("web".into()),
+            container: "p-web-1".into(),
+            metric: Metric::Cpu,
+            value: Some(93.5),
+            threshold: Some(80.0),
+            consecutive: 3,
+            message: "CPU of web (p-web-1) at 93.5% > 80% for 3 sample(s)".into(),
+        };
+        let v: serde_json::Value = serde_json::from_slice(&webhook_payload(&doc)).unwrap();
+        assert_eq!(
+            v["text"],
+            "phi [p]: CPU of web (p-web-1) at 93.5% > 80% for 3 sample(s)"
+        );
+        assert_eq!(v["metric"], "cpu");
+        assert_eq!(v["value"], 93.5);
+        assert_eq!(v["for"], 3);
+    }
+}

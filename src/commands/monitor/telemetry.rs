@@ -1,0 +1,253 @@
+//! Where `phi monitor` sends what it sees besides the terminal: a size-rotated JSON-lines
+//! log, a node_exporter textfile (written atomically), and webhooks.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::http;
+
+/// A JSON-lines file rotated by size: `FILE`, `FILE.1`, ... `FILE.<files-1>`, newest first,
+/// like Docker's json-file logging with max-size and max-file.
+#[derive(Debug)]
+pub struct RotatingLog {
+    path: PathBuf,
+    max_bytes: u64,
+    files: u32,
+    file: Option<File>,
+    size: u64,
+}
+
+impl RotatingLog {
+    pub fn open(path: &Path, max_bytes: u64, files: u32) -> std::io::Result<RotatingLog> {
+        let mut log = RotatingLog {
+            path: path.to_path_buf(),
+            max_bytes: max_bytes.max(1),
+            files: files.max(1),
+            file: None,
+            size: 0,
+        };
+        log.reopen()?;
+        Ok(log)
+    }
+
+    fn reopen(&mut self) -> std::io::Result<()> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        self.size = file.metadata()?.len();
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Append one line; rotate first when it would not fit (a line is never split).
+    pub fn append(&mut self, line: &str) -> std::io::Result<()> {
+        let len = line.len() as u64 + 1;
+        if self.size > 0 && self.size + len > self.max_bytes {
+            self.rotate()?;
+        }
+        let file = match self.file.as_mut() {
+            Some(f) => f,
+            None => {
+                self.reopen()?;
+                self.file.as_mut().expect("reopened")
+            }
+        };
+        file.write_all(line.as_bytes())?;
+        file.write_all(b"\n")?;
+        self.size += len;
+        Ok(())
+    }
+
+    fn numbered(&self, n: u32) -> PathBuf {
+        let mut name = self.path.as_os_str().to_os_string();
+        name.push(format!(".{n}"));
+        PathBuf::from(name)
+    }
+
+    fn rotate(&mut self) -> std::io::Result<()> {
+        self.file = None;
+        if self.files == 1 {
+            fs::remove_file(&self.path)?;
+        } else {
+            let oldest = self.numbered(self.files - 1);
+            if oldest.exists() {
+                fs::remove_file(&oldest)?;
+            }
+            for n in (1..self.files - 1).rev() {
+                let from = self.numbered(n);
+                if from.exists() {
+                    fs::rename(&from, self.numbered(n + 1))?;
+                }
+            }
+            fs::rename(&self.path, self.numbered(1))?;
+        }
+        self.reopen()
+    }
+}
+
+/// Write `content` to `path` so a reader sees the old file or the new one, never a part:
+/// a temporary file in the same directory, synced, then renamed over the target.
+pub fn write_atomic(path: &Path, content: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("the path names no file"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(content.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// One metric family of the textfile: help, type and samples with their labels.
+pub struct Family<'a> {
+    pub name: &'a str,
+    pub help: &'a str,
+    pub kind: &'a str,
+    pub samples: Vec<(Vec<(&'a str, String)>, f64)>,
+}
+
+/// Render families in the Prometheus text exposition format.
+pub fn prometheus_text(families: &[Family<'_>]) -> String {
+    let mut out = String::new();
+    for f in families {
+        out.push_str(&format!(
+            "# HELP {} {}\n# TYPE {} {}\n",
+            f.name, f.help, f.name, f.kind
+        ));
+        for (labels, value) in &f.samples {
+            let labels: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+                .collect();
+            let labels = if labels.is_empty() {
+                String::new()
+            } else {
+                format!("{{{}}}", labels.join(","))
+            };
+            out.push_str(&format!("{}{} {}\n", f.name, labels, value));
+        }
+    }
+    out
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// How many times a webhook delivery is attempted.
+pub const WEBHOOK_ATTEMPTS: u32 = 3;
+
+/// POST `payload` to `url`, retrying a bounded number of times on failure or a 5xx/429
+/// answer. Returns a description of the last failure, if it never succeeded.
+pub async fn deliver(
+    client: &http::Client,
+    url: &str,
+    payload: Vec<u8>,
+    timeout: Duration,
+) -> Result<u16, String> {
+    let mut last = String::new();
+    for attempt in 0..WEBHOOK_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(500 * (1 << (attempt - 1)))).await;
+        }
+        match client
+            .send(http::Request::post_json(url, payload.clone(), timeout))
+            .await
+        {
+            Ok(answer) if answer.status < 300 => return Ok(answer.status),
+            Ok(answer) if answer.status == 429 || answer.status >= 500 => {
+                last = format!("answered {}", answer.status);
+            }
+            Ok(answer) => return Err(format!("answered {}", answer.status)),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(format!("{last} (after {WEBHOOK_ATTEMPTS} attempts)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_rotates_by_size_and_keeps_at_most_n_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("monitor.jsonl");
+        let mut log = RotatingLog::open(&path, 25, 3).unwrap();
+        for i in 0..10 {
+            log.append(&format!("{{\"n\":{i:03}}}")).unwrap(); // 11 bytes + newline
+        }
+        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap();
+        // Two lines per file; the newest in FILE, older ones in FILE.1 and FILE.2.
+        assert_eq!(read(path.clone()), "{\"n\":008}\n{\"n\":009}\n");
+        assert_eq!(
+            read(dir.path().join("monitor.jsonl.1")),
+            "{\"n\":006}\n{\"n\":007}\n"
+        );
+        assert_eq!(
+            read(dir.path().join("monitor.jsonl.2")),
+            "{\"n\":004}\n{\"n\":005}\n"
+        );
+        assert!(!dir.path().join("monitor.jsonl.3").exists());
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 3);
+    }
+
+    #[test]
+    fn the_log_appends_to_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.log");
+        std::fs::write(&path, "old\n").unwrap();
+        let mut log = RotatingLog::open(&path, 1 << 20, 3).unwrap();
+        log.append("new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\nnew\n");
+    }
+
+    #[test]
+    fn atomic_writes_replace_whole_files_and_leave_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("phi.prom");
+        write_atomic(&path, "a 1\n").unwrap();
+        write_atomic(&path, "a 2\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a 2\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(write_atomic(&dir.path().join("no/such/dir/x.prom"), "x").is_err());
+    }
+
+    #[test]
+    fn prometheus_text_format() {
+        let text = prometheus_text(&[Family {
+            name: "phi_container_cpu_percent",
+            help: "CPU use, 100 = one core.",
+            kind: "gauge",
+            samples: vec![(
+                vec![("service", "web".into()), ("container", "a\"b".into())],
+                12.5,
+            )],
+        }]);
+        assert_eq!(
+            text,
+            "# HELP phi_container_cpu_percent CPU use, 100 = one core.\n\
+             # TYPE phi_container_cpu_percent gauge\n\
+             phi_container_cpu_percent{service=\"web\",container=\"a\\\"b\"} 12.5\n"
+        );
+    }
+}

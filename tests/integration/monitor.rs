@@ -1,0 +1,441 @@
+//! `phi monitor` against real containers: CPU and memory thresholds, --for, JSON lines,
+//! containers vanishing mid-run, webhooks, log rotation, the Prometheus file, Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{BUSYBOX, Phi, Stack, docker, project_dir, recording_server};
+
+const BURN: &[&str] = &["sh", "-c", "while :; do :; done"];
+
+/// Tests with CPU burners take turns: on a 2-core machine several burners at once would
+/// share the cores and hover around the thresholds these tests check.
+static BURNERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn burner_turn() -> std::sync::MutexGuard<'static, ()> {
+    BURNERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+const IDLE: &[&str] = &["sleep", "600"];
+
+fn compose(services: &[&str]) -> String {
+    let mut text = String::from("services:\n");
+    for s in services {
+        text.push_str(&format!("  {s}:\n    image: {BUSYBOX}\n"));
+    }
+    text
+}
+
+fn lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn container<'a>(sample: &'a Value, service: &str) -> &'a Value {
+    sample["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["service"] == service)
+        .unwrap_or_else(|| panic!("no {service} in {sample}"))
+}
+
+#[test]
+fn a_cpu_burner_trips_only_after_for_n_samples() {
+    let _turn = burner_turn();
+    let stack = Stack::new("mon-cpu");
+    let dir = project_dir(&compose(&["burn", "idle"]));
+    stack.run("burn", &[], BURN);
+    stack.run("idle", &[], IDLE);
+    let out = Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--count",
+            "3",
+            "--interval",
+            "300ms",
+        ])
+        .args(["--cpu", "20", "--for", "3"])
+        .run();
+    out.code(3);
+    let docs = lines(&out.stdout);
+    let kinds: Vec<&str> = docs.iter().map(|d| d["type"].as_str().unwrap()).collect();
+    // The alert comes right after the third sample, not before.
+    assert_eq!(
+        kinds,
+        ["sample", "sample", "sample", "alert"],
+        "{}",
+        out.stdout
+    );
+    for (i, doc) in docs[..3].iter().enumerate() {
+        let burn = container(doc, "burn");
+        assert!(burn["cpu_percent"].as_f64().unwrap() > 20.0, "{burn}");
+        assert_eq!(burn["breaches"], serde_json::json!(["cpu"]));
+        let alerting = if i == 2 {
+            serde_json::json!(["cpu"])
+        } else {
+            serde_json::json!([])
+        };
+        assert_eq!(burn["alerting"], alerting);
+        let idle = container(doc, "idle");
+        assert!(idle["cpu_percent"].as_f64().unwrap() < 5.0, "{idle}");
+        assert_eq!(idle["breaches"], serde_json::json!([]));
+    }
+    let alert = &docs[3];
+    assert_eq!(alert["service"], "burn");
+    assert_eq!(alert["metric"], "cpu");
+    assert_eq!(alert["threshold"], 20.0);
+    assert_eq!(alert["for"], 3);
+
+    // A breach that cannot last --for samples never alerts: exit 0.
+    let out = Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--once", "--services", "idle"])
+        .args(["--cpu", "20"])
+        .run();
+    out.code(0);
+    // --for longer than the run is refused up front.
+    Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--count", "2", "--for", "3"])
+        .run()
+        .code(2)
+        .stderr_has("--for 3 can never trip within 2 sample(s)");
+}
+
+#[test]
+fn a_memory_hog_trips_memory_and_samples_carry_the_documented_fields() {
+    let stack = Stack::new("mon-mem");
+    let dir = project_dir(&compose(&["hog", "idle"]));
+    // 70 MiB held by tail, in a 100 MiB container.
+    let hog = stack.run(
+        "hog",
+        &["--memory", "100m"],
+        &[
+            "sh",
+            "-c",
+            "head -c 70m /dev/zero | tail -c 70m | sleep 600",
+        ],
+    );
+    stack.run("idle", &[], IDLE);
+    stack.wait_for(&hog, "{{.State.Running}}", |s| s == "true");
+    std::thread::sleep(Duration::from_secs(2));
+    let out = Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--once",
+            "--json",
+            "--mem",
+            "50",
+        ])
+        .run();
+    out.code(3);
+    let docs = lines(&out.stdout);
+    assert_eq!(docs[0]["type"], "sample");
+    assert_eq!(docs[0]["schema_version"], 1);
+    assert_eq!(docs[0]["sample"], 1);
+    let hog = container(&docs[0], "hog");
+    let pct = hog["memory_percent"].as_f64().unwrap();
+    assert!((60.0..=80.0).contains(&pct), "{hog}");
+    assert_eq!(hog["memory_limit_bytes"], 100 * 1024 * 1024);
+    let idle = container(&docs[0], "idle");
+    for field in [
+        "cpu_percent",
+        "cpu_host_percent",
+        "online_cpus",
+        "memory_bytes",
+        "memory_limit_bytes",
+        "memory_percent",
+        "net_rx_bytes",
+        "net_tx_bytes",
+        "block_read_bytes",
+        "block_write_bytes",
+        "pids",
+        "restarts",
+    ] {
+        assert!(idle[field].is_number(), "{field} is not a number: {idle}");
+    }
+    assert_eq!(idle["state"], "running");
+    assert!(idle["memory_percent"].as_f64().unwrap() < 50.0);
+    let alerts: Vec<&Value> = docs.iter().filter(|d| d["type"] == "alert").collect();
+    assert_eq!(alerts.len(), 1, "{}", out.stdout);
+    assert_eq!(alerts[0]["metric"], "memory");
+    assert_eq!(alerts[0]["service"], "hog");
+
+    // The engine's stats API gives the same picture.
+    let out = Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--once",
+            "--json",
+            "--engine-stats",
+        ])
+        .args(["--services", "hog", "--mem", "50"])
+        .run();
+    out.code(3);
+    let hog = container(&lines(&out.stdout)[0], "hog").clone();
+    assert_eq!(hog["source"], "engine");
+    assert!((60.0..=80.0).contains(&hog["memory_percent"].as_f64().unwrap()));
+    assert!(hog["cpu_percent"].is_number());
+}
+
+#[test]
+fn a_container_removed_mid_run_is_reported_gone_and_sampling_goes_on() {
+    let stack = Stack::new("mon-gone");
+    let dir = project_dir(&compose(&["keep", "doomed"]));
+    stack.run("keep", &[], IDLE);
+    let doomed = stack.run("doomed", &[], IDLE);
+    let (mut child, _home) = Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--count",
+            "8",
+            "--interval",
+            "400ms",
+        ])
+        .spawn();
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = BufReader::new(stdout);
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    docker(&["rm", "-f", &doomed]);
+    let rest: Vec<String> = reader.lines().map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let docs: Vec<Value> = std::iter::once(first.trim().to_string())
+        .chain(rest)
+        .map(|l| serde_json::from_str(&l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 8, "eight samples, no crash");
+    let gone: Vec<usize> = docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["service"] == "doomed" && c["state"] == "gone")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(gone.len(), 1, "reported gone exactly once");
+    let after = &docs[gone[0] + 1..];
+    assert!(after.iter().all(|d| {
+        d["containers"].as_array().unwrap().len() == 1 && container(d, "keep")["state"] == "running"
+    }));
+}
+
+#[test]
+fn webhooks_fire_once_per_episode_and_never_delay_sampling() {
+    let _turn = burner_turn();
+    let stack = Stack::new("mon-hook");
+    let dir = project_dir(&compose(&["burn"]));
+    stack.run("burn", &[], BURN);
+    let (url, seen) = recording_server(Some(200));
+    let out = Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--count",
+            "4",
+            "--interval",
+            "300ms",
+        ])
+        .args(["--cpu", "20", "--webhook", &url])
+        .run();
+    out.code(3);
+    let alerts = lines(&out.stdout)
+        .into_iter()
+        .filter(|d| d["type"] == "alert")
+        .count();
+    assert_eq!(alerts, 1);
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "one POST per episode: {requests:?}");
+    let request = &requests[0];
+    assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
+    let body = request.split("\r\n\r\n").nth(1).unwrap();
+    let payload: Value = serde_json::from_str(body).unwrap();
+    assert!(
+        payload["text"].as_str().unwrap().contains("CPU of burn"),
+        "{payload}"
+    );
+    assert_eq!(payload["metric"], "cpu");
+    assert_eq!(payload["type"], "alert");
+
+    // A webhook that never answers: samples keep their cadence, and phi gives up on the
+    // delivery after its bounded attempts, saying so.
+    let (silent, _seen) = recording_server(None);
+    let start = Instant::now();
+    let out = Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--count",
+            "3",
+            "--interval",
+            "300ms",
+        ])
+        .args([
+            "--cpu",
+            "20",
+            "--webhook",
+            &silent,
+            "--webhook-timeout",
+            "400ms",
+        ])
+        .run();
+    out.code(3).stderr_has("webhook not delivered");
+    assert_eq!(
+        lines(&out.stdout)
+            .iter()
+            .filter(|d| d["type"] == "sample")
+            .count(),
+        3
+    );
+    // 3 samples (~1.2 s) plus 3 attempts of 0.4 s with 0.5 s and 1 s pauses, well under 10 s.
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn the_log_rotates_and_the_prometheus_file_is_complete() {
+    let stack = Stack::new("mon-files");
+    let dir = project_dir(&compose(&["a", "b"]));
+    stack.run("a", &[], IDLE);
+    stack.run("b", &[], IDLE);
+    let log = dir.path().join("monitor.jsonl");
+    let prom = dir.path().join("phi.prom");
+    Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--count",
+            "5",
+            "--interval",
+            "200ms",
+        ])
+        .args([
+            "--log",
+            "monitor.jsonl",
+            "--log-max-size",
+            "1KB",
+            "--log-files",
+            "2",
+        ])
+        .args(["--prometheus", "phi.prom"])
+        .run()
+        .code(0);
+    let rotated = dir.path().join("monitor.jsonl.1");
+    assert!(log.exists() && rotated.exists());
+    assert!(
+        !dir.path().join("monitor.jsonl.2").exists(),
+        "at most 2 files"
+    );
+    for file in [&log, &rotated] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(!text.is_empty());
+        for line in text.lines() {
+            let doc: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(doc["type"], "sample");
+        }
+    }
+    let text = std::fs::read_to_string(&prom).unwrap();
+    for service in ["a", "b"] {
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with("phi_container_memory_bytes{")
+                    && l.contains(&format!("service=\"{service}\""))
+            })
+            .unwrap_or_else(|| panic!("no memory line for {service}:\n{text}"));
+        assert!(line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() > 0.0);
+    }
+    assert!(text.contains("# TYPE phi_container_cpu_percent gauge"));
+    assert!(text.contains("phi_monitor_last_sample_timestamp_seconds{"));
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn ctrl_c_ends_live_monitoring_with_exit_0() {
+    let stack = Stack::new("mon-int");
+    let dir = project_dir(&compose(&["a"]));
+    stack.run("a", &[], IDLE);
+    let (mut child, _home) = Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--interval", "300ms"])
+        .spawn();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(first.contains("\"type\":\"sample\""));
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn thresholds_come_from_x_phi_and_the_environment() {
+    let _turn = burner_turn();
+    let stack = Stack::new("mon-cfg");
+    let yaml = format!(
+        "x-phi:\n  cpu_threshold: 1000\nservices:\n  burn:\n    image: {BUSYBOX}\n  \
+         tuned:\n    image: {BUSYBOX}\n    x-phi:\n      cpu_threshold: 20\n"
+    );
+    let dir = project_dir(&yaml);
+    stack.run("burn", &[], BURN);
+    stack.run("tuned", &[], BURN);
+    // Project x-phi says 1000 % for burn; the service's own x-phi says 20 % for tuned.
+    let out = Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--once"])
+        .run();
+    out.code(3);
+    let alerts: Vec<Value> = lines(&out.stdout)
+        .into_iter()
+        .filter(|d| d["type"] == "alert")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{}", out.stdout);
+    assert_eq!(alerts[0]["service"], "tuned");
+    // CPU_THRESHOLD overrides the top-level x-phi (but not the service's own).
+    let out = Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--once"])
+        .env("CPU_THRESHOLD", "20")
+        .run();
+    out.code(3);
+    let mut services: Vec<String> = lines(&out.stdout)
+        .into_iter()
+        .filter(|d| d["type"] == "alert")
+        .map(|d| d["service"].as_str().unwrap().to_string())
+        .collect();
+    services.sort();
+    assert_eq!(services, ["burn", "tuned"]);
+    Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--once"])
+        .env("CPU_THRESHOLD", "lots")
+        .run()
+        .code(2)
+        .stderr_has("CPU_THRESHOLD");
+}
