@@ -439,3 +439,41 @@ fn thresholds_come_from_x_phi_and_the_environment() {
         .code(2)
         .stderr_has("CPU_THRESHOLD");
 }
+
+#[test]
+fn an_engine_restart_leads_to_a_reconnection_not_a_crash() {
+    let stack = Stack::new("mon-restart");
+    let dir = project_dir(&compose(&["a"]));
+    stack.run("a", &[], IDLE);
+    let sock_dir = tempfile::tempdir().unwrap();
+    let sock = sock_dir.path().join("engine.sock");
+    let proxy = crate::support::EngineProxy::start(&sock);
+    let (mut child, _home) = Phi::new(dir.path())
+        .args([
+            "-p",
+            &stack.name,
+            "monitor",
+            "--count",
+            "5",
+            "--interval",
+            "300ms",
+        ])
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .spawn();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    proxy.stop();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _back = crate::support::EngineProxy::start(&sock);
+    let rest: Vec<String> = reader.lines().map(Result::unwrap).collect();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("reconnecting"), "{stderr}");
+    assert!(
+        stderr.contains("reconnected to the Docker engine"),
+        "{stderr}"
+    );
+    assert_eq!(1 + rest.len(), 5, "all samples arrive: {rest:?}");
+}

@@ -388,3 +388,70 @@ pub fn recording_server(
     });
     (url, seen)
 }
+
+/// A Unix-socket proxy in front of the real engine that a test can take down and bring back,
+/// to play an engine restart without touching the real daemon.
+pub struct EngineProxy {
+    pub path: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EngineProxy {
+    pub fn start(path: &Path) -> EngineProxy {
+        use std::os::unix::net::{UnixListener, UnixStream};
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path).expect("bind proxy socket");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).ok();
+                        let Ok(engine) = UnixStream::connect("/var/run/docker.sock") else {
+                            continue;
+                        };
+                        let (mut c1, mut e1) =
+                            (client.try_clone().unwrap(), engine.try_clone().unwrap());
+                        let (mut c2, mut e2) = (client, engine);
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut c1, &mut e1);
+                            let _ = e1.shutdown(std::net::Shutdown::Write);
+                        });
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut e2, &mut c2);
+                            let _ = c2.shutdown(std::net::Shutdown::Both);
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        EngineProxy {
+            path: path.to_path_buf(),
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Take the "engine" away: stop accepting and remove the socket.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Drop for EngineProxy {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
