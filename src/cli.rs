@@ -10,6 +10,8 @@ Examples:
   phi status                          every service's state, health, uptime and ports
   phi status --json | jq .ok          one JSON document for scripts
   phi status --services postgres,redis
+  phi stop-all                        stop the stack, dependents first
+  phi stop-all --remove --volumes -y  take it down completely, data volumes included
   phi monitor                         live CPU, memory, network and IO of every container
   phi monitor --once --json           one sample as a JSON line, exit 3 if over a threshold
   phi monitor --cpu 150 --for 3 --webhook https://hooks.example/T0/B0/x
@@ -109,6 +111,19 @@ Exit status: 0 when every service is running and healthy (or running without a h
     )]
     Status(StatusArgs),
 
+    /// Stop the stack in reverse dependency order; optionally remove it
+    #[command(
+        long_about = "Stop the project's containers, every service only after the services that \
+depend on it have stopped, independent services at the same time. Each container gets its \
+stop_grace_period (default 10 s; --timeout overrides it) between its stop signal and SIGKILL.\n\n\
+--remove also removes the containers and the project's networks (like `docker compose down`); \
+--volumes also deletes the project's named volumes and their data: phi asks first, and off a \
+terminal refuses unless --yes is given.\n\n\
+Exit status: 0 when everything was done, 1 when a container, network or volume could not be \
+stopped or removed, 2 for a refused --volumes."
+    )]
+    StopAll(StopAllArgs),
+
     /// Watch CPU, memory, network and block IO of the project's containers
     #[command(
         long_about = "Watch the project's containers: CPU (as the docker CLI computes it, 100 = one core, \
@@ -144,6 +159,29 @@ pub struct StatusArgs {
     /// Only these services (comma-separated or repeated)
     #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
     pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StopAllArgs {
+    /// Only these services (comma-separated or repeated); their dependents are not stopped
+    #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
+    pub services: Vec<String>,
+
+    /// Also remove the containers and the project's networks
+    #[arg(long)]
+    pub remove: bool,
+
+    /// Also delete the project's named volumes (implies --remove; asks, or needs --yes)
+    #[arg(long)]
+    pub volumes: bool,
+
+    /// Also stop and remove containers of the project that no compose file declares
+    #[arg(long)]
+    pub remove_orphans: bool,
+
+    /// Print what would be stopped and removed, in which order, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]

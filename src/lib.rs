@@ -137,6 +137,22 @@ async fn dispatch(
             commands::status::render(&report, printer).context("writing the status")?;
             Ok(report.exit())
         }
+        Command::StopAll(args) => {
+            let project = load_project(&cli.global, process, printer, redactor)?;
+            let (engine, _) = connect(&project, printer, CALL_TIMEOUT).await?;
+            let options = commands::stop_all::Options {
+                services: args.services.clone(),
+                remove: args.remove || args.volumes,
+                volumes: args.volumes,
+                remove_orphans: args.remove_orphans,
+                dry_run: args.dry_run,
+                timeout: cli.global.timeout,
+                yes: cli.global.yes,
+            };
+            let report = commands::stop_all::run(&project, &engine, &options, printer).await?;
+            commands::stop_all::render(&report, printer).context("writing the report")?;
+            Ok(if report.ok { Exit::Ok } else { Exit::Failure })
+        }
         Command::Monitor(args) => {
             let project = load_project(&cli.global, process, printer, redactor)?;
             let limit = cli.global.timeout.unwrap_or(CALL_TIMEOUT);

@@ -4,3 +4,4 @@
 pub mod docs;
 pub mod monitor;
 pub mod status;
+pub mod stop_all;

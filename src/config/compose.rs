@@ -47,6 +47,8 @@ pub struct Service {
     pub depends_on: BTreeMap<String, Dependency>,
     /// Containers Compose runs for the service: `scale`, else `deploy.replicas`, else 1.
     pub replicas: u32,
+    /// How long the service gets to stop before it is killed (Compose's default: 10 s).
+    pub stop_grace_period: Option<std::time::Duration>,
     pub x_phi: ServiceXPhi,
 }
 
@@ -563,6 +565,14 @@ fn build_service(
         Some(v) => xphi::parse_service(name, v, origin, diag)?,
         None => ServiceXPhi::default(),
     };
+    let stop_grace_period = match map.get("stop_grace_period") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(xphi::duration(v).map_err(|message| ConfigError::Invalid {
+            path: origin.to_string(),
+            key: format!("services.{name}.stop_grace_period"),
+            message,
+        })?),
+    };
 
     Ok(Service {
         image: raw.image,
@@ -573,6 +583,7 @@ fn build_service(
             .scale
             .or(raw.deploy.and_then(|d| d.replicas))
             .unwrap_or(1),
+        stop_grace_period,
         x_phi,
     })
 }

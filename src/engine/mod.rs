@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod host;
+pub mod lifecycle;
 pub mod stats;
 
 use std::future::Future;
@@ -157,7 +158,17 @@ impl Engine {
         what: &str,
         fut: impl Future<Output = Result<T, bollard::errors::Error>>,
     ) -> Result<T, EngineError> {
-        match tokio::time::timeout(self.call_timeout, fut).await {
+        self.call_within(what, self.call_timeout, fut).await
+    }
+
+    /// Run one engine call under `limit`, naming it in errors.
+    async fn call_within<T>(
+        &self,
+        what: &str,
+        limit: Duration,
+        fut: impl Future<Output = Result<T, bollard::errors::Error>>,
+    ) -> Result<T, EngineError> {
+        match tokio::time::timeout(limit, fut).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(match classify(&self.address, &e, false) {
                 EngineError::Api { message, .. } => EngineError::Api {
@@ -169,7 +180,7 @@ impl Engine {
             Err(_) => Err(EngineError::TimedOut {
                 address: self.address.clone(),
                 what: what.to_string(),
-                after: self.call_timeout,
+                after: limit,
             }),
         }
     }

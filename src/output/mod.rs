@@ -131,6 +131,34 @@ impl Printer {
         let _ = io::stderr().lock().write_all(line.as_bytes());
     }
 
+    /// One step of progress on stderr: a right-aligned coloured verb on a terminal
+    /// (`    Stopping postgres`), a timestamped plain line otherwise; nothing with -q.
+    pub fn progress(&self, verb: &str, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let text = self.redactor.redact(text);
+        let line = if self.live_progress() {
+            let verb = Style::new().green().bold().apply_to(format!("{verb:>12}"));
+            format!("{} {text}\n", verb.for_stderr())
+        } else {
+            let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+            format!("{now} {verb} {text}\n")
+        };
+        let _ = io::stderr().lock().write_all(line.as_bytes());
+    }
+
+    /// Ask a yes/no question on the terminal (default no). Only call when `interactive()`.
+    pub fn confirm(&self, question: &str) -> io::Result<bool> {
+        dialoguer::Confirm::new()
+            .with_prompt(self.redactor.redact(question).into_owned())
+            .default(false)
+            .interact()
+            .map_err(|e| match e {
+                dialoguer::Error::IO(io) => io,
+            })
+    }
+
     /// Something the user should know; shown even with -q.
     pub fn warn(&self, text: &str) {
         self.stderr_line("warning:", Style::new().yellow().bold(), text);

@@ -5,4 +5,5 @@ mod docs;
 mod errors;
 mod monitor;
 mod status;
+mod stop_all;
 mod support;

@@ -1,0 +1,537 @@
+//! `phi stop-all`: stop the stack in reverse dependency order, optionally removing its
+//! containers, networks and volumes (`docker compose stop` / `down` through the Engine API).
+//!
+//! plan:    which containers, in which order, what happens to each (pure)
+//! execute: a task per service that starts when every service depending on it has stopped
+//! report:  what was done to each container, network and volume
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::config::graph::Graph;
+use crate::engine::{ContainerInfo, Engine, RunState};
+use crate::exit::{Coded, Exit};
+use crate::output::Printer;
+use crate::settings::Project;
+
+pub const SCHEMA_VERSION: u32 = 1;
+/// Compose's default time between the stop signal and SIGKILL.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub services: Vec<String>,
+    pub remove: bool,
+    pub volumes: bool,
+    pub remove_orphans: bool,
+    pub dry_run: bool,
+    /// Overrides every service's stop_grace_period.
+    pub timeout: Option<Duration>,
+    pub yes: bool,
+}
+
+/// What happens to one container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub service: String,
+    pub container: String,
+    #[serde(skip)]
+    pub id: String,
+    /// Stop it (it is running, restarting or paused).
+    pub stop: bool,
+    pub remove: bool,
+    pub grace_seconds: f64,
+}
+
+/// The plan: steps grouped by service, and the order constraints between services.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub steps: BTreeMap<String, Vec<Step>>,
+    /// service -> services that must be stopped before it (its dependents).
+    pub after: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Decide what to do. Pure: the containers come in as data.
+pub fn plan(
+    project: &Project,
+    graph: &Graph,
+    containers: &[ContainerInfo],
+    opts: &Options,
+    selected: Option<&BTreeSet<&str>>,
+) -> Plan {
+    let declared = &project.model.services;
+    let mut steps: BTreeMap<String, Vec<Step>> = BTreeMap::new();
+    for c in containers.iter().filter(|c| !c.oneoff) {
+        let service = c.service.clone().unwrap_or_default();
+        let is_declared = declared.contains_key(&service);
+        let wanted = if is_declared {
+            selected.is_none_or(|s| s.contains(service.as_str()))
+        } else {
+            opts.remove_orphans && selected.is_none()
+        };
+        if !wanted {
+            continue;
+        }
+        let grace = opts
+            .timeout
+            .or_else(|| declared.get(&service).and_then(|s| s.stop_grace_period))
+            .unwrap_or(DEFAULT_GRACE);
+        steps.entry(service.clone()).or_default().push(Step {
+            service,
+            container: c.name.clone(),
+            id: c.id.clone(),
+            stop: matches!(
+                c.state,
+                RunState::Running | RunState::Restarting | RunState::Paused
+            ),
+            remove: opts.remove || (!is_declared && opts.remove_orphans),
+            grace_seconds: grace.as_secs_f64(),
+        });
+    }
+    let after = steps
+        .keys()
+        .map(|service| {
+            let dependents = graph
+                .dependents(service)
+                .into_iter()
+                .filter(|d| steps.contains_key(*d))
+                .map(String::from)
+                .collect();
+            (service.clone(), dependents)
+        })
+        .collect();
+    Plan { steps, after }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub service: String,
+    pub container: String,
+    /// `stopped`, `removed`, `stopped and removed`, `already stopped`, or `failed`.
+    pub action: String,
+    pub seconds: f64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub project: String,
+    pub ok: bool,
+    pub dry_run: bool,
+    /// Services in the order they stop (a service after everything that depends on it).
+    pub order: Vec<String>,
+    pub containers: Vec<Outcome>,
+    pub networks_removed: Vec<String>,
+    pub volumes_removed: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+pub async fn run(
+    project: &Project,
+    engine: &Engine,
+    opts: &Options,
+    printer: &Printer,
+) -> anyhow::Result<Report> {
+    let graph = Graph::new(&project.model)?;
+    let selected = crate::commands::status::select(&project.model, &opts.services)?;
+    if opts.volumes && selected.is_some() {
+        return Err(Coded::new(
+            Exit::Usage,
+            "--volumes removes the whole project's volumes; it cannot be combined with --services",
+        )
+        .into());
+    }
+    let containers = engine.project_containers(&project.name).await?;
+    let plan = plan(project, &graph, &containers, opts, selected.as_ref());
+    let volumes = if opts.volumes {
+        engine.project_volumes(&project.name).await?
+    } else {
+        Vec::new()
+    };
+
+    if !volumes.is_empty() && !opts.dry_run && !opts.yes {
+        let question = format!(
+            "Remove {} volume(s) of project {} ({})? Their data is deleted.",
+            volumes.len(),
+            project.name,
+            volumes.join(", ")
+        );
+        if !printer.interactive() {
+            return Err(Coded::new(
+                Exit::Usage,
+                format!(
+                    "refusing to delete {} volume(s) without confirmation: no terminal to ask on; pass --yes to confirm",
+                    volumes.len()
+                ),
+            )
+            .into());
+        }
+        if !printer.confirm(&question)? {
+            return Err(Coded::new(Exit::Failure, "cancelled; nothing was changed").into());
+        }
+    }
+
+    if opts.dry_run {
+        return Ok(dry_run_report(project, &plan, opts, &volumes));
+    }
+
+    // One sender per service, set when it is done; a service waits for its dependents.
+    let channels: BTreeMap<&str, (watch::Sender<bool>, watch::Receiver<bool>)> = plan
+        .steps
+        .keys()
+        .map(|s| (s.as_str(), watch::channel(false)))
+        .collect();
+    let tasks = plan.steps.iter().map(|(service, steps)| {
+        let waits: Vec<watch::Receiver<bool>> = plan.after[service]
+            .iter()
+            .filter_map(|d| channels.get(d.as_str()).map(|(_, rx)| rx.clone()))
+            .collect();
+        let done = &channels[service.as_str()].0;
+        async move {
+            for mut rx in waits {
+                let _ = rx.wait_for(|finished| *finished).await;
+            }
+            let outcomes = join_all(steps.iter().map(|step| execute(engine, step, printer))).await;
+            let _ = done.send(true);
+            outcomes
+        }
+    });
+    let mut outcomes: Vec<Outcome> = join_all(tasks).await.into_iter().flatten().collect();
+    outcomes.sort_by(|a, b| (&a.service, &a.container).cmp(&(&b.service, &b.container)));
+
+    let mut problems: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.container)))
+        .collect();
+    let mut networks_removed = Vec::new();
+    let mut volumes_removed = Vec::new();
+    if opts.remove && problems.is_empty() && selected.is_none() {
+        for network in engine.project_networks(&project.name).await? {
+            match engine.remove_network(&network).await {
+                Ok(()) => {
+                    printer.progress("Removed", &format!("network {network}"));
+                    networks_removed.push(network);
+                }
+                Err(e) => problems.push(format!("network {network}: {e}")),
+            }
+        }
+        for volume in &volumes {
+            match engine.remove_volume(volume).await {
+                Ok(()) => {
+                    printer.progress("Removed", &format!("volume {volume}"));
+                    volumes_removed.push(volume.clone());
+                }
+                Err(e) => problems.push(format!("volume {volume}: {e}")),
+            }
+        }
+    } else if opts.remove && !problems.is_empty() {
+        problems.push("networks and volumes were left in place because a container failed".into());
+    }
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        project: project.name.clone(),
+        ok: problems.is_empty(),
+        dry_run: false,
+        order: stop_order(&plan),
+        containers: outcomes,
+        networks_removed,
+        volumes_removed,
+        problems,
+    })
+}
+
+async fn execute(engine: &Engine, step: &Step, printer: &Printer) -> Outcome {
+    let start = Instant::now();
+    let mut done = Vec::new();
+    let mut error = None;
+    if step.stop {
+        printer.progress(
+            "Stopping",
+            &format!("{} ({})", step.service, step.container),
+        );
+        match engine
+            .stop_container(&step.id, Duration::from_secs_f64(step.grace_seconds))
+            .await
+        {
+            Ok(()) => done.push("stopped"),
+            Err(e) => error = Some(e.to_string()),
+        }
+    }
+    if step.remove && error.is_none() {
+        match engine.remove_container(&step.id).await {
+            Ok(()) => done.push("removed"),
+            Err(e) => error = Some(e.to_string()),
+        }
+    }
+    let seconds = (start.elapsed().as_secs_f64() * 100.0).round() / 100.0;
+    let action = match (&error, done.as_slice()) {
+        (Some(_), _) => "failed".to_string(),
+        (None, []) => "already stopped".to_string(),
+        (None, actions) => actions.join(" and "),
+    };
+    match (&error, done.as_slice()) {
+        (Some(e), _) => printer.warn(&format!("{}: {e}", step.container)),
+        (None, []) => {}
+        (None, actions) => {
+            // One right-aligned verb: the last thing done.
+            let verb = if actions.contains(&"removed") {
+                "Removed"
+            } else {
+                "Stopped"
+            };
+            let stopped_too = if actions.len() > 1 {
+                ", stopped first,"
+            } else {
+                ""
+            };
+            printer.progress(
+                verb,
+                &format!(
+                    "{} ({}){stopped_too} in {seconds:.1}s",
+                    step.service, step.container
+                ),
+            );
+        }
+    }
+    Outcome {
+        service: step.service.clone(),
+        container: step.container.clone(),
+        action,
+        seconds,
+        error,
+    }
+}
+
+fn dry_run_report(project: &Project, plan: &Plan, opts: &Options, volumes: &[String]) -> Report {
+    let mut containers = Vec::new();
+    for steps in plan.steps.values() {
+        for step in steps {
+            let action = match (step.stop, step.remove) {
+                (true, true) => "would stop and remove",
+                (true, false) => "would stop",
+                (false, true) => "would remove",
+                (false, false) => "already stopped",
+            };
+            containers.push(Outcome {
+                service: step.service.clone(),
+                container: step.container.clone(),
+                action: action.into(),
+                seconds: 0.0,
+                error: None,
+            });
+        }
+    }
+    Report {
+        schema_version: SCHEMA_VERSION,
+        project: project.name.clone(),
+        ok: true,
+        dry_run: true,
+        order: stop_order(plan),
+        containers,
+        networks_removed: Vec::new(),
+        volumes_removed: if opts.remove {
+            volumes.to_vec()
+        } else {
+            Vec::new()
+        },
+        problems: Vec::new(),
+    }
+}
+
+/// The order in which services stop: dependents before what they depend on.
+pub fn stop_order(plan: &Plan) -> Vec<String> {
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut order = Vec::new();
+    while done.len() < plan.steps.len() {
+        let ready: Vec<String> = plan
+            .after
+            .iter()
+            .filter(|(s, deps)| !done.contains(*s) && deps.iter().all(|d| done.contains(d)))
+            .map(|(s, _)| s.clone())
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        done.extend(ready.iter().cloned());
+        order.extend(ready);
+    }
+    order
+}
+
+pub fn render(report: &Report, printer: &Printer) -> std::io::Result<()> {
+    if printer.json() {
+        return printer.json_document(report);
+    }
+    let mut out = String::new();
+    if report.dry_run {
+        out.push_str(&format!(
+            "{}: stop order {}\n",
+            report.project,
+            report.order.join(" -> ")
+        ));
+        for c in &report.containers {
+            out.push_str(&format!(
+                "  {} ({}): {}\n",
+                c.service, c.container, c.action
+            ));
+        }
+        for v in &report.volumes_removed {
+            out.push_str(&format!("  volume {v}: would remove\n"));
+        }
+        return printer.data(&out);
+    }
+    let stopped = report
+        .containers
+        .iter()
+        .filter(|c| c.action.contains("stopped") && c.action != "already stopped")
+        .count();
+    let removed = report
+        .containers
+        .iter()
+        .filter(|c| c.action.contains("removed"))
+        .count();
+    out.push_str(&format!(
+        "{}: {stopped} stopped, {removed} removed, {} network(s) and {} volume(s) removed{}\n",
+        report.project,
+        report.networks_removed.len(),
+        report.volumes_removed.len(),
+        if report.ok { "" } else { "; problems below" }
+    ));
+    for p in &report.problems {
+        out.push_str(&format!("✗ {p}\n"));
+    }
+    printer.data(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::compose::{ComposeModel, Condition, Dependency, Service};
+    use crate::config::env::Env;
+    use crate::redact::Redactor;
+
+    fn project(edges: &[(&str, &[&str])]) -> Project {
+        let mut model = ComposeModel::default();
+        for (name, deps) in edges {
+            let mut s = Service::default();
+            for d in *deps {
+                s.depends_on.insert(
+                    d.to_string(),
+                    Dependency {
+                        condition: Condition::ServiceHealthy,
+                        required: true,
+                    },
+                );
+            }
+            if *name == "db" {
+                s.stop_grace_period = Some(Duration::from_secs(30));
+            }
+            model.services.insert(name.to_string(), s);
+        }
+        Project {
+            name: "p".into(),
+            name_origin: "test".into(),
+            directory: "/".into(),
+            files: vec![],
+            env_files: vec![],
+            profiles: vec![],
+            model,
+            env: Env::load(Vec::new(), &[], std::path::Path::new("/"), Redactor::new()).unwrap(),
+            diagnostics: Default::default(),
+        }
+    }
+
+    fn container(service: &str, state: RunState) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("id-{service}"),
+            name: format!("p-{service}-1"),
+            service: Some(service.into()),
+            number: Some(1),
+            oneoff: false,
+            image: "i".into(),
+            state,
+            health: None,
+            health_output: None,
+            exit_code: None,
+            started_at: None,
+            finished_at: None,
+            restart_count: 0,
+            ports: vec![],
+            pid: None,
+        }
+    }
+
+    fn opts() -> Options {
+        Options {
+            services: vec![],
+            remove: false,
+            volumes: false,
+            remove_orphans: false,
+            dry_run: false,
+            timeout: None,
+            yes: false,
+        }
+    }
+
+    #[test]
+    fn dependents_stop_first_and_grace_periods_apply() {
+        let p = project(&[
+            ("web", &["api"]),
+            ("api", &["db"]),
+            ("db", &[]),
+            ("cron", &["db"]),
+        ]);
+        let g = Graph::new(&p.model).unwrap();
+        let containers = vec![
+            container("web", RunState::Running),
+            container("api", RunState::Running),
+            container("db", RunState::Running),
+            container("cron", RunState::Exited),
+        ];
+        let plan = plan(&p, &g, &containers, &opts(), None);
+        assert_eq!(stop_order(&plan), ["cron", "web", "api", "db"]);
+        assert_eq!(
+            plan.after["db"],
+            BTreeSet::from(["api".into(), "cron".into()])
+        );
+        assert_eq!(plan.steps["db"][0].grace_seconds, 30.0);
+        assert_eq!(plan.steps["api"][0].grace_seconds, 10.0);
+        assert!(
+            !plan.steps["cron"][0].stop,
+            "an exited container is not stopped again"
+        );
+        let fast = Options {
+            timeout: Some(Duration::from_secs(2)),
+            ..opts()
+        };
+        let plan = super::plan(&p, &g, &containers, &fast, None);
+        assert_eq!(plan.steps["db"][0].grace_seconds, 2.0);
+    }
+
+    #[test]
+    fn orphans_only_with_remove_orphans_and_selection_limits_services() {
+        let p = project(&[("web", &[]), ("db", &[])]);
+        let g = Graph::new(&p.model).unwrap();
+        let containers = vec![
+            container("web", RunState::Running),
+            container("db", RunState::Running),
+            container("old", RunState::Running),
+        ];
+        let plan1 = plan(&p, &g, &containers, &opts(), None);
+        assert!(!plan1.steps.contains_key("old"));
+        let with = Options {
+            remove_orphans: true,
+            ..opts()
+        };
+        let plan2 = plan(&p, &g, &containers, &with, None);
+        assert!(plan2.steps["old"][0].remove);
+        let only: BTreeSet<&str> = BTreeSet::from(["web"]);
+        let plan3 = plan(&p, &g, &containers, &opts(), Some(&only));
+        assert_eq!(plan3.steps.keys().collect::<Vec<_>>(), ["web"]);
+    }
+}
