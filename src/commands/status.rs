@@ -527,6 +527,7 @@ mod tests {
                 .iter()
                 .map(|(n, s)| (n.to_string(), s.clone()))
                 .collect(),
+            ..ComposeModel::default()
         }
     }
 

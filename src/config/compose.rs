@@ -12,7 +12,7 @@ use super::ConfigError;
 use super::env::Env;
 use super::interpolate::{self, InterpolationError};
 use super::merge;
-use super::xphi::{self, ServiceXPhi};
+use super::xphi::{self, ProjectXPhi, ServiceXPhi};
 
 /// File names looked up in the project directory when no file is named, in Compose's order.
 pub const DEFAULT_FILES: [&str; 4] = [
@@ -35,6 +35,8 @@ pub struct ComposeModel {
     /// `name:` from the files, if any.
     pub name: Option<String>,
     pub services: BTreeMap<String, Service>,
+    /// The top-level `x-phi` settings.
+    pub x_phi: ProjectXPhi,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,6 +47,8 @@ pub struct Service {
     pub depends_on: BTreeMap<String, Dependency>,
     /// Containers Compose runs for the service: `scale`, else `deploy.replicas`, else 1.
     pub replicas: u32,
+    /// `env_file` paths as written (after interpolation), in order.
+    pub env_files: Vec<String>,
     pub x_phi: ServiceXPhi,
 }
 
@@ -388,9 +392,10 @@ fn build_model(
         Some(_) => return Err(invalid("name", "must be a string".into())),
     };
 
-    if let Some(x_phi) = top.get("x-phi") {
-        xphi::check_project(x_phi, origin, diag)?;
-    }
+    let x_phi = match top.get("x-phi") {
+        Some(x_phi) => xphi::parse_project(x_phi, origin, diag)?,
+        None => ProjectXPhi::default(),
+    };
 
     let mut services = BTreeMap::new();
     match top.get("services") {
@@ -421,7 +426,11 @@ fn build_model(
         }
     }
 
-    Ok(ComposeModel { name, services })
+    Ok(ComposeModel {
+        name,
+        services,
+        x_phi,
+    })
 }
 
 /// The parts of a service definition phi reads, deserialized leniently where interpolation
@@ -436,6 +445,22 @@ struct RawService {
     #[serde(deserialize_with = "lenient_u32")]
     scale: Option<u32>,
     deploy: Option<RawDeploy>,
+    env_file: Option<RawEnvFiles>,
+}
+
+/// `env_file`: a path, or a list of paths and `{path, required}` mappings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawEnvFiles {
+    One(String),
+    Many(Vec<RawEnvFile>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawEnvFile {
+    Path(String),
+    Long { path: String },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -566,6 +591,16 @@ fn build_service(
             .scale
             .or(raw.deploy.and_then(|d| d.replicas))
             .unwrap_or(1),
+        env_files: match raw.env_file {
+            None => Vec::new(),
+            Some(RawEnvFiles::One(path)) => vec![path],
+            Some(RawEnvFiles::Many(list)) => list
+                .into_iter()
+                .map(|f| match f {
+                    RawEnvFile::Path(path) | RawEnvFile::Long { path } => path,
+                })
+                .collect(),
+        },
         x_phi,
     })
 }
@@ -600,7 +635,9 @@ services:
   migrate:
     image: app
     depends_on: [db]
+    env_file: [a.env, { path: b.env, required: false }]
   web:
+    env_file: web.env
     image: app
     scale: "2"
     depends_on:
@@ -626,6 +663,8 @@ services:
             model.one_shot_services().into_iter().collect::<Vec<_>>(),
             ["migrate"]
         );
+        assert_eq!(model.services["migrate"].env_files, ["a.env", "b.env"]);
+        assert_eq!(web.env_files, ["web.env"]);
         assert_eq!(diag, Diagnostics::default());
     }
 
