@@ -1,5 +1,6 @@
 //! One module per subcommand. Each turns settings into a report through the engine, and
 //! leaves printing to `output`.
 
+pub mod check_auth;
 pub mod docs;
 pub mod status;
