@@ -1,7 +1,9 @@
 //! phi's integration tests: the built binary against a real Docker Engine and real files.
 //! Run them with scripts/test.sh, which first makes sure an engine and the test images exist.
 
+mod check_auth;
 mod docs;
 mod errors;
+mod secrets;
 mod status;
 mod support;

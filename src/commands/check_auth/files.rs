@@ -143,7 +143,7 @@ pub async fn git_checks(files: &[(PathBuf, String)], timeout: Duration) -> Vec<C
         match tracked {
             Ok(ran) if ran.code == Some(0) => {
                 checks.push(
-                    Check::error(area, name, format!("{shown} is committed to git"))
+                    Check::error(area, name, format!("{shown} is tracked by git"))
                         .fix(format!(
                             "git rm --cached {shown}, add it to .gitignore, and change every secret it held"
                         )),

@@ -183,7 +183,7 @@ pub fn format_check(token: &str) -> Check {
         Err(problem) => Check::error(
             area,
             "token format",
-            format!("GITHUB_TOKEN ({shown}) {}", problem.message()),
+            format!("GITHUB_TOKEN, {shown}, {}", problem.message()),
         )
         .fix("copy the token again from GitHub (Settings → Developer settings → Tokens)"),
     }
