@@ -256,8 +256,8 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
     let required_checks = vars::required_checks(env, dir, required, template.as_ref(), &set_in);
     let checked: BTreeSet<&str> = required_checks.iter().map(|c| c.name.as_str()).collect();
     let weak = vars::weak_value_checks(env, dir, &checked, template.as_ref());
-    checks.extend(weak);
     checks.extend(required_checks);
+    checks.extend(weak);
 
     let mut known: BTreeSet<String> = raw.references.clone();
     known.extend(required.iter().cloned());
