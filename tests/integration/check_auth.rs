@@ -360,7 +360,7 @@ fn service_env_files_are_checked_too() {
     assert_eq!(level(&doc, "files", "web.env permissions"), "warning");
     assert_eq!(
         check(&doc, "files", "absent.env permissions")["message"],
-        "env_file of service web does not exist"
+        "env_file of service web does not exist or is not a file"
     );
 }
 

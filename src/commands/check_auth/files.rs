@@ -40,9 +40,11 @@ pub fn describe_mode(mode: u32) -> String {
 
 /// A path as the user knows it: relative to the project directory when inside it.
 pub fn shown(path: &Path, dir: &Path) -> String {
-    path.strip_prefix(dir)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| path.display().to_string())
+    match path.strip_prefix(dir) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path.display().to_string(),
+    }
 }
 
 /// An env file must not be readable by group or others.
@@ -68,7 +70,8 @@ pub fn permissions_check(path: &Path, shown: &str) -> Check {
 }
 
 /// Env files the stack uses: phi's (`--env-file` or `.env`) and the services' `env_file`s.
-/// Service files that do not exist are returned apart.
+/// Service files that do not exist (or are not files) are returned apart; empty entries are
+/// skipped.
 pub fn env_files_in_use(
     phi_files: &[PathBuf],
     service_files: &[(String, String)],
@@ -82,11 +85,14 @@ pub fn env_files_in_use(
         }
     }
     for (service, path) in service_files {
+        if path.trim().is_empty() {
+            continue;
+        }
         let path = dir.join(path);
         if files.contains(&path) {
             continue;
         }
-        if path.exists() {
+        if path.is_file() {
             files.push(path);
         } else if !missing.iter().any(|(_, p)| *p == path) {
             missing.push((service.clone(), path));
@@ -519,13 +525,21 @@ services:
                 ("web".into(), "web.env".into()),
                 ("db".into(), ".env".into()),
                 ("job".into(), "absent.env".into()),
+                ("odd".into(), "".into()),
+                ("dir".into(), ".".into()),
             ],
             dir.path(),
         );
         assert_eq!(files, vec![phi_env, dir.path().join("web.env")]);
         assert_eq!(
             missing,
-            vec![("job".to_string(), dir.path().join("absent.env"))]
+            vec![
+                ("job".to_string(), dir.path().join("absent.env")),
+                ("dir".to_string(), dir.path().join("."))
+            ]
         );
+        assert_eq!(shown(dir.path(), dir.path()), ".");
+        assert_eq!(shown(&dir.path().join("a/b.env"), dir.path()), "a/b.env");
+        assert_eq!(shown(Path::new("/etc/x.env"), dir.path()), "/etc/x.env");
     }
 }

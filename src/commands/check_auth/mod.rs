@@ -296,7 +296,7 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
         checks.push(Check::info(
             Area::Files,
             format!("{} permissions", files::shown(&path, dir)),
-            format!("env_file of service {service} does not exist"),
+            format!("env_file of service {service} does not exist or is not a file"),
         ));
     }
     let compose_checks = files::literal_checks(&raw, &project.files, dir);

@@ -228,6 +228,19 @@ pub fn secret_file_checks(env: &Env, dir: &Path, known: &BTreeSet<String>) -> Ve
             );
             continue;
         }
+        if var.value.trim().is_empty() {
+            checks.push(
+                Check::error(
+                    area,
+                    name,
+                    format!("{name} ({here}) is empty; it must name a file"),
+                )
+                .fix(format!(
+                    "set {name} to the file holding {base}, or remove it"
+                )),
+            );
+            continue;
+        }
         let path = dir.join(&var.value);
         let target = shown(&path, dir);
         let readable = std::fs::metadata(&path).and_then(|meta| {
@@ -495,7 +508,7 @@ mod tests {
         std::fs::write(dir.path().join("empty.txt"), "").unwrap();
         let env = env_with(
             dir.path(),
-            "DB_PASSWORD_FILE=pw.txt\nEMPTY_FILE=empty.txt\nGONE_FILE=absent.txt\nTWICE=x\nTWICE_FILE=pw.txt\nPHI_FILE=compose.yaml\n",
+            "DB_PASSWORD_FILE=pw.txt\nEMPTY_FILE=empty.txt\nGONE_FILE=absent.txt\nTWICE=x\nTWICE_FILE=pw.txt\nPHI_FILE=compose.yaml\nUNSET_FILE=\n",
             &[
                 ("UNRELATED_FILE", "/nonexistent"),
                 ("KNOWN_FILE", "/nonexistent"),
@@ -511,7 +524,12 @@ mod tests {
                 ("GONE_FILE".into(), Level::Error),
                 ("KNOWN_FILE".into(), Level::Error),
                 ("TWICE_FILE".into(), Level::Error),
+                ("UNSET_FILE".into(), Level::Error),
             ]
+        );
+        assert_eq!(
+            checks[5].message,
+            "UNSET_FILE (.env:7) is empty; it must name a file"
         );
         assert_eq!(checks[0].message, "pw.txt is readable (10 bytes)");
         assert_eq!(
