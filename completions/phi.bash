@@ -16,6 +16,9 @@ _phi() {
             ",$1")
                 cmd="phi"
                 ;;
+            phi,check-auth)
+                cmd="phi__subcmd__check__subcmd__auth"
+                ;;
             phi,completions)
                 cmd="phi__subcmd__completions"
                 ;;
@@ -33,6 +36,9 @@ _phi() {
                 ;;
             phi,stop-all)
                 cmd="phi__subcmd__stop__subcmd__all"
+                ;;
+            phi__subcmd__help,check-auth)
+                cmd="phi__subcmd__help__subcmd__check__subcmd__auth"
                 ;;
             phi__subcmd__help,completions)
                 cmd="phi__subcmd__help__subcmd__completions"
@@ -59,8 +65,58 @@ _phi() {
 
     case "${cmd}" in
         phi)
-            opts="-f -p -q -v -y -h -V --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version status stop-all monitor completions man help"
+            opts="-f -p -q -v -y -h -V --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version status stop-all monitor check-auth completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__check__subcmd__auth)
+            opts="-f -p -q -v -y -h -V --online --strict --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -159,8 +215,22 @@ _phi() {
             return 0
             ;;
         phi__subcmd__help)
-            opts="status stop-all monitor completions man help"
+            opts="status stop-all monitor check-auth completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__help__subcmd__check__subcmd__auth)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

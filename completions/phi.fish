@@ -42,6 +42,7 @@ complete -c phi -n "__fish_phi_needs_command" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_needs_command" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
 complete -c phi -n "__fish_phi_needs_command" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
 complete -c phi -n "__fish_phi_needs_command" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
+complete -c phi -n "__fish_phi_needs_command" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
 complete -c phi -n "__fish_phi_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c phi -n "__fish_phi_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
 complete -c phi -n "__fish_phi_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -114,6 +115,23 @@ complete -c phi -n "__fish_phi_using_subcommand monitor" -s v -l verbose -d 'Pri
 complete -c phi -n "__fish_phi_using_subcommand monitor" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_using_subcommand monitor" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l online -d 'Also ask GitHub who GITHUB_TOKEN belongs to (GET $GITHUB_API_URL/user), within --timeout'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l strict -d 'Fail (exit 3) on warnings too, not only on errors'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand completions" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand completions" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand completions" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -144,9 +162,10 @@ complete -c phi -n "__fish_phi_using_subcommand man" -s v -l verbose -d 'Print m
 complete -c phi -n "__fish_phi_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand man" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand man" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

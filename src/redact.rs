@@ -68,12 +68,13 @@ pub fn is_secret_name(name: &str) -> bool {
         "PRIVATE",
         "APIKEY",
         "CREDENTIAL",
+        "PASSPHRASE",
     ]
     .iter()
     .any(|word| upper.contains(word))
         || upper
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|segment| matches!(segment, "KEY" | "PASS" | "AUTH"))
+            .any(|segment| matches!(segment, "KEY" | "KEYS" | "PASS" | "AUTH"))
 }
 
 #[cfg(test)]
@@ -125,6 +126,8 @@ mod tests {
             "aws_secret_access_key",
             "REDIS_PASS",
             "PRIVATE_KEY",
+            "JWT_SIGNING_KEYS",
+            "GPG_PASSPHRASE",
         ] {
             assert!(is_secret_name(name), "{name} should be secret");
         }

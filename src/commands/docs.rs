@@ -95,6 +95,14 @@ fn render_environment(out: &mut Vec<u8>) -> std::io::Result<()> {
             "VAR_FILE",
             "For any variable VAR used by the compose files: read its value from this file. Setting both is an error.",
         ),
+        (
+            "GITHUB_TOKEN, GITHUB_API_URL",
+            "The token phi check-auth checks, and the API it asks with --online (default https://api.github.com).",
+        ),
+        (
+            "GOOGLE_APPLICATION_CREDENTIALS, GCP_PROJECT_ID",
+            "The GCP key file phi check-auth checks, and the project it must belong to.",
+        ),
     ];
     writeln!(out, ".SH ENVIRONMENT")?;
     writeln!(
@@ -118,5 +126,9 @@ fn render_files(out: &mut Vec<u8>) -> std::io::Result<()> {
     writeln!(
         out,
         ".TP\n\\fB.env\\fR\nLoaded from the project directory unless --env-file is given."
+    )?;
+    writeln!(
+        out,
+        ".TP\n\\fBconfig.env.template\\fR\nThe stack's variables; phi check-auth requires those written \\fBNAME=\\fR with no value."
     )
 }

@@ -522,12 +522,11 @@ mod tests {
 
     fn model(services: &[(&str, Service)]) -> ComposeModel {
         ComposeModel {
-            name: None,
-            x_phi: Default::default(),
             services: services
                 .iter()
                 .map(|(n, s)| (n.to_string(), s.clone()))
                 .collect(),
+            ..ComposeModel::default()
         }
     }
 

@@ -49,6 +49,8 @@ pub struct Service {
     pub replicas: u32,
     /// How long the service gets to stop before it is killed (Compose's default: 10 s).
     pub stop_grace_period: Option<std::time::Duration>,
+    /// `env_file` paths as written (after interpolation), in order.
+    pub env_files: Vec<String>,
     pub x_phi: ServiceXPhi,
 }
 
@@ -393,7 +395,7 @@ fn build_model(
     };
 
     let x_phi = match top.get("x-phi") {
-        Some(value) => xphi::parse_project(value, origin, diag)?,
+        Some(x_phi) => xphi::parse_project(x_phi, origin, diag)?,
         None => ProjectXPhi::default(),
     };
 
@@ -445,6 +447,22 @@ struct RawService {
     #[serde(deserialize_with = "lenient_u32")]
     scale: Option<u32>,
     deploy: Option<RawDeploy>,
+    env_file: Option<RawEnvFiles>,
+}
+
+/// `env_file`: a path, or a list of paths and `{path, required}` mappings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawEnvFiles {
+    One(String),
+    Many(Vec<RawEnvFile>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawEnvFile {
+    Path(String),
+    Long { path: String },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -584,6 +602,16 @@ fn build_service(
             .or(raw.deploy.and_then(|d| d.replicas))
             .unwrap_or(1),
         stop_grace_period,
+        env_files: match raw.env_file {
+            None => Vec::new(),
+            Some(RawEnvFiles::One(path)) => vec![path],
+            Some(RawEnvFiles::Many(list)) => list
+                .into_iter()
+                .map(|f| match f {
+                    RawEnvFile::Path(path) | RawEnvFile::Long { path } => path,
+                })
+                .collect(),
+        },
         x_phi,
     })
 }
@@ -618,7 +646,9 @@ services:
   migrate:
     image: app
     depends_on: [db]
+    env_file: [a.env, { path: b.env, required: false }]
   web:
+    env_file: web.env
     image: app
     scale: "2"
     depends_on:
@@ -644,6 +674,8 @@ services:
             model.one_shot_services().into_iter().collect::<Vec<_>>(),
             ["migrate"]
         );
+        assert_eq!(model.services["migrate"].env_files, ["a.env", "b.env"]);
+        assert_eq!(web.env_files, ["web.env"]);
         assert_eq!(diag, Diagnostics::default());
     }
 

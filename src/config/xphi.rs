@@ -16,6 +16,14 @@
 //!   cpu_threshold: 90
 //! ```
 //!
+//! At the top level (read by `phi check-auth`):
+//!
+//! ```yaml
+//! x-phi:
+//!   required_env: [POSTGRES_PASSWORD, FLASK_SECRET_KEY]  # must be set and non-empty
+//!   env_template: deploy/config.env.template             # default: config.env.template
+//! ```
+//!
 //! Keys phi does not know are warned about (they are most likely typos), never silently dropped.
 
 use std::time::Duration;
@@ -34,7 +42,13 @@ pub const SERVICE_KEYS: &[&str] = &[
     "max_restarts",
 ];
 /// Keys understood under the top-level `x-phi`.
-pub const PROJECT_KEYS: &[&str] = &["cpu_threshold", "mem_threshold", "max_restarts"];
+pub const PROJECT_KEYS: &[&str] = &[
+    "required_env",
+    "env_template",
+    "cpu_threshold",
+    "mem_threshold",
+    "max_restarts",
+];
 
 /// Default time an HTTP health probe may take.
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -61,6 +75,12 @@ pub struct Limits {
 /// The top-level `x-phi` settings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectXPhi {
+    /// Variables that must be set and non-empty (checked by `phi check-auth`).
+    pub required_env: Vec<String>,
+    /// The env template to read, relative to the project directory
+    /// (default: `config.env.template` there).
+    pub env_template: Option<String>,
+    /// Project-wide `phi monitor` thresholds.
     pub limits: Limits,
 }
 
@@ -105,16 +125,63 @@ pub fn parse_project(
     origin: &str,
     diag: &mut Diagnostics,
 ) -> Result<ProjectXPhi, ConfigError> {
-    match value {
-        Value::Null => Ok(ProjectXPhi::default()),
-        Value::Mapping(map) => {
-            warn_unknown(map, PROJECT_KEYS, origin, "x-phi", diag);
-            Ok(ProjectXPhi {
-                limits: limits(map, origin, "x-phi")?,
-            })
+    let map = match value {
+        Value::Null => return Ok(ProjectXPhi::default()),
+        Value::Mapping(map) => map,
+        _ => return Err(invalid(origin, "x-phi", "must be a mapping".into())),
+    };
+    warn_unknown(map, PROJECT_KEYS, origin, "x-phi", diag);
+    let mut out = ProjectXPhi::default();
+    if let Some(v) = map.get("required_env") {
+        let key = "x-phi.required_env";
+        let items = match v {
+            Value::Null => &Vec::new(),
+            Value::Sequence(items) => items,
+            _ => {
+                return Err(invalid(
+                    origin,
+                    key,
+                    "must be a list of variable names".into(),
+                ));
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("{key}[{i}]");
+            let name = item
+                .as_str()
+                .ok_or_else(|| invalid(origin, &key, "must be a variable name".into()))?;
+            if !is_variable_name(name) {
+                return Err(invalid(
+                    origin,
+                    &key,
+                    format!(
+                        "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+                    ),
+                ));
+            }
+            if !out.required_env.iter().any(|n| n == name) {
+                out.required_env.push(name.to_string());
+            }
         }
-        _ => Err(invalid(origin, "x-phi", "must be a mapping".into())),
     }
+    if let Some(v) = map.get("env_template") {
+        let path = v
+            .as_str()
+            .filter(|p| !p.trim().is_empty())
+            .ok_or_else(|| invalid(origin, "x-phi.env_template", "must be a file path".into()))?;
+        out.env_template = Some(path.to_string());
+    }
+    out.limits = limits(map, origin, "x-phi")?;
+    Ok(out)
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`, as the shell and Compose accept.
+pub fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn limits(map: &serde_norway::Mapping, origin: &str, prefix: &str) -> Result<Limits, ConfigError> {
@@ -228,6 +295,43 @@ mod tests {
         assert_eq!(diag.warnings.len(), 1);
         assert!(diag.warnings[0].contains("services.web.x-phi.helth_url"));
         assert!(diag.warnings[0].contains("health_url"));
+    }
+
+    fn parse_top(yaml: &str) -> (Result<ProjectXPhi, ConfigError>, Diagnostics) {
+        let mut diag = Diagnostics::default();
+        let value: Value = serde_norway::from_str(yaml).unwrap();
+        (parse_project(&value, "compose.yaml", &mut diag), diag)
+    }
+
+    #[test]
+    fn project_settings_are_read() {
+        let (x, diag) =
+            parse_top("required_env: [A, B_2, A]\nenv_template: deploy/config.env.template\n");
+        let x = x.unwrap();
+        assert_eq!(x.required_env, ["A", "B_2"]);
+        assert_eq!(
+            x.env_template.as_deref(),
+            Some("deploy/config.env.template")
+        );
+        assert!(diag.warnings.is_empty());
+        let (x, diag) = parse_top("requierd_env: [A]\n");
+        assert_eq!(x.unwrap(), ProjectXPhi::default());
+        assert!(diag.warnings[0].contains("x-phi.requierd_env"), "{diag:?}");
+    }
+
+    #[test]
+    fn bad_project_settings_name_the_key() {
+        for (yaml, key) in [
+            ("required_env: A\n", "x-phi.required_env"),
+            ("required_env: [A, 1x]\n", "x-phi.required_env[1]"),
+            ("required_env: [{a: b}]\n", "x-phi.required_env[0]"),
+            ("env_template: ''\n", "x-phi.env_template"),
+            ("env_template: [a]\n", "x-phi.env_template"),
+        ] {
+            let err = parse_top(yaml).0.unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{yaml}: {err}");
+        }
+        assert!(is_variable_name("_A1") && !is_variable_name("") && !is_variable_name("A-B"));
     }
 
     #[test]

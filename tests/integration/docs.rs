@@ -45,7 +45,14 @@ fn committed_completions_match_the_code() {
 #[test]
 fn committed_man_pages_match_the_code() {
     check_committed(repo().join("man/phi.1"), &["man"]);
-    for sub in ["status", "stop-all", "monitor", "completions", "man"] {
+    for sub in [
+        "status",
+        "stop-all",
+        "monitor",
+        "check-auth",
+        "completions",
+        "man",
+    ] {
         check_committed(repo().join(format!("man/phi-{sub}.1")), &["man", sub]);
     }
 }

@@ -1,9 +1,11 @@
 //! phi's integration tests: the built binary against a real Docker Engine and real files.
 //! Run them with scripts/test.sh, which first makes sure an engine and the test images exist.
 
+mod check_auth;
 mod docs;
 mod errors;
 mod monitor;
+mod secrets;
 mod status;
 mod stop_all;
 mod support;

@@ -25,6 +25,15 @@ const SCRUBBED: &[&str] = &[
     "COMPOSE_PROFILES",
     "COMPOSE_PATH_SEPARATOR",
     "PHI_FILE",
+    // Variables phi check-auth looks at: the machine's must not decide a test's outcome.
+    "GITHUB_TOKEN",
+    "GITHUB_API_URL",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GCP_PROJECT_ID",
+    "FLASK_DEBUG",
+    "FLASK_SECRET_KEY",
+    "FORCE_HTTPS",
+    "ENVIRONMENT",
 ];
 
 pub struct Phi {
@@ -59,6 +68,12 @@ impl Phi {
         S: AsRef<std::ffi::OsStr>,
     {
         self.cmd.args(args);
+        self
+    }
+
+    /// A subcommand and its arguments.
+    pub fn arg_list(mut self, subcommand: &str, args: &[&str]) -> Phi {
+        self.cmd.arg(subcommand).args(args);
         self
     }
 
@@ -454,4 +469,101 @@ impl Drop for EngineProxy {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// An HTTP server on 127.0.0.1 that answers `requests` requests with the raw `reply` (after
+/// `delay`), and hands back the head of each request it got.
+pub fn http_stub(
+    reply: String,
+    delay: Duration,
+    requests: usize,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { break };
+            let mut head = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            seen.push(String::from_utf8_lossy(&head).into_owned());
+            std::thread::sleep(delay);
+            let _ = stream.write_all(reply.as_bytes());
+        }
+        seen
+    });
+    (format!("http://127.0.0.1:{}", addr.port()), handle)
+}
+
+/// Where `tool` is on this machine's PATH.
+pub fn locate(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A directory to use as PATH: links to the named real tools (which must exist), and
+/// `scripts` written as executable shell scripts. Nothing else is found on it.
+pub fn tool_dir(tools: &[&str], scripts: &[(&str, &str)]) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    for tool in tools {
+        let real = locate(tool).unwrap_or_else(|| panic!("{tool} is not installed"));
+        std::os::unix::fs::symlink(real, dir.path().join(tool)).expect("symlink");
+    }
+    for (name, body) in scripts {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    dir
+}
+
+/// CRC-32 (IEEE), table-driven: written apart from phi's bitwise one on purpose.
+fn crc32(data: &[u8]) -> u32 {
+    let table: Vec<u32> = (0..256u32)
+        .map(|n| {
+            (0..8).fold(n, |c, _| {
+                if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                }
+            })
+        })
+        .collect();
+    !data.iter().fold(!0u32, |crc, &b| {
+        table[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8)
+    })
+}
+
+/// A classic GitHub token (`ghp_` etc.) with a valid checksum: the 30-character random part,
+/// then the base62 CRC32 of it, zero-padded to 6 characters.
+pub fn github_token(prefix: &str, random: &str) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    assert_eq!(random.len(), 30, "the random part is 30 characters");
+    let mut n = crc32(random.as_bytes());
+    let mut checksum = [b'0'; 6];
+    for slot in checksum.iter_mut().rev() {
+        *slot = ALPHABET[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("{prefix}{random}{}", String::from_utf8_lossy(&checksum))
+}
+
+#[test]
+fn the_test_token_helper_agrees_with_a_published_example() {
+    // From the test suite of DataDog/dd-sensitive-data-scanner (a valid-checksum example).
+    assert_eq!(
+        github_token("ghp_", "M7H4jxUDDWHP4kZ6A4dxlQYsQIWJuq"),
+        "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"
+    );
 }

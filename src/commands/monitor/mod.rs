@@ -995,6 +995,7 @@ mod tests {
                 mem_threshold: Some(60.0),
                 max_restarts: Some(9),
             },
+            ..ProjectXPhi::default()
         };
         let o = opts();
         let t = thresholds_for(Some("tuned"), &model, (Some(90.0), None), &o);
