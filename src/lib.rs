@@ -12,6 +12,8 @@ pub mod http;
 pub mod output;
 pub mod redact;
 pub mod settings;
+#[cfg(test)]
+mod testing;
 
 use std::time::Duration;
 
@@ -134,7 +136,11 @@ async fn dispatch(
                     ),
                 )
             })??;
-            commands::status::render(&report, printer).context("writing the status")?;
+            printer
+                .report(&report, |color| {
+                    commands::status::render_table(&report, color)
+                })
+                .context("writing the status")?;
             Ok(report.exit())
         }
         Command::StopAll(args) => {
@@ -150,7 +156,9 @@ async fn dispatch(
                 yes: cli.global.yes,
             };
             let report = commands::stop_all::run(&project, &engine, &options, printer).await?;
-            commands::stop_all::render(&report, printer).context("writing the report")?;
+            printer
+                .report(&report, |_| commands::stop_all::render_text(&report))
+                .context("writing the report")?;
             Ok(if report.ok { Exit::Ok } else { Exit::Failure })
         }
         Command::Monitor(args) => {
@@ -171,7 +179,11 @@ async fn dispatch(
                     .unwrap_or(commands::check_auth::DEFAULT_TIMEOUT),
             };
             let report = commands::check_auth::report(&project, &options, printer).await;
-            commands::check_auth::render(&report, printer).context("writing the checks")?;
+            printer
+                .report(&report, |color| {
+                    commands::check_auth::render_table(&report, color)
+                })
+                .context("writing the checks")?;
             Ok(report.exit())
         }
     }

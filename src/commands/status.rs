@@ -16,7 +16,7 @@ use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState};
 use crate::exit::Exit;
 use crate::http;
-use crate::output::{Printer, table};
+use crate::output::table;
 use crate::settings::Project;
 
 /// Version of the JSON document `phi status --json` prints.
@@ -370,14 +370,6 @@ pub async fn report(
     })
 }
 
-/// Print the report in the chosen format.
-pub fn render(report: &Report, printer: &Printer) -> std::io::Result<()> {
-    if printer.json() {
-        return printer.json_document(report);
-    }
-    printer.data(&render_table(report, printer.stdout_color()))
-}
-
 pub fn render_table(report: &Report, color: bool) -> String {
     use console::Style;
     let style = |s: Style| s.force_styling(color);
@@ -539,21 +531,9 @@ mod tests {
 
     fn container(service: &str, state: RunState, health: Option<HealthState>) -> ContainerInfo {
         ContainerInfo {
-            id: format!("id-{service}"),
-            name: format!("p-{service}-1"),
-            service: Some(service.into()),
-            number: Some(1),
-            oneoff: false,
-            image: "img".into(),
-            state,
             health,
-            health_output: None,
-            exit_code: (state == RunState::Exited).then_some(1),
             started_at: Some(UNIX_EPOCH + Duration::from_secs(1000)),
-            finished_at: None,
-            restart_count: 0,
-            ports: Vec::new(),
-            pid: None,
+            ..crate::testing::container(service, state)
         }
     }
 

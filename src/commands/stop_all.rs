@@ -363,10 +363,8 @@ pub fn stop_order(plan: &Plan) -> Vec<String> {
     order
 }
 
-pub fn render(report: &Report, printer: &Printer) -> std::io::Result<()> {
-    if printer.json() {
-        return printer.json_document(report);
-    }
+/// The human summary (the dry run's plan, or what was done).
+pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
     if report.dry_run {
         out.push_str(&format!(
@@ -383,7 +381,7 @@ pub fn render(report: &Report, printer: &Printer) -> std::io::Result<()> {
         for v in &report.volumes_removed {
             out.push_str(&format!("  volume {v}: would remove\n"));
         }
-        return printer.data(&out);
+        return out;
     }
     let stopped = report
         .containers
@@ -405,33 +403,21 @@ pub fn render(report: &Report, printer: &Printer) -> std::io::Result<()> {
     for p in &report.problems {
         out.push_str(&format!("✗ {p}\n"));
     }
-    printer.data(&out)
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::compose::{ComposeModel, Condition, Dependency, Service};
+    use crate::config::compose::Condition;
     use crate::config::env::Env;
     use crate::redact::Redactor;
+    use crate::testing::container;
 
     fn project(edges: &[(&str, &[&str])]) -> Project {
-        let mut model = ComposeModel::default();
-        for (name, deps) in edges {
-            let mut s = Service::default();
-            for d in *deps {
-                s.depends_on.insert(
-                    d.to_string(),
-                    Dependency {
-                        condition: Condition::ServiceHealthy,
-                        required: true,
-                    },
-                );
-            }
-            if *name == "db" {
-                s.stop_grace_period = Some(Duration::from_secs(30));
-            }
-            model.services.insert(name.to_string(), s);
+        let mut model = crate::testing::model(edges, Condition::ServiceHealthy);
+        if let Some(db) = model.services.get_mut("db") {
+            db.stop_grace_period = Some(Duration::from_secs(30));
         }
         Project {
             name: "p".into(),
@@ -443,26 +429,6 @@ mod tests {
             model,
             env: Env::load(Vec::new(), &[], std::path::Path::new("/"), Redactor::new()).unwrap(),
             diagnostics: Default::default(),
-        }
-    }
-
-    fn container(service: &str, state: RunState) -> ContainerInfo {
-        ContainerInfo {
-            id: format!("id-{service}"),
-            name: format!("p-{service}-1"),
-            service: Some(service.into()),
-            number: Some(1),
-            oneoff: false,
-            image: "i".into(),
-            state,
-            health: None,
-            health_output: None,
-            exit_code: None,
-            started_at: None,
-            finished_at: None,
-            restart_count: 0,
-            ports: vec![],
-            pid: None,
         }
     }
 

@@ -118,24 +118,10 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::compose::{Condition, Dependency, Service};
+    use crate::config::compose::Condition;
 
     fn model(edges: &[(&str, &[&str])]) -> ComposeModel {
-        let mut m = ComposeModel::default();
-        for (name, deps) in edges {
-            let mut s = Service::default();
-            for d in *deps {
-                s.depends_on.insert(
-                    d.to_string(),
-                    Dependency {
-                        condition: Condition::ServiceStarted,
-                        required: true,
-                    },
-                );
-            }
-            m.services.insert(name.to_string(), s);
-        }
-        m
+        crate::testing::model(edges, Condition::ServiceStarted)
     }
 
     #[test]

@@ -118,6 +118,19 @@ impl Printer {
         out.flush()
     }
 
+    /// A command's final report: one JSON document with --json, else the text `human`
+    /// renders (given whether stdout gets colour).
+    pub fn report(
+        &self,
+        report: &impl serde::Serialize,
+        human: impl FnOnce(bool) -> String,
+    ) -> io::Result<()> {
+        if self.json() {
+            return self.json_document(report);
+        }
+        self.data(&human(self.stdout_color))
+    }
+
     /// One JSON document on stdout, followed by a newline.
     pub fn json_document(&self, value: &impl serde::Serialize) -> io::Result<()> {
         let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;

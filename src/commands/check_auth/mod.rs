@@ -396,14 +396,6 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
     Report::new(&project.name, options.strict, checks)
 }
 
-/// Print the report in the chosen format.
-pub fn render(report: &Report, printer: &Printer) -> std::io::Result<()> {
-    if printer.json() {
-        return printer.json_document(report);
-    }
-    printer.data(&render_table(report, printer.stdout_color()))
-}
-
 pub fn render_table(report: &Report, color: bool) -> String {
     use console::Style;
     let style = |s: Style| s.force_styling(color);
