@@ -41,6 +41,8 @@ pub struct ComposeModel {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Service {
+    /// The whole merged and interpolated definition, for the parts read on demand.
+    pub raw: Value,
     pub image: Option<String>,
     pub container_name: Option<String>,
     pub profiles: Vec<String>,
@@ -593,6 +595,7 @@ fn build_service(
     };
 
     Ok(Service {
+        raw: value.clone(),
         image: raw.image,
         container_name: raw.container_name,
         profiles: raw.profiles,
