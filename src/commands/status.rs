@@ -51,6 +51,9 @@ pub struct Row {
     pub exit_code: Option<i64>,
     #[serde(serialize_with = "rfc3339")]
     pub started_at: Option<SystemTime>,
+    /// When an exited or dead container stopped.
+    #[serde(serialize_with = "rfc3339")]
+    pub finished_at: Option<SystemTime>,
     pub uptime_seconds: Option<u64>,
     pub restarts: u64,
     pub ports: Vec<PortMapping>,
@@ -193,6 +196,7 @@ fn missing_row(service: &str, image: Option<String>) -> Row {
         health_output: None,
         exit_code: None,
         started_at: None,
+        finished_at: None,
         uptime_seconds: None,
         restarts: 0,
         ports: Vec::new(),
@@ -204,7 +208,7 @@ fn missing_row(service: &str, image: Option<String>) -> Row {
 }
 
 fn container_row(service: &str, c: &ContainerInfo, one_shot: bool, now: SystemTime) -> Row {
-    let (verdict, problem) = verdict_for(c, one_shot);
+    let (verdict, problem) = verdict_for(c, one_shot, now);
     let running = matches!(c.state, RunState::Running | RunState::Paused);
     Row {
         service: service.to_string(),
@@ -214,6 +218,7 @@ fn container_row(service: &str, c: &ContainerInfo, one_shot: bool, now: SystemTi
         health_output: c.health_output.clone(),
         exit_code: c.exit_code,
         started_at: c.started_at,
+        finished_at: c.finished_at.filter(|_| c.exit_code.is_some()),
         uptime_seconds: c
             .started_at
             .filter(|_| running)
@@ -228,7 +233,7 @@ fn container_row(service: &str, c: &ContainerInfo, one_shot: bool, now: SystemTi
     }
 }
 
-fn verdict_for(c: &ContainerInfo, one_shot: bool) -> (Verdict, Option<String>) {
+fn verdict_for(c: &ContainerInfo, one_shot: bool, now: SystemTime) -> (Verdict, Option<String>) {
     use Verdict::*;
     let fail = |p: String| (Failing, Some(p));
     match c.state {
@@ -243,10 +248,15 @@ fn verdict_for(c: &ContainerInfo, one_shot: bool) -> (Verdict, Option<String>) {
             }),
         },
         RunState::Exited if one_shot && c.exit_code == Some(0) => (Ok, None),
-        RunState::Exited => fail(format!(
-            "exited with code {}",
-            c.exit_code.map_or("?".into(), |c| c.to_string())
-        )),
+        RunState::Exited => {
+            let code = c.exit_code.map_or("?".into(), |c| c.to_string());
+            let ago = c
+                .finished_at
+                .and_then(|t| now.duration_since(t).ok())
+                .map(|d| format!(", {} ago", format_uptime(d)))
+                .unwrap_or_default();
+            fail(format!("exited with code {code}{ago}"))
+        }
         RunState::Restarting => fail(format!("restarting (restarted {} times)", c.restart_count)),
         RunState::Paused => fail("paused".into()),
         RunState::Created => fail("created but never started".into()),
@@ -584,6 +594,14 @@ mod tests {
             Some("unhealthy: connection refused")
         );
         assert_eq!(rows[3].problem.as_deref(), Some("exited with code 1"));
+        let mut died = container("d", RunState::Exited, None);
+        died.finished_at = Some(now() - Duration::from_secs(190));
+        let died_rows = assess(&model(&[("d", svc())]), &[], None, &[died], now());
+        assert_eq!(
+            died_rows[0].problem.as_deref(),
+            Some("exited with code 1, 3m 10s ago")
+        );
+        assert!(died_rows[0].finished_at.is_some());
         assert_eq!(rows[0].uptime_seconds, Some(3725));
         assert_eq!(rows[3].uptime_seconds, None);
     }

@@ -49,7 +49,6 @@ pub struct Printer {
     pub quiet: bool,
     pub verbose: u8,
     stdout_color: bool,
-    stderr_color: bool,
     stderr_terminal: bool,
     stdin_terminal: bool,
     redactor: Redactor,
@@ -75,7 +74,6 @@ impl Printer {
             quiet,
             verbose,
             stdout_color,
-            stderr_color,
             stderr_terminal: io::stderr().is_terminal(),
             stdin_terminal: io::stdin().is_terminal(),
             redactor,
@@ -205,10 +203,6 @@ impl Printer {
     /// A hint after an error.
     pub fn hint(&self, text: &str) {
         self.stderr_line("  hint:", Style::new().green(), text);
-    }
-
-    pub fn stderr_color(&self) -> bool {
-        self.stderr_color
     }
 }
 
