@@ -37,6 +37,9 @@ pub struct ComposeModel {
     pub services: BTreeMap<String, Service>,
     /// The top-level `x-phi` settings.
     pub x_phi: ProjectXPhi,
+    /// The whole merged and interpolated document, for the parts read on demand
+    /// (top-level `networks`, `volumes`, `secrets`).
+    pub raw: Value,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -434,6 +437,7 @@ fn build_model(
         name,
         services,
         x_phi,
+        raw: doc.clone(),
     })
 }
 
@@ -767,6 +771,31 @@ services:
         assert_eq!(model.services["web"].image.as_deref(), Some("web:2"));
         assert_eq!(model.services["db"].image.as_deref(), Some("db:1"));
         assert!(model.services.contains_key("cache"));
+    }
+
+    #[test]
+    fn the_merged_top_level_document_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(
+            dir.path(),
+            "a.yaml",
+            "services:\n  web:\n    image: web\nvolumes:\n  data: {}\n",
+        );
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            "networks:\n  front:\n    name: ${NET}\nvolumes:\n  data:\n    external: true\n",
+        );
+        let (model, _) = load(&[a, b], &env(&[("NET", "edge")])).unwrap();
+        assert_eq!(
+            model.raw["networks"]["front"]["name"].as_str(),
+            Some("edge")
+        );
+        assert_eq!(
+            model.raw["volumes"]["data"]["external"].as_bool(),
+            Some(true)
+        );
+        assert_eq!(model.raw["services"]["web"]["image"].as_str(), Some("web"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod env;
 pub mod graph;
 pub mod interpolate;
 pub mod merge;
+pub mod service_spec;
 pub mod xphi;
 
 use std::path::PathBuf;

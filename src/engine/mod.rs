@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod host;
 pub mod lifecycle;
+pub mod spec;
 pub mod stats;
 
 use std::future::Future;

@@ -1,0 +1,201 @@
+//! What one container is to be created with, as plain data: `config::service_spec` builds it
+//! from a Compose service, the engine turns it into an API request. No bollard type appears
+//! here, so the translation and its hash can be tested without an engine.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::LABEL_NUMBER;
+
+/// The label phi puts the [`config_hash`] of a container's spec in; a container whose label
+/// differs from the hash of the current spec runs with an outdated configuration.
+pub const LABEL_CONFIG_HASH: &str = "org.phi.config-hash";
+
+/// Everything needed to create one container.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    /// `None`: the image's own command.
+    pub command: Option<Vec<String>>,
+    /// `None`: the image's own entrypoint.
+    pub entrypoint: Option<Vec<String>>,
+    /// `KEY=VALUE`, sorted by key, one entry per key.
+    pub env: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub ports: Vec<PortSpec>,
+    pub mounts: Vec<MountSpec>,
+    pub networks: Vec<NetworkAttachment>,
+    pub healthcheck: Option<HealthSpec>,
+    /// A restart policy as the docker CLI writes it: `always`, `unless-stopped`, `on-failure:3`.
+    pub restart: Option<String>,
+    pub user: Option<String>,
+    pub working_dir: Option<String>,
+    pub hostname: Option<String>,
+    pub read_only: bool,
+    pub init: Option<bool>,
+    pub security_opt: Vec<String>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// `host:ip` entries for /etc/hosts.
+    pub extra_hosts: Vec<String>,
+    pub memory_bytes: Option<i64>,
+    /// CPU limit in units of 10^-9 CPUs.
+    pub nano_cpus: Option<i64>,
+    pub log_driver: Option<String>,
+    pub log_options: BTreeMap<String, String>,
+    pub stop_signal: Option<String>,
+    pub stop_grace_seconds: Option<i64>,
+}
+
+/// One published port.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PortSpec {
+    pub host_ip: Option<String>,
+    /// `None`: the engine picks a free port.
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    Volume,
+    Bind,
+    Tmpfs,
+}
+
+/// One mount. `source` is the engine's volume name for volumes (`None`: an anonymous volume),
+/// an absolute host path for binds, and `None` for tmpfs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct MountSpec {
+    pub kind: MountKind,
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+}
+
+/// A network the container joins, by its full engine name (e.g. `myproject_default`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct NetworkAttachment {
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthSpec {
+    /// The engine's form: `["CMD", arg...]`, `["CMD-SHELL", line]` or `["NONE"]`; empty keeps
+    /// the image's test.
+    pub test: Vec<String>,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub start_period: Option<Duration>,
+    pub start_interval: Option<Duration>,
+    pub retries: Option<u32>,
+}
+
+/// A stable digest of what a container runs with: the sha256 (hex) of a canonical JSON
+/// serialization of `spec`, without the hash label itself, the container-number label and the
+/// name (which carries the number), so that all replicas of a service share one hash.
+/// Lists whose order does not matter to the engine are sorted first.
+pub fn config_hash(spec: &ContainerSpec) -> String {
+    let mut canonical = spec.clone();
+    canonical.name.clear();
+    canonical.labels.remove(LABEL_CONFIG_HASH);
+    canonical.labels.remove(LABEL_NUMBER);
+    canonical.env.sort();
+    canonical.ports.sort();
+    canonical.mounts.sort();
+    for network in &mut canonical.networks {
+        network.aliases.sort();
+    }
+    canonical.networks.sort();
+    canonical.security_opt.sort();
+    canonical.cap_add.sort();
+    canonical.cap_drop.sort();
+    canonical.extra_hosts.sort();
+    // Serializing plain data with string keys cannot fail; struct fields keep declaration
+    // order and maps are BTreeMaps, so the bytes are the same on every run.
+    let json = serde_json::to_vec(&canonical).unwrap_or_default();
+    Sha256::digest(&json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ContainerSpec {
+        ContainerSpec {
+            name: "p-web-1".into(),
+            image: "nginx:1".into(),
+            env: vec!["A=1".into(), "B=2".into()],
+            labels: [
+                (LABEL_NUMBER.to_string(), "1".to_string()),
+                ("team".to_string(), "ops".to_string()),
+            ]
+            .into(),
+            ports: vec![PortSpec {
+                host_ip: None,
+                host_port: Some(8080),
+                container_port: 80,
+                protocol: "tcp".into(),
+            }],
+            cap_add: vec!["NET_ADMIN".into(), "SYS_TIME".into()],
+            ..ContainerSpec::default()
+        }
+    }
+
+    #[test]
+    fn the_hash_is_stable_and_hex() {
+        let a = config_hash(&spec());
+        assert_eq!(a, config_hash(&spec()));
+        assert_eq!(a.len(), 64);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn the_hash_ignores_the_number_the_name_and_itself() {
+        let base = config_hash(&spec());
+        let mut other = spec();
+        other.name = "p-web-2".into();
+        other.labels.insert(LABEL_NUMBER.into(), "2".into());
+        other.labels.insert(LABEL_CONFIG_HASH.into(), base.clone());
+        assert_eq!(config_hash(&other), base);
+    }
+
+    #[test]
+    fn the_hash_ignores_the_order_of_unordered_lists() {
+        let base = config_hash(&spec());
+        let mut other = spec();
+        other.env.reverse();
+        other.cap_add.reverse();
+        assert_eq!(config_hash(&other), base);
+    }
+
+    #[test]
+    fn the_hash_changes_with_the_configuration() {
+        let base = config_hash(&spec());
+        let mut env = spec();
+        env.env[0] = "A=2".into();
+        assert_ne!(config_hash(&env), base);
+        let mut port = spec();
+        port.ports[0].host_port = Some(8081);
+        assert_ne!(config_hash(&port), base);
+        let mut label = spec();
+        label.labels.insert("team".into(), "dev".into());
+        assert_ne!(config_hash(&label), base);
+        let mut command = spec();
+        command.command = Some(vec!["a".into(), "b".into()]);
+        let mut reordered = spec();
+        reordered.command = Some(vec!["b".into(), "a".into()]);
+        assert_ne!(config_hash(&command), config_hash(&reordered));
+    }
+}
