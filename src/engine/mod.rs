@@ -2,6 +2,7 @@
 //! data; nothing outside names a bollard type. Every call has a timeout.
 
 pub mod containers;
+pub mod create;
 pub mod host;
 pub mod lifecycle;
 pub mod spec;

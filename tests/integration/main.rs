@@ -3,6 +3,7 @@
 
 mod check_auth;
 mod docs;
+mod engine;
 mod errors;
 mod monitor;
 mod secrets;

@@ -1,0 +1,403 @@
+//! Realising a [`ContainerSpec`] on the engine: networks and volumes, create, start, and the
+//! probes start-up needs (run a command inside, read the last log lines, is the image here).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::container::LogOutput;
+use bollard::exec::{StartExecOptions, StartExecResults};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, ExecConfig, HealthConfig, HostConfig,
+    HostConfigLogConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+};
+use bollard::query_parameters::{CreateContainerOptions, LogsOptions};
+use futures_util::StreamExt;
+
+use super::spec::{ContainerSpec, MountKind};
+use super::{Engine, EngineError};
+
+/// What a command run inside a container ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutcome {
+    pub exit_code: i64,
+    /// stdout and stderr as they arrived, at most [`MAX_EXEC_OUTPUT`] bytes.
+    pub output: String,
+}
+
+/// The most of a command's output that is kept.
+pub const MAX_EXEC_OUTPUT: usize = 64 * 1024;
+
+fn nanos(d: Option<Duration>) -> Option<i64> {
+    d.map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// The engine's restart policy for Compose's `restart:` value.
+pub fn restart_policy(value: &str) -> Result<RestartPolicy, String> {
+    let (name, retries) = match value.split_once(':') {
+        Some(("on-failure", n)) => {
+            let n: i64 = n
+                .parse()
+                .map_err(|_| format!("`{value}`: the retry count must be a whole number"))?;
+            (RestartPolicyNameEnum::ON_FAILURE, Some(n))
+        }
+        Some(_) => return Err(format!("`{value}` is not a restart policy")),
+        None => match value {
+            "no" | "" => (RestartPolicyNameEnum::NO, None),
+            "always" => (RestartPolicyNameEnum::ALWAYS, None),
+            "unless-stopped" => (RestartPolicyNameEnum::UNLESS_STOPPED, None),
+            "on-failure" => (RestartPolicyNameEnum::ON_FAILURE, None),
+            _ => {
+                return Err(format!(
+                    "`{value}` is not a restart policy (no, always, unless-stopped, on-failure[:N])"
+                ));
+            }
+        },
+    };
+    Ok(RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: retries,
+    })
+}
+
+/// The create request for `spec`. The first network is joined at creation; the others are
+/// connected before the container starts (the API takes one network at create time).
+pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> {
+    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for p in &spec.ports {
+        let key = format!("{}/{}", p.container_port, p.protocol);
+        port_bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: p.host_ip.clone(),
+                host_port: p.host_port.map(|h| h.to_string()),
+            });
+    }
+    let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
+    exposed.sort();
+    let mounts: Vec<Mount> = spec
+        .mounts
+        .iter()
+        .map(|m| Mount {
+            target: Some(m.target.clone()),
+            source: m.source.clone(),
+            typ: Some(match m.kind {
+                MountKind::Volume => MountType::VOLUME,
+                MountKind::Bind => MountType::BIND,
+                MountKind::Tmpfs => MountType::TMPFS,
+            }),
+            read_only: Some(m.read_only),
+            ..Default::default()
+        })
+        .collect();
+    let first_network = spec.networks.first();
+    let host_config = HostConfig {
+        port_bindings: Some(port_bindings),
+        mounts: Some(mounts),
+        restart_policy: spec.restart.as_deref().map(restart_policy).transpose()?,
+        network_mode: first_network.map(|n| n.name.clone()),
+        cap_add: Some(spec.cap_add.clone()),
+        cap_drop: Some(spec.cap_drop.clone()),
+        security_opt: Some(spec.security_opt.clone()),
+        extra_hosts: Some(spec.extra_hosts.clone()),
+        readonly_rootfs: Some(spec.read_only),
+        init: spec.init,
+        memory: spec.memory_bytes,
+        nano_cpus: spec.nano_cpus,
+        log_config: spec.log_driver.as_ref().map(|driver| HostConfigLogConfig {
+            typ: Some(driver.clone()),
+            config: Some(spec.log_options.clone().into_iter().collect()),
+        }),
+        ..Default::default()
+    };
+    let networking_config = first_network.map(|n| NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            n.name.clone(),
+            EndpointSettings {
+                aliases: Some(n.aliases.clone()),
+                ..Default::default()
+            },
+        )])),
+    });
+    Ok(ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        cmd: spec.command.clone(),
+        entrypoint: spec.entrypoint.clone(),
+        env: Some(spec.env.clone()),
+        labels: Some(spec.labels.clone().into_iter().collect()),
+        exposed_ports: Some(exposed),
+        healthcheck: spec.healthcheck.as_ref().map(|h| HealthConfig {
+            test: Some(h.test.clone()),
+            interval: nanos(h.interval),
+            timeout: nanos(h.timeout),
+            retries: h.retries.map(i64::from),
+            start_period: nanos(h.start_period),
+            start_interval: nanos(h.start_interval),
+        }),
+        user: spec.user.clone(),
+        working_dir: spec.working_dir.clone(),
+        hostname: spec.hostname.clone(),
+        stop_signal: spec.stop_signal.clone(),
+        stop_timeout: spec.stop_grace_seconds,
+        host_config: Some(host_config),
+        networking_config,
+        ..Default::default()
+    })
+}
+
+impl Engine {
+    /// Create the network `name` with `labels` unless it exists; true when it was created.
+    pub async fn ensure_network(
+        &self,
+        name: &str,
+        labels: &[(String, String)],
+    ) -> Result<bool, EngineError> {
+        let what = format!("inspect of network {name}");
+        match self
+            .call(&what, self.docker.inspect_network(name, None))
+            .await
+        {
+            Ok(_) => return Ok(false),
+            Err(EngineError::Api { message, .. }) if is_not_found(&message) => {}
+            Err(e) => return Err(e),
+        }
+        let request = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".into()),
+            labels: Some(labels.iter().cloned().collect()),
+            ..Default::default()
+        };
+        let what = format!("creation of network {name}");
+        self.call(&what, self.docker.create_network(request))
+            .await?;
+        Ok(true)
+    }
+
+    /// Create the volume `name` with `labels` unless it exists; true when it was created.
+    pub async fn ensure_volume(
+        &self,
+        name: &str,
+        labels: &[(String, String)],
+    ) -> Result<bool, EngineError> {
+        let what = format!("inspect of volume {name}");
+        match self.call(&what, self.docker.inspect_volume(name)).await {
+            Ok(_) => return Ok(false),
+            Err(EngineError::Api { message, .. }) if is_not_found(&message) => {}
+            Err(e) => return Err(e),
+        }
+        let request = VolumeCreateRequest {
+            name: Some(name.to_string()),
+            labels: Some(labels.iter().cloned().collect()),
+            ..Default::default()
+        };
+        let what = format!("creation of volume {name}");
+        self.call(&what, self.docker.create_volume(request)).await?;
+        Ok(true)
+    }
+
+    /// Whether `image` is present on the engine.
+    pub async fn image_present(&self, image: &str) -> Result<bool, EngineError> {
+        let what = format!("inspect of image {image}");
+        match self.call(&what, self.docker.inspect_image(image)).await {
+            Ok(_) => Ok(true),
+            Err(EngineError::Api { message, .. }) if is_not_found(&message) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Create (not start) a container from `spec`, joined to all its networks; returns its ID.
+    pub async fn create_container(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
+        let what = format!("creation of container {}", spec.name);
+        let body = create_body(spec).map_err(|message| EngineError::Api {
+            what: what.clone(),
+            message,
+        })?;
+        let options = CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            platform: String::new(),
+        };
+        let created = self
+            .call(&what, self.docker.create_container(Some(options), body))
+            .await?;
+        for network in spec.networks.iter().skip(1) {
+            let request = NetworkConnectRequest {
+                container: created.id.clone(),
+                endpoint_config: Some(EndpointSettings {
+                    aliases: Some(network.aliases.clone()),
+                    ..Default::default()
+                }),
+            };
+            let what = format!("connection of {} to network {}", spec.name, network.name);
+            self.call(&what, self.docker.connect_network(&network.name, request))
+                .await?;
+        }
+        Ok(created.id)
+    }
+
+    pub async fn start_container(&self, id: &str) -> Result<(), EngineError> {
+        let what = format!("start of container {}", super::containers::short_id(id));
+        self.call(&what, self.docker.start_container(id, None))
+            .await
+    }
+
+    /// Run `command` inside the running container and wait for it, within `limit`.
+    pub async fn exec(
+        &self,
+        id: &str,
+        command: &[String],
+        limit: Duration,
+    ) -> Result<ExecOutcome, EngineError> {
+        let what = format!("command in container {}", super::containers::short_id(id));
+        let run = async {
+            let config = ExecConfig {
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                cmd: Some(command.to_vec()),
+                ..Default::default()
+            };
+            let exec = self.docker.create_exec(id, config).await?;
+            let mut output = Vec::new();
+            let options = StartExecOptions {
+                detach: false,
+                tty: false,
+                output_capacity: None,
+            };
+            if let StartExecResults::Attached {
+                output: mut stream, ..
+            } = self.docker.start_exec(&exec.id, Some(options)).await?
+            {
+                while let Some(chunk) = stream.next().await {
+                    let bytes = chunk?.into_bytes();
+                    let room = MAX_EXEC_OUTPUT.saturating_sub(output.len());
+                    output.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                }
+            }
+            let inspect = self.docker.inspect_exec(&exec.id).await?;
+            Ok(ExecOutcome {
+                exit_code: inspect.exit_code.unwrap_or(-1),
+                output: String::from_utf8_lossy(&output).into_owned(),
+            })
+        };
+        self.call_within(&what, limit, run).await
+    }
+
+    /// The last `lines` lines the container logged (stdout and stderr).
+    pub async fn logs_tail(&self, id: &str, lines: usize) -> Result<Vec<String>, EngineError> {
+        let what = format!("logs of container {}", super::containers::short_id(id));
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            tail: lines.to_string(),
+            ..Default::default()
+        };
+        let collect = async {
+            let mut stream = self.docker.logs(id, Some(options));
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk: LogOutput = chunk?;
+                text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+            Ok(text)
+        };
+        let text = self.call(&what, collect).await?;
+        Ok(text.lines().map(str::to_string).collect())
+    }
+}
+
+fn is_not_found(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("no such") || m.contains("not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::spec::{HealthSpec, MountSpec, NetworkAttachment, PortSpec};
+
+    #[test]
+    fn restart_policies() {
+        let p = restart_policy("on-failure:3").unwrap();
+        assert_eq!(p.name, Some(RestartPolicyNameEnum::ON_FAILURE));
+        assert_eq!(p.maximum_retry_count, Some(3));
+        assert_eq!(
+            restart_policy("unless-stopped").unwrap().name,
+            Some(RestartPolicyNameEnum::UNLESS_STOPPED)
+        );
+        assert!(restart_policy("sometimes").is_err());
+        assert!(restart_policy("on-failure:x").is_err());
+    }
+
+    #[test]
+    fn the_create_request_carries_the_spec() {
+        let spec = ContainerSpec {
+            name: "p-web-1".into(),
+            image: "busybox".into(),
+            command: Some(vec!["sleep".into(), "9".into()]),
+            env: vec!["A=1".into()],
+            ports: vec![
+                PortSpec {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(8080),
+                    container_port: 80,
+                    protocol: "tcp".into(),
+                },
+                PortSpec {
+                    host_ip: None,
+                    host_port: None,
+                    container_port: 80,
+                    protocol: "tcp".into(),
+                },
+            ],
+            mounts: vec![MountSpec {
+                kind: MountKind::Volume,
+                source: Some("p_data".into()),
+                target: "/data".into(),
+                read_only: true,
+            }],
+            networks: vec![
+                NetworkAttachment {
+                    name: "p_default".into(),
+                    aliases: vec!["web".into()],
+                },
+                NetworkAttachment {
+                    name: "p_back".into(),
+                    aliases: vec!["web".into()],
+                },
+            ],
+            healthcheck: Some(HealthSpec {
+                test: vec!["CMD".into(), "true".into()],
+                interval: Some(Duration::from_secs(2)),
+                timeout: None,
+                start_period: None,
+                start_interval: None,
+                retries: Some(3),
+            }),
+            restart: Some("always".into()),
+            ..ContainerSpec::default()
+        };
+        let body = create_body(&spec).unwrap();
+        let host = body.host_config.as_ref().unwrap();
+        let bindings = host.port_bindings.as_ref().unwrap()["80/tcp"]
+            .as_ref()
+            .unwrap();
+        assert_eq!(bindings.len(), 2);
+        assert_eq!(bindings[0].host_port.as_deref(), Some("8080"));
+        assert_eq!(bindings[1].host_port, None);
+        assert_eq!(body.exposed_ports, Some(vec!["80/tcp".to_string()]));
+        assert_eq!(host.network_mode.as_deref(), Some("p_default"));
+        let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(endpoints.len(), 1, "one network at create time");
+        assert_eq!(
+            endpoints["p_default"].aliases,
+            Some(vec!["web".to_string()])
+        );
+        let health = body.healthcheck.unwrap();
+        assert_eq!(health.interval, Some(2_000_000_000));
+        assert_eq!(health.retries, Some(3));
+        let mount = &host.mounts.as_ref().unwrap()[0];
+        assert_eq!(mount.typ, Some(MountType::VOLUME));
+        assert_eq!(mount.read_only, Some(true));
+    }
+}
