@@ -117,6 +117,13 @@ pub fn container_spec(
         }
     };
     let name = match cx.string("container_name")? {
+        Some(_) if service.replicas > 1 => {
+            return Err(cx.invalid(
+                "container_name",
+                "cannot be set for a service with more than one container (scale or \
+                 deploy.replicas): container names must be unique",
+            ));
+        }
         Some(name) => name,
         None => format!("{}-{service_name}-{number}", project.name),
     };
@@ -1434,11 +1441,65 @@ mod tests {
     fn container_name_wins_and_unknown_services_are_errors() {
         let spec = build(&web("    container_name: the-web\n"));
         assert_eq!(spec.name, "the-web");
+        let err = error(&web("    container_name: the-web\n    scale: 2\n"), &[]);
+        assert!(err.contains("services.web.container_name"), "{err}");
         let (_dir, project) = project(&web(""), &[]);
         let err = container_spec(&project, "ghost", 1)
             .unwrap_err()
             .to_string();
         assert!(err.contains("ghost") && err.contains("web"), "{err}");
+    }
+
+    #[test]
+    fn the_demo_stack_translates_without_warnings() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+        let file = dir.join("compose.yaml");
+        let env = Env::load(Vec::new(), &[], &dir, Redactor::new()).unwrap();
+        let (model, diagnostics) = compose::load(std::slice::from_ref(&file), &env).unwrap();
+        let project = Project {
+            name: "phi-demo".into(),
+            name_origin: "test".into(),
+            directory: dir.clone(),
+            files: vec![file],
+            env_files: vec![],
+            profiles: vec![],
+            model,
+            env,
+            diagnostics,
+        };
+        for service in ["postgres", "redis", "dashboard"] {
+            let (spec, warnings) = container_spec(&project, service, 1).unwrap();
+            assert!(warnings.is_empty(), "{service}: {warnings:?}");
+            assert_eq!(spec.name, format!("phi-demo-{service}-1"));
+            assert_eq!(spec.restart.as_deref(), Some("unless-stopped"));
+            assert_eq!(spec.networks[0].name, "phi-demo_default");
+        }
+        let postgres = container_spec(&project, "postgres", 1).unwrap().0;
+        assert_eq!(
+            postgres.mounts,
+            [mount(
+                MountKind::Volume,
+                Some("phi-demo_pgdata"),
+                "/var/lib/postgresql/data",
+                false
+            )]
+        );
+        assert_eq!(
+            postgres.ports,
+            [port(Some("127.0.0.1"), Some(15432), 5432, "tcp")]
+        );
+        assert!(postgres.env.contains(&"POSTGRES_USER=phi".to_string()));
+        let health = postgres.healthcheck.unwrap();
+        assert_eq!(health.test[..2], ["CMD", "pg_isready"]);
+        assert_eq!(health.retries, Some(30));
+        let dashboard = container_spec(&project, "dashboard", 1).unwrap().0;
+        assert_eq!(dashboard.working_dir.as_deref(), Some("/app"));
+        assert_eq!(dashboard.command.unwrap()[0], "gunicorn");
+        let app = dir.join("dashboard").display().to_string();
+        assert_eq!(
+            dashboard.mounts,
+            [mount(MountKind::Bind, Some(&app), "/app", true)]
+        );
     }
 
     #[test]
