@@ -970,7 +970,7 @@ impl<'a> Cx<'a> {
                     let pair = entry.split_once('=').or_else(|| entry.split_once(':'));
                     match pair {
                         Some((host, ip)) if !host.is_empty() && !ip.is_empty() => {
-                            out.push(format!("{host}:{ip}"));
+                            out.push(format!("{host}:{}", unbracket(ip)));
                         }
                         _ => {
                             return Err(self.invalid(
@@ -994,7 +994,7 @@ impl<'a> Cx<'a> {
                     }
                     .filter(|ips| !ips.is_empty())
                     .ok_or_else(|| self.invalid(&key, "must be an IP address or a list of them"))?;
-                    out.extend(ips.into_iter().map(|ip| format!("{host}:{ip}")));
+                    out.extend(ips.iter().map(|ip| format!("{host}:{}", unbracket(ip))));
                 }
             }
             Some(_) => return Err(self.invalid("extra_hosts", "must be a list or a mapping")),
@@ -1125,6 +1125,13 @@ fn boolean(v: &Value) -> Option<bool> {
         },
         _ => None,
     }
+}
+
+/// An IPv6 address as Compose also accepts it in `extra_hosts`: `[::1]`.
+fn unbracket(ip: &str) -> &str {
+    ip.strip_prefix('[')
+        .and_then(|ip| ip.strip_suffix(']'))
+        .unwrap_or(ip)
 }
 
 /// A short volume source that is a host path rather than a volume name.
@@ -1877,7 +1884,7 @@ mod tests {
     fn plain_settings_are_translated() {
         let (spec, warnings) = spec_of(
             &web(
-                "    restart: on-failure:3\n    user: 1000\n    working_dir: /app\n    hostname: web1\n    read_only: \"true\"\n    init: true\n    security_opt: [no-new-privileges:true]\n    cap_add: [NET_ADMIN]\n    cap_drop: [ALL]\n    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\"]\n    mem_limit: 512m\n    cpus: 1.5\n    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: 3}\n    stop_signal: SIGINT\n    stop_grace_period: 1m30s\n",
+                "    restart: on-failure:3\n    user: 1000\n    working_dir: /app\n    hostname: web1\n    read_only: \"true\"\n    init: true\n    security_opt: [no-new-privileges:true]\n    cap_add: [NET_ADMIN]\n    cap_drop: [ALL]\n    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\", \"v6=[::1]\"]\n    mem_limit: 512m\n    cpus: 1.5\n    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: 3}\n    stop_signal: SIGINT\n    stop_grace_period: 1m30s\n",
             ),
             &[],
         );
@@ -1890,7 +1897,10 @@ mod tests {
         assert_eq!(spec.security_opt, ["no-new-privileges:true"]);
         assert_eq!(spec.cap_add, ["NET_ADMIN"]);
         assert_eq!(spec.cap_drop, ["ALL"]);
-        assert_eq!(spec.extra_hosts, ["db:10.0.0.2", "cache:10.0.0.3"]);
+        assert_eq!(
+            spec.extra_hosts,
+            ["db:10.0.0.2", "cache:10.0.0.3", "v6:::1"]
+        );
         assert_eq!(spec.memory_bytes, Some(512 * 1024 * 1024));
         assert_eq!(spec.nano_cpus, Some(1_500_000_000));
         assert_eq!(spec.log_driver.as_deref(), Some("json-file"));
@@ -1923,11 +1933,11 @@ mod tests {
     #[test]
     fn extra_hosts_in_map_form() {
         let spec = build(&web(
-            "    extra_hosts:\n      db: 10.0.0.2\n      multi: [\"::1\", 127.0.0.1]\n",
+            "    extra_hosts:\n      db: 10.0.0.2\n      multi: [\"::1\", 127.0.0.1]\n      v6: \"[fe80::1]\"\n",
         ));
         assert_eq!(
             spec.extra_hosts,
-            ["db:10.0.0.2", "multi:::1", "multi:127.0.0.1"]
+            ["db:10.0.0.2", "multi:::1", "multi:127.0.0.1", "v6:fe80::1"]
         );
         let err = error(&web("    extra_hosts: [justahost]\n"), &[]);
         assert!(err.contains("services.web.extra_hosts[0]"), "{err}");
