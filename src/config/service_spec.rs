@@ -117,6 +117,13 @@ pub fn container_spec(
         }
     };
     let name = match cx.string("container_name")? {
+        Some(_) if service.replicas > 1 => {
+            return Err(cx.invalid(
+                "container_name",
+                "cannot be set for a service with more than one container (scale or \
+                 deploy.replicas): container names must be unique",
+            ));
+        }
         Some(name) => name,
         None => format!("{}-{service_name}-{number}", project.name),
     };
@@ -963,7 +970,7 @@ impl<'a> Cx<'a> {
                     let pair = entry.split_once('=').or_else(|| entry.split_once(':'));
                     match pair {
                         Some((host, ip)) if !host.is_empty() && !ip.is_empty() => {
-                            out.push(format!("{host}:{ip}"));
+                            out.push(format!("{host}:{}", unbracket(ip)));
                         }
                         _ => {
                             return Err(self.invalid(
@@ -987,7 +994,7 @@ impl<'a> Cx<'a> {
                     }
                     .filter(|ips| !ips.is_empty())
                     .ok_or_else(|| self.invalid(&key, "must be an IP address or a list of them"))?;
-                    out.extend(ips.into_iter().map(|ip| format!("{host}:{ip}")));
+                    out.extend(ips.iter().map(|ip| format!("{host}:{}", unbracket(ip))));
                 }
             }
             Some(_) => return Err(self.invalid("extra_hosts", "must be a list or a mapping")),
@@ -1118,6 +1125,13 @@ fn boolean(v: &Value) -> Option<bool> {
         },
         _ => None,
     }
+}
+
+/// An IPv6 address as Compose also accepts it in `extra_hosts`: `[::1]`.
+fn unbracket(ip: &str) -> &str {
+    ip.strip_prefix('[')
+        .and_then(|ip| ip.strip_suffix(']'))
+        .unwrap_or(ip)
 }
 
 /// A short volume source that is a host path rather than a volume name.
@@ -1434,11 +1448,65 @@ mod tests {
     fn container_name_wins_and_unknown_services_are_errors() {
         let spec = build(&web("    container_name: the-web\n"));
         assert_eq!(spec.name, "the-web");
+        let err = error(&web("    container_name: the-web\n    scale: 2\n"), &[]);
+        assert!(err.contains("services.web.container_name"), "{err}");
         let (_dir, project) = project(&web(""), &[]);
         let err = container_spec(&project, "ghost", 1)
             .unwrap_err()
             .to_string();
         assert!(err.contains("ghost") && err.contains("web"), "{err}");
+    }
+
+    #[test]
+    fn the_demo_stack_translates_without_warnings() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+        let file = dir.join("compose.yaml");
+        let env = Env::load(Vec::new(), &[], &dir, Redactor::new()).unwrap();
+        let (model, diagnostics) = compose::load(std::slice::from_ref(&file), &env).unwrap();
+        let project = Project {
+            name: "phi-demo".into(),
+            name_origin: "test".into(),
+            directory: dir.clone(),
+            files: vec![file],
+            env_files: vec![],
+            profiles: vec![],
+            model,
+            env,
+            diagnostics,
+        };
+        for service in ["postgres", "redis", "dashboard"] {
+            let (spec, warnings) = container_spec(&project, service, 1).unwrap();
+            assert!(warnings.is_empty(), "{service}: {warnings:?}");
+            assert_eq!(spec.name, format!("phi-demo-{service}-1"));
+            assert_eq!(spec.restart.as_deref(), Some("unless-stopped"));
+            assert_eq!(spec.networks[0].name, "phi-demo_default");
+        }
+        let postgres = container_spec(&project, "postgres", 1).unwrap().0;
+        assert_eq!(
+            postgres.mounts,
+            [mount(
+                MountKind::Volume,
+                Some("phi-demo_pgdata"),
+                "/var/lib/postgresql/data",
+                false
+            )]
+        );
+        assert_eq!(
+            postgres.ports,
+            [port(Some("127.0.0.1"), Some(15432), 5432, "tcp")]
+        );
+        assert!(postgres.env.contains(&"POSTGRES_USER=phi".to_string()));
+        let health = postgres.healthcheck.unwrap();
+        assert_eq!(health.test[..2], ["CMD", "pg_isready"]);
+        assert_eq!(health.retries, Some(30));
+        let dashboard = container_spec(&project, "dashboard", 1).unwrap().0;
+        assert_eq!(dashboard.working_dir.as_deref(), Some("/app"));
+        assert_eq!(dashboard.command.unwrap()[0], "gunicorn");
+        let app = dir.join("dashboard").display().to_string();
+        assert_eq!(
+            dashboard.mounts,
+            [mount(MountKind::Bind, Some(&app), "/app", true)]
+        );
     }
 
     #[test]
@@ -1816,7 +1884,7 @@ mod tests {
     fn plain_settings_are_translated() {
         let (spec, warnings) = spec_of(
             &web(
-                "    restart: on-failure:3\n    user: 1000\n    working_dir: /app\n    hostname: web1\n    read_only: \"true\"\n    init: true\n    security_opt: [no-new-privileges:true]\n    cap_add: [NET_ADMIN]\n    cap_drop: [ALL]\n    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\"]\n    mem_limit: 512m\n    cpus: 1.5\n    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: 3}\n    stop_signal: SIGINT\n    stop_grace_period: 1m30s\n",
+                "    restart: on-failure:3\n    user: 1000\n    working_dir: /app\n    hostname: web1\n    read_only: \"true\"\n    init: true\n    security_opt: [no-new-privileges:true]\n    cap_add: [NET_ADMIN]\n    cap_drop: [ALL]\n    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\", \"v6=[::1]\"]\n    mem_limit: 512m\n    cpus: 1.5\n    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: 3}\n    stop_signal: SIGINT\n    stop_grace_period: 1m30s\n",
             ),
             &[],
         );
@@ -1829,7 +1897,10 @@ mod tests {
         assert_eq!(spec.security_opt, ["no-new-privileges:true"]);
         assert_eq!(spec.cap_add, ["NET_ADMIN"]);
         assert_eq!(spec.cap_drop, ["ALL"]);
-        assert_eq!(spec.extra_hosts, ["db:10.0.0.2", "cache:10.0.0.3"]);
+        assert_eq!(
+            spec.extra_hosts,
+            ["db:10.0.0.2", "cache:10.0.0.3", "v6:::1"]
+        );
         assert_eq!(spec.memory_bytes, Some(512 * 1024 * 1024));
         assert_eq!(spec.nano_cpus, Some(1_500_000_000));
         assert_eq!(spec.log_driver.as_deref(), Some("json-file"));
@@ -1862,11 +1933,11 @@ mod tests {
     #[test]
     fn extra_hosts_in_map_form() {
         let spec = build(&web(
-            "    extra_hosts:\n      db: 10.0.0.2\n      multi: [\"::1\", 127.0.0.1]\n",
+            "    extra_hosts:\n      db: 10.0.0.2\n      multi: [\"::1\", 127.0.0.1]\n      v6: \"[fe80::1]\"\n",
         ));
         assert_eq!(
             spec.extra_hosts,
-            ["db:10.0.0.2", "multi:::1", "multi:127.0.0.1"]
+            ["db:10.0.0.2", "multi:::1", "multi:127.0.0.1", "v6:fe80::1"]
         );
         let err = error(&web("    extra_hosts: [justahost]\n"), &[]);
         assert!(err.contains("services.web.extra_hosts[0]"), "{err}");
