@@ -1,7 +1,42 @@
 //! Fixtures shared by unit tests.
 
-use crate::config::compose::{ComposeModel, Condition, Dependency, Service};
+use std::path::{Path, PathBuf};
+
+use crate::config::compose::{self, ComposeModel, Condition, Dependency, Service};
+use crate::config::env::Env;
 use crate::engine::{ContainerInfo, RunState};
+use crate::redact::Redactor;
+use crate::settings::Project;
+
+/// Project `name` from `file`, loaded by the real loader with `env`, in `directory`.
+pub fn load_project(name: &str, directory: &Path, file: PathBuf, env: Env) -> Project {
+    let (model, diagnostics) = compose::load(std::slice::from_ref(&file), &env).unwrap();
+    Project {
+        diagnostics,
+        files: vec![file],
+        ..project(name, directory, model, env)
+    }
+}
+
+/// Project `name` around an already built `model`.
+pub fn project(name: &str, directory: &Path, model: ComposeModel, env: Env) -> Project {
+    Project {
+        name: name.into(),
+        name_origin: "test".into(),
+        directory: directory.to_path_buf(),
+        files: vec![],
+        env_files: vec![],
+        profiles: vec![],
+        model,
+        env,
+        diagnostics: Default::default(),
+    }
+}
+
+/// An empty variable overlay.
+pub fn no_env() -> Env {
+    Env::load(Vec::new(), &[], Path::new("/"), Redactor::new()).unwrap()
+}
 
 /// A model whose services depend on each other as `edges` say, all with `condition`.
 pub fn model(edges: &[(&str, &[&str])], condition: Condition) -> ComposeModel {

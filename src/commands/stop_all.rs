@@ -410,8 +410,6 @@ pub fn render_text(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::config::compose::Condition;
-    use crate::config::env::Env;
-    use crate::redact::Redactor;
     use crate::testing::container;
 
     fn project(edges: &[(&str, &[&str])]) -> Project {
@@ -419,17 +417,12 @@ mod tests {
         if let Some(db) = model.services.get_mut("db") {
             db.stop_grace_period = Some(Duration::from_secs(30));
         }
-        Project {
-            name: "p".into(),
-            name_origin: "test".into(),
-            directory: "/".into(),
-            files: vec![],
-            env_files: vec![],
-            profiles: vec![],
+        crate::testing::project(
+            "p",
+            std::path::Path::new("/"),
             model,
-            env: Env::load(Vec::new(), &[], std::path::Path::new("/"), Redactor::new()).unwrap(),
-            diagnostics: Default::default(),
-        }
+            crate::testing::no_env(),
+        )
     }
 
     fn opts() -> Options {

@@ -250,15 +250,12 @@ impl Interpolator<'_> {
 }
 
 fn key_text(key: &Value) -> String {
-    match key {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => serde_norway::to_string(other)
+    super::scalar_text(key).unwrap_or_else(|| {
+        serde_norway::to_string(key)
             .unwrap_or_default()
             .trim()
-            .to_string(),
-    }
+            .to_string()
+    })
 }
 
 /// Top-level keys of the Compose specification.

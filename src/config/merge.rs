@@ -488,7 +488,7 @@ fn key_value_mapping(path: &str, hosts: bool, value: Value) -> Result<Mapping, M
         Value::Null => Ok(Mapping::new()),
         Value::Mapping(m) => Ok(m
             .into_iter()
-            .map(|(k, v)| match scalar_text(&k) {
+            .map(|(k, v)| match super::scalar_text(&k) {
                 Some(text) => (Value::String(text), v),
                 None => (k, v),
             })
@@ -500,7 +500,7 @@ fn key_value_mapping(path: &str, hosts: bool, value: Value) -> Result<Mapping, M
                     Tagged::Reset => continue,
                     Tagged::Override(v) | Tagged::Plain(v) => v,
                 };
-                let Some(text) = scalar_text(&item) else {
+                let Some(text) = super::scalar_text(&item) else {
                     return Err(MergeError::WrongType {
                         path: item_path(path, i),
                         expected: if hosts {
@@ -593,9 +593,9 @@ fn unique_by_key(kind: ListKind, items: Sequence) -> Sequence {
 fn entry_key(kind: ListKind, item: &Value) -> Option<String> {
     match kind {
         ListKind::Plain | ListKind::Subnet => None,
-        ListKind::Name => scalar_text(item).map(|s| before(&s, '=').to_string()),
-        ListKind::Expose => scalar_text(item),
-        ListKind::Tmpfs => scalar_text(item).map(|s| before(&s, ':').to_string()),
+        ListKind::Name => super::scalar_text(item).map(|s| before(&s, '=').to_string()),
+        ListKind::Expose => super::scalar_text(item),
+        ListKind::Tmpfs => super::scalar_text(item).map(|s| before(&s, ':').to_string()),
         ListKind::Port => port_key(item),
         ListKind::Volume => match item {
             Value::String(spec) => volume_target(spec),
@@ -809,7 +809,7 @@ fn names_mapping(path: &str, value: Value, default: Option<&Value>) -> Result<Ma
                     Tagged::Reset => continue,
                     Tagged::Override(v) | Tagged::Plain(v) => v,
                 };
-                let Some(name) = scalar_text(&item) else {
+                let Some(name) = super::scalar_text(&item) else {
                     return Err(MergeError::WrongType {
                         path: item_path(path, i),
                         expected: "a name",
@@ -910,18 +910,8 @@ fn expect_mapping(path: &str, value: Value) -> Result<Mapping, MergeError> {
     }
 }
 
-/// A string, number or boolean as text; `None` for anything else.
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
 fn field(mapping: &Mapping, name: &str) -> Option<String> {
-    mapping.get(name).and_then(scalar_text)
+    mapping.get(name).and_then(super::scalar_text)
 }
 
 fn before(text: &str, separator: char) -> &str {
@@ -930,7 +920,7 @@ fn before(text: &str, separator: char) -> &str {
 
 /// A mapping key as text, for paths and rule lookup.
 fn key_text(key: &Value) -> String {
-    scalar_text(key).unwrap_or_else(|| "?".to_string())
+    super::scalar_text(key).unwrap_or_else(|| "?".to_string())
 }
 
 fn child_path(parent: &str, key: &str) -> String {

@@ -96,6 +96,18 @@ pub enum ConfigError {
     DockerConfig { path: PathBuf, message: String },
 }
 
+/// A YAML string, number or boolean as text; `None` for anything else. Interpolation can turn
+/// a number into a string, so readers accept either.
+pub fn scalar_text(value: &serde_norway::Value) -> Option<String> {
+    use serde_norway::Value;
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 impl ConfigError {
     pub fn exit(&self) -> Exit {
         Exit::Usage

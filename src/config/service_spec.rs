@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value};
 
-use super::ConfigError;
 use super::env::parse_env_file;
 use super::xphi;
+use super::{ConfigError, scalar_text};
 use crate::engine::spec::{
     ContainerSpec, HealthSpec, LABEL_CONFIG_HASH, MountKind, MountSpec, NetworkAttachment,
     PortSpec, config_hash,
@@ -202,7 +202,7 @@ impl<'a> Cx<'a> {
 
     fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
         self.get(key)
-            .map(|v| scalar(v).ok_or_else(|| self.invalid(key, "must be a string")))
+            .map(|v| scalar_text(v).ok_or_else(|| self.invalid(key, "must be a string")))
             .transpose()
     }
 
@@ -219,7 +219,7 @@ impl<'a> Cx<'a> {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    scalar(v)
+                    scalar_text(v)
                         .ok_or_else(|| self.invalid(&format!("{key}[{i}]"), "must be a string"))
                 })
                 .collect(),
@@ -243,13 +243,13 @@ impl<'a> Cx<'a> {
             message: message.into(),
         };
         if let Some(name) = field("name") {
-            return scalar(name).ok_or_else(|| top_invalid("name", "must be a string"));
+            return scalar_text(name).ok_or_else(|| top_invalid("name", "must be a string"));
         }
         let external = match field("external") {
             None => false,
             Some(Value::Mapping(m)) => {
                 // The obsolete `external: { name: ... }` form.
-                if let Some(name) = m.get("name").and_then(scalar) {
+                if let Some(name) = m.get("name").and_then(scalar_text) {
                     return Ok(name);
                 }
                 true
@@ -270,8 +270,8 @@ impl<'a> Cx<'a> {
             None => Ok(None),
             Some(Value::Sequence(_)) => self.string_list(key).map(Some),
             Some(v) => {
-                let line =
-                    scalar(v).ok_or_else(|| self.invalid(key, "must be a string or a list"))?;
+                let line = scalar_text(v)
+                    .ok_or_else(|| self.invalid(key, "must be a string or a list"))?;
                 split_shell(&line)
                     .map(Some)
                     .map_err(|message| self.invalid(key, message))
@@ -309,7 +309,7 @@ impl<'a> Cx<'a> {
             None => {}
             Some(Value::Sequence(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    let entry = scalar(item).ok_or_else(|| {
+                    let entry = scalar_text(item).ok_or_else(|| {
                         self.invalid(&format!("environment[{i}]"), "must be KEY=VALUE or KEY")
                     })?;
                     match entry.split_once('=') {
@@ -328,12 +328,12 @@ impl<'a> Cx<'a> {
             }
             Some(Value::Mapping(map)) => {
                 for (key, value) in map {
-                    let key = scalar(key)
+                    let key = scalar_text(key)
                         .ok_or_else(|| self.invalid("environment", "keys must be strings"))?;
                     match value {
                         Value::Null => from_project(&key, &mut vars)?,
                         v => {
-                            let value = scalar(v).ok_or_else(|| {
+                            let value = scalar_text(v).ok_or_else(|| {
                                 self.invalid(&format!("environment.{key}"), "must be a string")
                             })?;
                             vars.insert(key, value);
@@ -364,7 +364,7 @@ impl<'a> Cx<'a> {
                 Value::Mapping(m) => {
                     let path = m
                         .get("path")
-                        .and_then(scalar)
+                        .and_then(scalar_text)
                         .ok_or_else(|| self.invalid(&format!("{key}.path"), "must be a path"))?;
                     let required = match m.get("required") {
                         None | Some(Value::Null) => true,
@@ -374,7 +374,7 @@ impl<'a> Cx<'a> {
                     };
                     Ok((key, path, required))
                 }
-                v => scalar(v)
+                v => scalar_text(v)
                     .map(|p| (key.clone(), p, true))
                     .ok_or_else(|| self.invalid(&key, "must be a path or {path, required}")),
             })
@@ -388,7 +388,7 @@ impl<'a> Cx<'a> {
             None => {}
             Some(Value::Sequence(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    let entry = scalar(item).ok_or_else(|| {
+                    let entry = scalar_text(item).ok_or_else(|| {
                         self.invalid(&format!("labels[{i}]"), "must be KEY=VALUE")
                     })?;
                     let (k, v) = entry.split_once('=').unwrap_or((&entry, ""));
@@ -397,11 +397,11 @@ impl<'a> Cx<'a> {
             }
             Some(Value::Mapping(map)) => {
                 for (k, v) in map {
-                    let k =
-                        scalar(k).ok_or_else(|| self.invalid("labels", "keys must be strings"))?;
+                    let k = scalar_text(k)
+                        .ok_or_else(|| self.invalid("labels", "keys must be strings"))?;
                     let v = match v {
                         Value::Null => String::new(),
-                        v => scalar(v).ok_or_else(|| {
+                        v => scalar_text(v).ok_or_else(|| {
                             self.invalid(&format!("labels.{k}"), "must be a string")
                         })?,
                     };
@@ -445,7 +445,7 @@ impl<'a> Cx<'a> {
             match item {
                 Value::Mapping(m) => out.extend(self.long_port(&key, m)?),
                 v => {
-                    let text = scalar(v).ok_or_else(|| self.invalid(&key, PORT_FORM))?;
+                    let text = scalar_text(v).ok_or_else(|| self.invalid(&key, PORT_FORM))?;
                     let (ports, warning) =
                         short_port(&text).map_err(|message| self.invalid(&key, message))?;
                     if let Some(w) = warning {
@@ -477,13 +477,13 @@ impl<'a> Cx<'a> {
         }
         let field = |f: &str| m.get(f).filter(|v| !v.is_null());
         let target = field("target")
-            .and_then(scalar)
+            .and_then(scalar_text)
             .ok_or_else(|| self.invalid(&format!("{key}.target"), "is required: a port number"))?;
         let target = parse_port(&target)
             .ok_or_else(|| self.invalid(&format!("{key}.target"), "must be a port number"))?;
         let protocol = match field("protocol") {
             None => "tcp".to_string(),
-            Some(v) => scalar(v)
+            Some(v) => scalar_text(v)
                 .map(|p| p.to_ascii_lowercase())
                 .filter(|p| PROTOCOLS.contains(&p.as_str()))
                 .ok_or_else(|| {
@@ -493,14 +493,14 @@ impl<'a> Cx<'a> {
         let host_ip = match field("host_ip") {
             None => None,
             Some(v) => Some(
-                scalar(v)
+                scalar_text(v)
                     .ok_or_else(|| self.invalid(&format!("{key}.host_ip"), "must be a string"))?,
             ),
         };
         let published = match field("published") {
             None => vec![None],
             Some(v) => {
-                let text = scalar(v).filter(|t| !t.is_empty());
+                let text = scalar_text(v).filter(|t| !t.is_empty());
                 match text {
                     None => vec![None],
                     Some(text) => {
@@ -545,7 +545,7 @@ impl<'a> Cx<'a> {
             let mount = match item {
                 Value::Mapping(m) => self.long_volume(&key, m)?,
                 v => {
-                    let text = scalar(v).ok_or_else(|| {
+                    let text = scalar_text(v).ok_or_else(|| {
                         self.invalid(&key, "must be SOURCE:TARGET[:MODE] or a mapping")
                     })?;
                     self.short_volume(&key, &text)?
@@ -607,7 +607,7 @@ impl<'a> Cx<'a> {
                 _ => return Err(self.invalid(&format!("{key}.{k}"), "is not a volume setting")),
             }
         }
-        let kind = match field("type").and_then(scalar).as_deref() {
+        let kind = match field("type").and_then(scalar_text).as_deref() {
             Some("volume") => MountKind::Volume,
             Some("bind") => MountKind::Bind,
             Some("tmpfs") => MountKind::Tmpfs,
@@ -616,7 +616,7 @@ impl<'a> Cx<'a> {
             }
         };
         let target = field("target")
-            .and_then(scalar)
+            .and_then(scalar_text)
             .filter(|t| t.starts_with('/'))
             .ok_or_else(|| {
                 self.invalid(
@@ -633,7 +633,7 @@ impl<'a> Cx<'a> {
         let source = match field("source") {
             None => None,
             Some(v) => Some(
-                scalar(v)
+                scalar_text(v)
                     .ok_or_else(|| self.invalid(&format!("{key}.source"), "must be a string"))?,
             )
             .filter(|s| !s.is_empty()),
@@ -696,7 +696,10 @@ impl<'a> Cx<'a> {
             None => Vec::new(),
             Some(Value::Sequence(_)) => self.string_list("tmpfs")?,
             Some(v) => {
-                vec![scalar(v).ok_or_else(|| self.invalid("tmpfs", "must be a path or a list"))?]
+                vec![
+                    scalar_text(v)
+                        .ok_or_else(|| self.invalid("tmpfs", "must be a path or a list"))?,
+                ]
             }
         };
         paths
@@ -739,19 +742,19 @@ impl<'a> Cx<'a> {
                             self.unsupported(&format!("{key}.{k}"));
                         }
                     }
-                    let source = m.get("source").and_then(scalar).ok_or_else(|| {
+                    let source = m.get("source").and_then(scalar_text).ok_or_else(|| {
                         self.invalid(&format!("{key}.source"), "is required: a secret name")
                     })?;
                     let target = match m.get("target").filter(|v| !v.is_null()) {
                         None => None,
-                        Some(t) => Some(scalar(t).ok_or_else(|| {
+                        Some(t) => Some(scalar_text(t).ok_or_else(|| {
                             self.invalid(&format!("{key}.target"), "must be a path")
                         })?),
                     };
                     (source, target)
                 }
                 v => (
-                    scalar(v).ok_or_else(|| self.invalid(&key, "must be a secret name"))?,
+                    scalar_text(v).ok_or_else(|| self.invalid(&key, "must be a secret name"))?,
                     None,
                 ),
             };
@@ -766,18 +769,17 @@ impl<'a> Cx<'a> {
                     "refers to a secret that is not declared under the top-level `secrets`",
                 ));
             };
-            let file =
-                definition
-                    .get("file")
-                    .and_then(scalar)
-                    .ok_or_else(|| ConfigError::Invalid {
-                        path: self.origin.clone(),
-                        key: format!("secrets.{source}.file"),
-                        message: format!(
-                            "is required: phi start-all mounts secrets from files ({}.{key})",
-                            self.prefix
-                        ),
-                    })?;
+            let file = definition
+                .get("file")
+                .and_then(scalar_text)
+                .ok_or_else(|| ConfigError::Invalid {
+                    path: self.origin.clone(),
+                    key: format!("secrets.{source}.file"),
+                    message: format!(
+                        "is required: phi start-all mounts secrets from files ({}.{key})",
+                        self.prefix
+                    ),
+                })?;
             out.push(MountSpec {
                 kind: MountKind::Bind,
                 source: Some(self.host_path(&format!("secrets.{source}.file"), &file)?),
@@ -795,7 +797,7 @@ impl<'a> Cx<'a> {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    scalar(v).map(|n| (n, None)).ok_or_else(|| {
+                    scalar_text(v).map(|n| (n, None)).ok_or_else(|| {
                         self.invalid(&format!("networks[{i}]"), "must be a network name")
                     })
                 })
@@ -803,7 +805,7 @@ impl<'a> Cx<'a> {
             Some(Value::Mapping(map)) => map
                 .iter()
                 .map(|(k, v)| {
-                    scalar(k)
+                    scalar_text(k)
                         .map(|n| (n, Some(v)))
                         .ok_or_else(|| self.invalid("networks", "keys must be network names"))
                 })
@@ -840,7 +842,7 @@ impl<'a> Cx<'a> {
                                 self.invalid(&format!("{key}.aliases"), "must be a list")
                             })?;
                             for (j, alias) in items.iter().enumerate() {
-                                let alias = scalar(alias).ok_or_else(|| {
+                                let alias = scalar_text(alias).ok_or_else(|| {
                                     self.invalid(&format!("{key}.aliases[{j}]"), "must be a string")
                                 })?;
                                 if !aliases.contains(&alias) {
@@ -897,7 +899,7 @@ impl<'a> Cx<'a> {
                 "start_interval" => spec.start_interval = duration()?,
                 "retries" => {
                     spec.retries = Some(
-                        scalar(v)
+                        scalar_text(v)
                             .and_then(|r| r.parse().ok())
                             .ok_or_else(|| self.invalid(&key, "must be a whole number"))?,
                     );
@@ -922,7 +924,7 @@ impl<'a> Cx<'a> {
                     .iter()
                     .enumerate()
                     .map(|(i, t)| {
-                        scalar(t)
+                        scalar_text(t)
                             .ok_or_else(|| self.invalid(&format!("{key}[{i}]"), "must be a string"))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -931,7 +933,7 @@ impl<'a> Cx<'a> {
                     _ => Err(self.invalid(key, "a list must start with CMD, CMD-SHELL or NONE")),
                 }
             }
-            v => scalar(v)
+            v => scalar_text(v)
                 .map(|line| vec!["CMD-SHELL".to_string(), line])
                 .ok_or_else(|| self.invalid(key, "must be a command string or a list")),
         }
@@ -965,7 +967,7 @@ impl<'a> Cx<'a> {
             None => {}
             Some(Value::Sequence(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    let entry = scalar(item).unwrap_or_default();
+                    let entry = scalar_text(item).unwrap_or_default();
                     // `host=ip` (the newer form) or `host:ip` (which IPv6 addresses also use).
                     let pair = entry.split_once('=').or_else(|| entry.split_once(':'));
                     match pair {
@@ -983,14 +985,14 @@ impl<'a> Cx<'a> {
             }
             Some(Value::Mapping(map)) => {
                 for (host, ips) in map {
-                    let host = scalar(host)
+                    let host = scalar_text(host)
                         .ok_or_else(|| self.invalid("extra_hosts", "keys must be host names"))?;
                     let key = format!("extra_hosts.{host}");
                     let ips = match ips {
                         Value::Sequence(items) => {
-                            items.iter().map(scalar).collect::<Option<Vec<_>>>()
+                            items.iter().map(scalar_text).collect::<Option<Vec<_>>>()
                         }
-                        v => scalar(v).map(|ip| vec![ip]),
+                        v => scalar_text(v).map(|ip| vec![ip]),
                     }
                     .filter(|ips| !ips.is_empty())
                     .ok_or_else(|| self.invalid(&key, "must be an IP address or a list of them"))?;
@@ -1077,16 +1079,16 @@ impl<'a> Cx<'a> {
                 (_, Value::Null) => {}
                 ("driver", v) => {
                     driver = Some(
-                        scalar(v)
+                        scalar_text(v)
                             .ok_or_else(|| self.invalid("logging.driver", "must be a string"))?,
                     );
                 }
                 ("options", Value::Mapping(opts)) => {
                     for (ok, ov) in opts {
-                        let ok = scalar(ok).ok_or_else(|| {
+                        let ok = scalar_text(ok).ok_or_else(|| {
                             self.invalid("logging.options", "keys must be strings")
                         })?;
-                        let ov = scalar(ov).ok_or_else(|| {
+                        let ov = scalar_text(ov).ok_or_else(|| {
                             self.invalid(&format!("logging.options.{ok}"), "must be a string")
                         })?;
                         options.insert(ok, ov);
@@ -1104,16 +1106,6 @@ const PORT_FORM: &str = "must be [[HOST_IP:][HOST_PORT]:]CONTAINER_PORT[/PROTOCO
 const BYTES_FORM: &str = "must be a number of bytes or a size such as 512m or 1g";
 const CPUS_FORM: &str = "must be a number of CPUs such as 0.5";
 const PROTOCOLS: &[&str] = &["tcp", "udp", "sctp"];
-
-/// A string, number or boolean as text (interpolation may have produced either).
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
 
 fn boolean(v: &Value) -> Option<bool> {
     match v {
@@ -1349,7 +1341,6 @@ pub fn split_shell(line: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::compose;
     use crate::config::env::Env;
     use crate::redact::Redactor;
     use std::time::Duration;
@@ -1361,18 +1352,7 @@ mod tests {
         std::fs::write(&file, yaml).unwrap();
         let process = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
         let env = Env::load(process, &[], dir.path(), Redactor::new()).unwrap();
-        let (model, diagnostics) = compose::load(std::slice::from_ref(&file), &env).unwrap();
-        let project = Project {
-            name: "demo".into(),
-            name_origin: "test".into(),
-            directory: dir.path().to_path_buf(),
-            files: vec![file],
-            env_files: vec![],
-            profiles: vec![],
-            model,
-            env,
-            diagnostics,
-        };
+        let project = crate::testing::load_project("demo", dir.path(), file, env);
         (dir, project)
     }
 
@@ -1462,18 +1442,7 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
         let file = dir.join("compose.yaml");
         let env = Env::load(Vec::new(), &[], &dir, Redactor::new()).unwrap();
-        let (model, diagnostics) = compose::load(std::slice::from_ref(&file), &env).unwrap();
-        let project = Project {
-            name: "phi-demo".into(),
-            name_origin: "test".into(),
-            directory: dir.clone(),
-            files: vec![file],
-            env_files: vec![],
-            profiles: vec![],
-            model,
-            env,
-            diagnostics,
-        };
+        let project = crate::testing::load_project("phi-demo", &dir, file, env);
         for service in ["postgres", "redis", "dashboard"] {
             let (spec, warnings) = container_spec(&project, service, 1).unwrap();
             assert!(warnings.is_empty(), "{service}: {warnings:?}");
@@ -1585,18 +1554,7 @@ mod tests {
         .unwrap();
         let process = [("FROM_HOST".to_string(), "host".to_string())];
         let env = Env::load(process, &[], dir.path(), Redactor::new()).unwrap();
-        let (model, diagnostics) = compose::load(std::slice::from_ref(&file), &env).unwrap();
-        let project = Project {
-            name: "demo".into(),
-            name_origin: "test".into(),
-            directory: dir.path().to_path_buf(),
-            files: vec![file],
-            env_files: vec![],
-            profiles: vec![],
-            model,
-            env,
-            diagnostics,
-        };
+        let project = crate::testing::load_project("demo", dir.path(), file, env);
         let spec = container_spec(&project, "web", 1).unwrap().0;
         assert_eq!(
             spec.env,

@@ -242,7 +242,9 @@ impl RawCompose {
             let entries: Vec<(String, Option<String>)> = match def.get("environment") {
                 Some(Value::Mapping(map)) => map
                     .iter()
-                    .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar_text(v))))
+                    .filter_map(|(k, v)| {
+                        Some((k.as_str()?.to_string(), crate::config::scalar_text(v)))
+                    })
                     .collect(),
                 Some(Value::Sequence(items)) => items
                     .iter()
@@ -292,15 +294,6 @@ impl RawCompose {
             Value::Tagged(t) => self.collect_references(&t.value),
             _ => {}
         }
-    }
-}
-
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
