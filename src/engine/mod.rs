@@ -1,6 +1,7 @@
 //! The only module that talks to the Docker Engine (through bollard). It hands out plain
 //! data; nothing outside names a bollard type. Every call has a timeout.
 
+pub mod archive;
 pub mod containers;
 pub mod create;
 pub mod host;
