@@ -24,6 +24,28 @@
 //!   env_template: deploy/config.env.template             # default: config.env.template
 //! ```
 //!
+//! Backups (read by `phi backup`), per service and at the top level:
+//!
+//! ```yaml
+//! services:
+//!   postgres:
+//!     x-phi:
+//!       backup:
+//!         postgres: { format: custom }   # or `postgres: true`; also database, user
+//!   redis:
+//!     x-phi: { backup: { redis: true } }
+//!   uploads:
+//!     x-phi:
+//!       backup:
+//!         volumes: [media]               # compose volume names mounted in the service
+//!         paths: [/srv/config]           # container paths
+//!         stop: true                     # stopped while its volumes and paths are copied
+//!         pre: "sync"                    # run through exec before; a string runs with sh -c
+//!         post: [echo, done]             # ... and after (always, once pre has run)
+//! x-phi:
+//!   backup: { dir: /srv/backups, compression: zstd, keep_last: 7, keep_days: 14 }
+//! ```
+//!
 //! Keys phi does not know are warned about (they are most likely typos), never silently dropped.
 
 use std::time::Duration;
@@ -40,6 +62,7 @@ pub const SERVICE_KEYS: &[&str] = &[
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
+    "backup",
 ];
 /// Keys understood under the top-level `x-phi`.
 pub const PROJECT_KEYS: &[&str] = &[
@@ -48,7 +71,16 @@ pub const PROJECT_KEYS: &[&str] = &[
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
+    "backup",
 ];
+/// Keys understood under a service's `x-phi.backup`.
+pub const BACKUP_KEYS: &[&str] = &[
+    "postgres", "redis", "volumes", "paths", "stop", "pre", "post",
+];
+/// Keys understood under a service's `x-phi.backup.postgres`.
+pub const POSTGRES_KEYS: &[&str] = &["format", "database", "user"];
+/// Keys understood under the top-level `x-phi.backup`.
+pub const BACKUP_DEFAULT_KEYS: &[&str] = &["dir", "compression", "keep_last", "keep_days"];
 
 /// Default time an HTTP health probe may take.
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -59,6 +91,44 @@ pub struct ServiceXPhi {
     pub health_url: Option<String>,
     pub health_timeout: Option<Duration>,
     pub limits: Limits,
+    /// What `phi backup` takes from this service.
+    pub backup: Option<BackupSpec>,
+}
+
+/// A service's `x-phi.backup`: what to back up and how.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackupSpec {
+    pub postgres: Option<PostgresBackup>,
+    pub redis: bool,
+    /// Compose volume names (the keys of the top-level `volumes:`) mounted in the service.
+    pub volumes: Vec<String>,
+    /// Absolute paths inside the container.
+    pub paths: Vec<String>,
+    /// Stop the service while its volumes and paths are copied.
+    pub stop: bool,
+    /// Commands run in the service's container before and after its items (argv).
+    pub pre: Option<Vec<String>>,
+    pub post: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostgresBackup {
+    /// `pg_dump -Fc` (custom, the default) or plain SQL.
+    pub plain: bool,
+    /// Default: the container's POSTGRES_DB (or POSTGRES_DB_FILE), else the user.
+    pub database: Option<String>,
+    /// Default: the container's POSTGRES_USER (or POSTGRES_USER_FILE), else `postgres`.
+    pub user: Option<String>,
+}
+
+/// The top-level `x-phi.backup`: defaults for every run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackupDefaults {
+    pub dir: Option<String>,
+    /// `zstd` or `gzip`.
+    pub compression: Option<String>,
+    pub keep_last: Option<u64>,
+    pub keep_days: Option<u64>,
 }
 
 /// `phi monitor` thresholds, per service or for the whole project.
@@ -82,6 +152,8 @@ pub struct ProjectXPhi {
     pub env_template: Option<String>,
     /// Project-wide `phi monitor` thresholds.
     pub limits: Limits,
+    /// Defaults for `phi backup`.
+    pub backup: BackupDefaults,
 }
 
 pub fn parse_service(
@@ -117,6 +189,222 @@ pub fn parse_service(
         out.health_timeout = Some(duration(v).map_err(|m| invalid(origin, &key, m))?);
     }
     out.limits = limits(map, origin, &prefix)?;
+    if let Some(v) = map.get("backup") {
+        out.backup = parse_backup(v, origin, &format!("{prefix}.backup"), diag)?;
+    }
+    Ok(out)
+}
+
+fn parse_backup(
+    value: &Value,
+    origin: &str,
+    prefix: &str,
+    diag: &mut Diagnostics,
+) -> Result<Option<BackupSpec>, ConfigError> {
+    let map = match value {
+        Value::Null => return Ok(None),
+        Value::Mapping(map) => map,
+        _ => return Err(invalid(origin, prefix, "must be a mapping".into())),
+    };
+    warn_unknown(map, BACKUP_KEYS, origin, prefix, diag);
+    let key = |k: &str| format!("{prefix}.{k}");
+    let mut spec = BackupSpec::default();
+    match map.get("postgres") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+        Some(Value::Bool(true)) => spec.postgres = Some(PostgresBackup::default()),
+        Some(Value::Mapping(pg)) => {
+            let k = key("postgres");
+            warn_unknown(pg, POSTGRES_KEYS, origin, &k, diag);
+            let text = |name: &str| -> Result<Option<String>, ConfigError> {
+                match pg.get(name) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(v) => super::scalar_text(v)
+                        .filter(|t| !t.trim().is_empty())
+                        .map(Some)
+                        .ok_or_else(|| {
+                            invalid(origin, &format!("{k}.{name}"), "must be a name".into())
+                        }),
+                }
+            };
+            let plain = match text("format")?.as_deref() {
+                None | Some("custom") => false,
+                Some("plain") => true,
+                Some(other) => {
+                    return Err(invalid(
+                        origin,
+                        &format!("{k}.format"),
+                        format!("`{other}` is not a dump format (custom or plain)"),
+                    ));
+                }
+            };
+            spec.postgres = Some(PostgresBackup {
+                plain,
+                database: text("database")?,
+                user: text("user")?,
+            });
+        }
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &key("postgres"),
+                "must be true or a mapping (format, database, user)".into(),
+            ));
+        }
+    }
+    spec.redis = match map.get("redis") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &key("redis"),
+                "must be true or false".into(),
+            ));
+        }
+    };
+    spec.stop = match map.get("stop") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &key("stop"),
+                "must be true or false".into(),
+            ));
+        }
+    };
+    spec.volumes = string_list(
+        map.get("volumes"),
+        origin,
+        &key("volumes"),
+        |v| !v.is_empty() && !v.contains('/'),
+        "a volume name",
+    )?;
+    spec.paths = string_list(
+        map.get("paths"),
+        origin,
+        &key("paths"),
+        |p| p.starts_with('/') && p != "/",
+        "an absolute path inside the container (not `/`)",
+    )?;
+    spec.pre = command(map.get("pre"), origin, &key("pre"))?;
+    spec.post = command(map.get("post"), origin, &key("post"))?;
+    if spec.postgres.is_none() && !spec.redis && spec.volumes.is_empty() && spec.paths.is_empty() {
+        return Err(invalid(
+            origin,
+            prefix,
+            "declares nothing to back up; give postgres, redis, volumes or paths".into(),
+        ));
+    }
+    if spec.stop && spec.volumes.is_empty() && spec.paths.is_empty() {
+        return Err(invalid(
+            origin,
+            &key("stop"),
+            "only applies to volumes and paths, and none are declared".into(),
+        ));
+    }
+    Ok(Some(spec))
+}
+
+fn string_list(
+    value: Option<&Value>,
+    origin: &str,
+    key: &str,
+    valid: impl Fn(&str) -> bool,
+    what: &str,
+) -> Result<Vec<String>, ConfigError> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Sequence(items)) => items,
+        Some(_) => return Err(invalid(origin, key, format!("must be a list, each {what}"))),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let text = super::scalar_text(item)
+            .filter(|t| valid(t))
+            .ok_or_else(|| invalid(origin, &format!("{key}[{i}]"), format!("must be {what}")))?;
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    Ok(out)
+}
+
+/// A command: a list of words (argv), or a string run with `sh -c`.
+fn command(
+    value: Option<&Value>,
+    origin: &str,
+    key: &str,
+) -> Result<Option<Vec<String>>, ConfigError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            Ok(Some(vec!["sh".into(), "-c".into(), s.clone()]))
+        }
+        Some(Value::Sequence(_)) => {
+            let words = string_list(value, origin, key, |_| true, "a word")?;
+            if words.is_empty() {
+                return Err(invalid(origin, key, "must not be empty".into()));
+            }
+            Ok(Some(words))
+        }
+        Some(_) => Err(invalid(
+            origin,
+            key,
+            "must be a command: a string (run with sh -c) or a list of words".into(),
+        )),
+    }
+}
+
+fn parse_backup_defaults(
+    value: &Value,
+    origin: &str,
+    diag: &mut Diagnostics,
+) -> Result<BackupDefaults, ConfigError> {
+    let prefix = "x-phi.backup";
+    let map = match value {
+        Value::Null => return Ok(BackupDefaults::default()),
+        Value::Mapping(map) => map,
+        _ => return Err(invalid(origin, prefix, "must be a mapping".into())),
+    };
+    warn_unknown(map, BACKUP_DEFAULT_KEYS, origin, prefix, diag);
+    let key = |k: &str| format!("{prefix}.{k}");
+    let mut out = BackupDefaults::default();
+    if let Some(v) = map.get("dir").filter(|v| !v.is_null()) {
+        out.dir = Some(
+            super::scalar_text(v)
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| invalid(origin, &key("dir"), "must be a directory path".into()))?,
+        );
+    }
+    if let Some(v) = map.get("compression").filter(|v| !v.is_null()) {
+        let text = super::scalar_text(v).unwrap_or_default();
+        if text != "zstd" && text != "gzip" {
+            return Err(invalid(
+                origin,
+                &key("compression"),
+                "must be zstd or gzip".into(),
+            ));
+        }
+        out.compression = Some(text);
+    }
+    let whole = |k: &str, min: f64| -> Result<Option<u64>, ConfigError> {
+        match map.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => number(v)
+                .filter(|x| x.fract() == 0.0 && *x >= min)
+                .map(|x| Some(x as u64))
+                .ok_or_else(|| {
+                    invalid(
+                        origin,
+                        &key(k),
+                        format!("must be a whole number of {min} or more"),
+                    )
+                }),
+        }
+    };
+    out.keep_last = whole("keep_last", 1.0)?;
+    out.keep_days = whole("keep_days", 0.0)?;
     Ok(out)
 }
 
@@ -172,6 +460,9 @@ pub fn parse_project(
         out.env_template = Some(path.to_string());
     }
     out.limits = limits(map, origin, "x-phi")?;
+    if let Some(v) = map.get("backup") {
+        out.backup = parse_backup_defaults(v, origin, diag)?;
+    }
     Ok(out)
 }
 
@@ -355,6 +646,95 @@ mod tests {
         );
         let (x, _) = parse("cpu_threshold: lots\n");
         assert!(x.unwrap_err().to_string().contains("cpu_threshold"));
+    }
+
+    #[test]
+    fn backup_settings_are_read() {
+        let (x, diag) = parse(
+            "backup:\n  postgres: { format: plain, database: shop }\n  volumes: [media, media]\n  \
+             paths: [/srv/conf]\n  stop: true\n  pre: sync\n  post: [echo, done]\n",
+        );
+        let b = x.unwrap().backup.unwrap();
+        assert_eq!(
+            b.postgres,
+            Some(PostgresBackup {
+                plain: true,
+                database: Some("shop".into()),
+                user: None
+            })
+        );
+        assert_eq!(b.volumes, ["media"]);
+        assert_eq!(b.paths, ["/srv/conf"]);
+        assert!(b.stop && !b.redis);
+        assert_eq!(b.pre.unwrap(), ["sh", "-c", "sync"]);
+        assert_eq!(b.post.unwrap(), ["echo", "done"]);
+        assert!(diag.warnings.is_empty(), "{diag:?}");
+        let (x, _) = parse("backup: { redis: true }\n");
+        assert!(x.unwrap().backup.unwrap().redis);
+        let (x, _) = parse("backup: { postgres: true, volume: [a] }\n");
+        assert!(x.is_ok());
+        let (top, _) =
+            parse_top("backup: { dir: /srv/b, compression: gzip, keep_last: 3, keep_days: 14 }\n");
+        let top = top.unwrap().backup;
+        assert_eq!(top.dir.as_deref(), Some("/srv/b"));
+        assert_eq!(top.compression.as_deref(), Some("gzip"));
+        assert_eq!((top.keep_last, top.keep_days), (Some(3), Some(14)));
+    }
+
+    #[test]
+    fn bad_backup_settings_name_the_key() {
+        for (yaml, key) in [
+            ("backup: yes-please\n", "services.web.x-phi.backup"),
+            ("backup: {}\n", "services.web.x-phi.backup"),
+            (
+                "backup: { postgres: { format: tar } }\n",
+                "services.web.x-phi.backup.postgres.format",
+            ),
+            (
+                "backup: { postgres: 3 }\n",
+                "services.web.x-phi.backup.postgres",
+            ),
+            (
+                "backup: { redis: maybe }\n",
+                "services.web.x-phi.backup.redis",
+            ),
+            (
+                "backup: { volumes: a }\n",
+                "services.web.x-phi.backup.volumes",
+            ),
+            (
+                "backup: { volumes: [a/b] }\n",
+                "services.web.x-phi.backup.volumes[0]",
+            ),
+            (
+                "backup: { paths: [relative] }\n",
+                "services.web.x-phi.backup.paths[0]",
+            ),
+            (
+                "backup: { redis: true, stop: true }\n",
+                "services.web.x-phi.backup.stop",
+            ),
+            (
+                "backup: { redis: true, pre: [] }\n",
+                "services.web.x-phi.backup.pre",
+            ),
+            (
+                "backup: { redis: true, post: 3 }\n",
+                "services.web.x-phi.backup.post",
+            ),
+        ] {
+            let err = parse(yaml).0.unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{yaml}: {err}");
+        }
+        for (yaml, key) in [
+            ("backup: { compression: xz }\n", "x-phi.backup.compression"),
+            ("backup: { keep_last: 0 }\n", "x-phi.backup.keep_last"),
+            ("backup: { keep_days: 1.5 }\n", "x-phi.backup.keep_days"),
+            ("backup: { dir: '' }\n", "x-phi.backup.dir"),
+        ] {
+            let err = parse_top(yaml).0.unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{yaml}: {err}");
+        }
     }
 
     #[test]
