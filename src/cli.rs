@@ -19,6 +19,10 @@ Examples:
   phi --project-directory /srv/stack --env-file /etc/stack.env status
   phi check-auth                      secrets, env files, GCP key, GitHub token, registries
   phi check-auth --online --strict    also ask GitHub; warnings fail too (for CI)
+  phi backup                          dump postgres, save redis, tar volumes into ./backups
+  phi backup list                     backups with size, age, items and state
+  phi backup verify latest            re-hash every file, read every stream, pg_restore --list
+  phi backup restore latest --service postgres --yes
   phi completions bash > /etc/bash_completion.d/phi
 
 Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 check negative,
@@ -158,6 +162,31 @@ phi check-auth --json | jq -r '.checks[] | select(.level == \"error\") | .fix'"
     )]
     CheckAuth(CheckAuthArgs),
 
+    /// Back up the stack's databases, Redis and volumes; list, verify, restore and prune backups
+    #[command(
+        args_conflicts_with_subcommands = true,
+        long_about = "Back up what the services declare under `x-phi: { backup: ... }`: PostgreSQL \
+with pg_dump run inside the container (custom format by default, or plain SQL), Redis with \
+BGSAVE and a copy of its RDB file, named volumes and container paths as tar archives through the \
+Engine's archive API, with pre and post commands and services stopped during the copy when they \
+ask for it. Every run writes one folder, <project>-<UTC time>/, into BACKUP_DIR (default \
+./backups in the project directory): one compressed file per item (zstd, or gzip) and \
+manifest.json last, with each file's size and sha256. A folder without manifest.json is an \
+incomplete run that list, verify, restore and prune never take for a backup. A lock keeps two \
+runs on one directory apart.\n\n\
+`phi backup` alone is `phi backup create`. After a successful run, backups beyond the retention \
+(--keep-last, --keep-days, BACKUP_RETENTION_DAYS) are pruned; the newest complete backup is \
+never deleted, and folders phi did not write are never touched.\n\n\
+Exit status: 0 done; 1 a backup, restore or prune failed; 2 nothing declared, bad flags or \
+settings, or a restore refused without --yes; 3 verify found a damaged or incomplete backup; \
+4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
+stalled; 130 interrupted (the run is left incomplete and stopped services are started again).",
+        after_help = "Examples:\n  phi backup\n  phi backup --keep-last 7 --compression gzip\n  \
+phi backup list --json\n  phi backup verify\n  phi backup restore latest --service postgres\n  \
+phi backup prune --keep-days 14 --dry-run"
+    )]
+    Backup(BackupArgs),
+
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to complete for
@@ -275,6 +304,96 @@ pub enum SortBy {
     Cpu,
     Mem,
     Name,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
+
+    #[command(flatten)]
+    pub create: BackupCreateArgs,
+
+    /// Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+
+    /// How long to wait for another run holding the backup directory's lock
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BackupAction {
+    /// Make a backup (the default)
+    Create(BackupCreateArgs),
+
+    /// List the project's backups: ID, state, age, size, items
+    List,
+
+    /// Re-hash every file against its manifest, read every stream to the end, and check
+    /// postgres custom dumps with pg_restore --list; exit 3 on any problem
+    Verify {
+        /// The backup to check (ID, timestamp, unique prefix or `latest`) [default: every backup]
+        #[arg(value_name = "ID")]
+        id: Option<String>,
+    },
+
+    /// Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore
+    Restore {
+        /// The backup to restore: its ID, its timestamp, a unique prefix, or `latest`
+        #[arg(value_name = "ID")]
+        id: String,
+
+        /// Only these services' items (comma-separated or repeated)
+        #[arg(long = "service", value_name = "SERVICE", value_delimiter = ',')]
+        services: Vec<String>,
+    },
+
+    /// Delete backups beyond the retention; never the newest complete one
+    Prune {
+        #[command(flatten)]
+        retention: RetentionArgs,
+
+        /// Only list what would be deleted
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct BackupCreateArgs {
+    /// Only these services (comma-separated or repeated)
+    #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
+    pub services: Vec<String>,
+
+    /// How to compress the files [default: x-phi backup.compression, else zstd]
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub compression: Option<CompressionChoice>,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+
+    /// Do not prune after a successful backup
+    #[arg(long)]
+    pub no_prune: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct RetentionArgs {
+    /// Keep the newest N complete backups [default: x-phi backup.keep_last]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_last: Option<u64>,
+
+    /// Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]
+    #[arg(long, value_name = "DAYS")]
+    pub keep_days: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionChoice {
+    Zstd,
+    Gzip,
 }
 
 /// Parse a size: bytes, or a number with B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB.
@@ -397,6 +516,36 @@ mod tests {
                 strict: false
             })
         ));
+    }
+
+    #[test]
+    fn backup_alone_creates_and_takes_subcommands() {
+        let cli = Cli::try_parse_from(["phi", "backup", "--keep-last", "3"]).unwrap();
+        let Command::Backup(args) = cli.command else {
+            panic!("expected backup")
+        };
+        assert!(args.action.is_none());
+        assert_eq!(args.create.retention.keep_last, Some(3));
+        let cli = Cli::try_parse_from([
+            "phi",
+            "backup",
+            "restore",
+            "latest",
+            "--service",
+            "a,b",
+            "--dir",
+            "/b",
+        ])
+        .unwrap();
+        let Command::Backup(args) = cli.command else {
+            panic!("expected backup")
+        };
+        assert_eq!(args.dir.as_deref(), Some(std::path::Path::new("/b")));
+        let Some(BackupAction::Restore { id, services }) = args.action else {
+            panic!("expected restore")
+        };
+        assert_eq!((id.as_str(), services.len()), ("latest", 2));
+        assert!(Cli::try_parse_from(["phi", "backup", "prune", "--keep-last", "0"]).is_err());
     }
 
     #[test]

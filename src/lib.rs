@@ -69,7 +69,9 @@ pub fn run() -> Exit {
     };
     // `monitor` ends on Ctrl-C by design (exit 0) and handles it itself; everything else is
     // interrupted (exit 130).
-    let handles_interrupt = matches!(cli.command, Command::Monitor(_));
+    // `backup` handles it itself too: it must start stopped services again and say what was
+    // left incomplete before it exits 130.
+    let handles_interrupt = matches!(cli.command, Command::Monitor(_) | Command::Backup(_));
     let result = runtime.block_on(async {
         if handles_interrupt {
             return dispatch(&cli, &printer, &process, redactor).await;
@@ -168,6 +170,29 @@ async fn dispatch(
             let options = monitor_options(args, printer);
             commands::monitor::run(&project, engine, &target, &options, printer).await
         }
+        Command::Backup(args) => {
+            let project = load_project(&cli.global, process, printer, redactor)?;
+            let options = backup_options(args, &cli.global);
+            let limit = cli.global.timeout.unwrap_or(CALL_TIMEOUT);
+            let engine = match &options.action {
+                action if commands::backup::needs_engine(action) => {
+                    Some(connect(&project, printer, limit).await?.0)
+                }
+                commands::backup::Action::Verify { .. } => {
+                    match connect(&project, printer, limit).await {
+                        Ok((engine, _)) => Some(engine),
+                        Err(e) => {
+                            printer.warn(&format!(
+                                "{e:#}; postgres dumps are listed with a local pg_restore if there is one"
+                            ));
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            commands::backup::run(&project, engine.as_ref(), &options, printer).await
+        }
         Command::CheckAuth(args) => {
             let project = load_project(&cli.global, process, printer, redactor)?;
             let options = commands::check_auth::Options {
@@ -186,6 +211,62 @@ async fn dispatch(
                 .context("writing the checks")?;
             Ok(report.exit())
         }
+    }
+}
+
+fn backup_options(args: &cli::BackupArgs, global: &GlobalArgs) -> commands::backup::Options {
+    use cli::BackupAction as A;
+    use commands::backup::Action;
+    let compression = |c: Option<cli::CompressionChoice>| {
+        c.map(|c| match c {
+            cli::CompressionChoice::Zstd => commands::backup::Compression::Zstd,
+            cli::CompressionChoice::Gzip => commands::backup::Compression::Gzip,
+        })
+    };
+    let (action, create, retention) = match &args.action {
+        None => (
+            Action::Create {
+                services: args.create.services.clone(),
+                prune: !args.create.no_prune,
+            },
+            Some(&args.create),
+            &args.create.retention,
+        ),
+        Some(A::Create(create)) => (
+            Action::Create {
+                services: create.services.clone(),
+                prune: !create.no_prune,
+            },
+            Some(create),
+            &create.retention,
+        ),
+        Some(A::List) => (Action::List, None, &args.create.retention),
+        Some(A::Verify { id }) => (
+            Action::Verify { id: id.clone() },
+            None,
+            &args.create.retention,
+        ),
+        Some(A::Restore { id, services }) => (
+            Action::Restore {
+                id: id.clone(),
+                services: services.clone(),
+            },
+            None,
+            &args.create.retention,
+        ),
+        Some(A::Prune { retention, dry_run }) => {
+            (Action::Prune { dry_run: *dry_run }, None, retention)
+        }
+    };
+    commands::backup::Options {
+        action,
+        dir: args.dir.clone(),
+        compression: compression(create.and_then(|c| c.compression)),
+        keep_last: retention.keep_last,
+        keep_days: retention.keep_days,
+        lock_timeout: args.lock_timeout,
+        timeout: global.timeout,
+        yes: global.yes,
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each turns settings into a report through the engine, and
 //! leaves printing to `output`.
 
+pub mod backup;
 pub mod check_auth;
 pub mod docs;
 pub mod monitor;

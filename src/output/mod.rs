@@ -159,6 +159,23 @@ impl Printer {
         let _ = io::stderr().lock().write_all(line.as_bytes());
     }
 
+    /// A live byte counter for one transfer (only with live progress).
+    pub fn transfer(&self, label: &str) -> Transfer {
+        if !self.live_progress() {
+            return Transfer { bar: None };
+        }
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner:.green} {msg} {binary_bytes} ({binary_bytes_per_sec}, {elapsed})",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_message(self.redactor.redact(label).into_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Transfer { bar: Some(bar) }
+    }
+
     /// Ask a yes/no question on the terminal (default no). Only call when `interactive()`.
     pub fn confirm(&self, question: &str) -> io::Result<bool> {
         dialoguer::Confirm::new()
@@ -203,6 +220,32 @@ impl Printer {
     /// A hint after an error.
     pub fn hint(&self, text: &str) {
         self.stderr_line("  hint:", Style::new().green(), text);
+    }
+}
+
+/// Bytes moving for one item: on a terminal, a line with the bytes so far and the throughput
+/// (indicatif); otherwise nothing, and the caller prints one plain line when it is done.
+pub struct Transfer {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Transfer {
+    /// A counter to hand to the thread that moves the bytes.
+    pub fn counter(&self) -> impl Fn(u64) + Send + Sync + 'static {
+        let bar = self.bar.clone();
+        move |n| {
+            if let Some(bar) = &bar {
+                bar.inc(n);
+            }
+        }
+    }
+}
+
+impl Drop for Transfer {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }
 

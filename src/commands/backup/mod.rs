@@ -1,0 +1,561 @@
+//! `phi backup`: create, list, verify, restore and prune backups of the stack's data.
+//!
+//! plan:    what each service declares under `x-phi.backup` (recipes.rs, pure)
+//! execute: one folder per run, one streamed, compressed, hashed file per item (codec.rs),
+//!          manifest.json last (store.rs); retention is pure (retention.rs)
+//! report:  what was written, checked, restored or deleted
+
+mod codec;
+mod create;
+mod recipes;
+mod restore;
+mod retention;
+mod store;
+mod verify;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::config::graph::Graph;
+use crate::engine::{ContainerInfo, Engine, RunState};
+use crate::exit::{Coded, Exit};
+use crate::output::Printer;
+use crate::settings::Project;
+pub use codec::Compression;
+
+pub const SCHEMA_VERSION: u32 = 1;
+/// A transfer fails when no byte moves for this long (unless --timeout says otherwise).
+pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Create { services: Vec<String>, prune: bool },
+    List,
+    Verify { id: Option<String> },
+    Restore { id: String, services: Vec<String> },
+    Prune { dry_run: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub action: Action,
+    pub dir: Option<PathBuf>,
+    pub compression: Option<Compression>,
+    pub keep_last: Option<u64>,
+    pub keep_days: Option<u64>,
+    pub lock_timeout: Duration,
+    /// The global --timeout: the stall limit of transfers and the limit of other waits.
+    pub timeout: Option<Duration>,
+    pub yes: bool,
+}
+
+impl Options {
+    fn stall(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_STALL)
+    }
+}
+
+/// Whether the action needs the engine (list and prune never do; verify can do without).
+pub fn needs_engine(action: &Action) -> bool {
+    matches!(action, Action::Create { .. } | Action::Restore { .. })
+}
+
+/// Run the action; returns the exit status after printing its report.
+pub async fn run(
+    project: &Project,
+    engine: Option<&Engine>,
+    opts: &Options,
+    printer: &Printer,
+) -> anyhow::Result<Exit> {
+    let dir = backup_dir(project, opts)?;
+    let interrupt = Interrupt::listen();
+    match &opts.action {
+        Action::Create { services, prune } => {
+            let engine = engine.context("the engine is needed to make a backup")?;
+            let report = create::run(
+                project, engine, &dir, services, *prune, opts, printer, &interrupt,
+            )
+            .await?;
+            printer
+                .report(&report, |_| create::render(&report))
+                .context("writing the report")?;
+            Ok(report.exit)
+        }
+        Action::List => {
+            let report = list(project, &dir)?;
+            printer
+                .report(&report, |color| render_list(&report, color))
+                .context("writing the list")?;
+            Ok(Exit::Ok)
+        }
+        Action::Verify { id } => {
+            let report = interrupt
+                .run(verify::run(
+                    project,
+                    engine,
+                    &dir,
+                    id.as_deref(),
+                    opts,
+                    printer,
+                ))
+                .await?;
+            printer
+                .report(&report, |_| verify::render(&report))
+                .context("writing the report")?;
+            Ok(if report.ok {
+                Exit::Ok
+            } else {
+                Exit::CheckFailed
+            })
+        }
+        Action::Restore { id, services } => {
+            let engine = engine.context("the engine is needed to restore")?;
+            let report = restore::run(
+                project, engine, &dir, id, services, opts, printer, &interrupt,
+            )
+            .await?;
+            printer
+                .report(&report, |_| restore::render(&report))
+                .context("writing the report")?;
+            Ok(if report.ok { Exit::Ok } else { Exit::Failure })
+        }
+        Action::Prune { dry_run } => {
+            let policy = policy(project, opts)?;
+            if !policy.is_set() {
+                return Err(Coded::new(
+                    Exit::Usage,
+                    "no retention to prune by: give --keep-last or --keep-days, or set \
+                     BACKUP_RETENTION_DAYS or x-phi backup.keep_last / keep_days",
+                )
+                .into());
+            }
+            let _lock = interrupt
+                .run(store::lock(&dir, "backup prune", opts.lock_timeout))
+                .await?;
+            let report = prune(project, &dir, policy, *dry_run, printer)?;
+            printer
+                .report(&report, |_| render_prune(&report))
+                .context("writing the report")?;
+            Ok(if report.problems.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Failure
+            })
+        }
+    }
+}
+
+/// BACKUP_DIR, then x-phi backup.dir, then ./backups; relative paths start at the project
+/// directory. The flag wins over all (relative to the current directory, like any flag).
+fn backup_dir(project: &Project, opts: &Options) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = &opts.dir {
+        return Ok(std::path::absolute(dir)?);
+    }
+    let configured = match project.env.get("BACKUP_DIR")? {
+        Some(dir) if !dir.trim().is_empty() => dir,
+        _ => project
+            .model
+            .x_phi
+            .backup
+            .dir
+            .clone()
+            .unwrap_or_else(|| "backups".into()),
+    };
+    Ok(project.directory.join(configured))
+}
+
+/// The retention: flags, then BACKUP_RETENTION_DAYS (days only), then x-phi.
+fn policy(project: &Project, opts: &Options) -> anyhow::Result<retention::Policy> {
+    let defaults = &project.model.x_phi.backup;
+    let env_days = match project.env.get("BACKUP_RETENTION_DAYS")? {
+        Some(text) if !text.trim().is_empty() => {
+            Some(text.trim().parse::<u64>().map_err(|_| {
+                Coded::new(
+                    Exit::Usage,
+                    format!("BACKUP_RETENTION_DAYS: `{text}` is not a whole number of days"),
+                )
+            })?)
+        }
+        _ => None,
+    };
+    let days = opts.keep_days.or(env_days).or(defaults.keep_days);
+    Ok(retention::Policy {
+        keep_last: opts
+            .keep_last
+            .or(defaults.keep_last)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        keep_within: days.map(|d| Duration::from_secs(d.saturating_mul(86_400))),
+    })
+}
+
+/// Ctrl-C and SIGTERM, seen by every part of a run from its start.
+#[derive(Clone)]
+pub struct Interrupt(watch::Receiver<bool>);
+
+impl Interrupt {
+    fn listen() -> Interrupt {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term => {}
+            }
+            let _ = tx.send(true);
+        });
+        Interrupt(rx)
+    }
+
+    pub fn happened(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Run `work` unless interrupted first; an interruption drops it (its files are left
+    /// incomplete) and gives exit 130.
+    pub async fn run<T>(
+        &self,
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let mut rx = self.0.clone();
+        tokio::select! {
+            result = work => result,
+            _ = rx.wait_for(|v| *v) => Err(interrupted()),
+        }
+    }
+}
+
+fn interrupted() -> anyhow::Error {
+    Coded::new(Exit::Interrupted, "interrupted").into()
+}
+
+/// The container a service's data is in: its first non-one-off container, running ones first.
+fn container_for<'a>(containers: &'a [ContainerInfo], service: &str) -> Option<&'a ContainerInfo> {
+    containers
+        .iter()
+        .filter(|c| !c.oneoff && c.service.as_deref() == Some(service))
+        .min_by_key(|c| (c.state != RunState::Running, c.number.unwrap_or(u32::MAX)))
+}
+
+/// Services in the order to start them (dependencies first); stop in reverse.
+fn start_order(project: &Project, services: &BTreeSet<String>) -> anyhow::Result<Vec<String>> {
+    let graph = Graph::new(&project.model)?;
+    let mut order: Vec<String> = graph
+        .start_order()
+        .into_iter()
+        .filter(|s| services.contains(*s))
+        .map(String::from)
+        .collect();
+    for s in services {
+        if !order.contains(s) {
+            order.push(s.clone());
+        }
+    }
+    Ok(order)
+}
+
+/// A service stopped for a copy, to be started again.
+struct Stopped {
+    service: String,
+    id: String,
+}
+
+/// Stop the running containers of `services`, dependents first.
+async fn stop_services(
+    project: &Project,
+    engine: &Engine,
+    containers: &[ContainerInfo],
+    services: &BTreeSet<String>,
+    printer: &Printer,
+    stopped: &mut Vec<Stopped>,
+) -> anyhow::Result<()> {
+    let mut order = start_order(project, services)?;
+    order.reverse();
+    for service in order {
+        let Some(c) = container_for(containers, &service).filter(|c| c.state == RunState::Running)
+        else {
+            continue;
+        };
+        let grace = project
+            .model
+            .services
+            .get(&service)
+            .and_then(|s| s.stop_grace_period)
+            .unwrap_or(crate::commands::stop_all::DEFAULT_GRACE);
+        printer.progress("Stopping", &format!("{service} ({}) for the copy", c.name));
+        engine.stop_container(&c.id, grace).await?;
+        stopped.push(Stopped {
+            service: service.clone(),
+            id: c.id.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Start again what `stop_services` stopped, dependencies first; returns the problems.
+async fn restart_services(
+    project: &Project,
+    engine: &Engine,
+    stopped: &[Stopped],
+    printer: &Printer,
+) -> Vec<String> {
+    let names: BTreeSet<String> = stopped.iter().map(|s| s.service.clone()).collect();
+    let order = start_order(project, &names).unwrap_or_else(|_| names.into_iter().collect());
+    let mut problems = Vec::new();
+    for service in order {
+        for s in stopped.iter().filter(|s| s.service == service) {
+            match engine.start_container(&s.id).await {
+                Ok(()) => printer.progress("Started", &format!("{service} again")),
+                Err(e) => {
+                    printer.warn(&format!("{service} could not be started again: {e}"));
+                    problems.push(format!("{service} could not be started again: {e}"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// A byte counter that shows on the terminal while a file moves.
+fn transfer(printer: &Printer, label: &str) -> (crate::output::Transfer, codec::Progress) {
+    let bar = printer.transfer(label);
+    let counter = bar.counter();
+    (bar, Arc::new(counter))
+}
+
+fn seconds(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+fn human_bytes(n: u64) -> String {
+    indicatif::BinaryBytes(n).to_string()
+}
+
+fn age(time: SystemTime, now: SystemTime) -> String {
+    let secs = now.duration_since(time).unwrap_or_default().as_secs();
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7_200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3_600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+// ---------------------------------------------------------------------------------- list --
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedBackup {
+    pub id: String,
+    pub state: store::State,
+    pub time: String,
+    pub age_seconds: u64,
+    pub size_bytes: u64,
+    pub items: usize,
+    pub services: Vec<String>,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ListReport {
+    pub schema_version: u32,
+    pub project: String,
+    pub dir: String,
+    pub backups: Vec<ListedBackup>,
+    /// Folders named like this project's backups that phi did not write; never touched.
+    pub foreign: Vec<String>,
+}
+
+fn list(project: &Project, dir: &Path) -> anyhow::Result<ListReport> {
+    let listing = store::scan(dir, &project.name)
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let now = SystemTime::now();
+    let backups = listing
+        .entries
+        .iter()
+        .map(|e| {
+            let items = e
+                .manifest
+                .as_ref()
+                .map(|m| m.items.as_slice())
+                .unwrap_or(&[]);
+            let mut services: Vec<String> = items.iter().map(|i| i.service.clone()).collect();
+            services.dedup();
+            ListedBackup {
+                id: e.id.clone(),
+                state: e.state,
+                time: store::rfc3339(e.time),
+                age_seconds: now.duration_since(e.time).unwrap_or_default().as_secs(),
+                size_bytes: e.size,
+                items: items.len(),
+                services,
+                problem: e.problem.clone(),
+            }
+        })
+        .collect();
+    Ok(ListReport {
+        schema_version: SCHEMA_VERSION,
+        project: project.name.clone(),
+        dir: dir.display().to_string(),
+        backups,
+        foreign: listing.foreign,
+    })
+}
+
+fn render_list(report: &ListReport, color: bool) -> String {
+    let now = SystemTime::now();
+    if report.backups.is_empty() {
+        return format!("no backups of {} in {}\n", report.project, report.dir);
+    }
+    let mut table =
+        crate::output::table::new(&["ID", "STATE", "AGE", "SIZE", "ITEMS", "SERVICES"], color);
+    for b in &report.backups {
+        let time = humantime::parse_rfc3339(&b.time).unwrap_or(now);
+        let state = match (b.state, color) {
+            (store::State::Complete, _) | (_, false) => b.state.as_str().to_string(),
+            (_, true) => console::style(b.state.as_str()).yellow().to_string(),
+        };
+        table.add_row(vec![
+            b.id.clone(),
+            state,
+            age(time, now),
+            human_bytes(b.size_bytes),
+            b.items.to_string(),
+            if b.services.is_empty() {
+                "-".into()
+            } else {
+                b.services.join(",")
+            },
+        ]);
+    }
+    let mut text = crate::output::table::render(&mut table);
+    for name in &report.foreign {
+        text.push_str(&format!(
+            "note: {name} is named like a backup but was not written by phi; it is left alone\n"
+        ));
+    }
+    text
+}
+
+// --------------------------------------------------------------------------------- prune --
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneReport {
+    pub schema_version: u32,
+    pub project: String,
+    pub dir: String,
+    pub dry_run: bool,
+    pub verdicts: Vec<retention::Verdict>,
+    pub removed: Vec<String>,
+    pub foreign: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// Delete what the policy does not keep. The caller holds the directory's lock.
+fn prune(
+    project: &Project,
+    dir: &Path,
+    policy: retention::Policy,
+    dry_run: bool,
+    printer: &Printer,
+) -> anyhow::Result<PruneReport> {
+    let listing = store::scan(dir, &project.name)
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let candidates: Vec<(String, SystemTime, store::State)> = listing
+        .entries
+        .iter()
+        .map(|e| (e.id.clone(), e.time, e.state))
+        .collect();
+    let verdicts = retention::select(&candidates, policy, SystemTime::now());
+    let mut removed = Vec::new();
+    let mut problems = Vec::new();
+    for v in verdicts.iter().filter(|v| !v.keep) {
+        let Some(entry) = listing.entries.iter().find(|e| e.id == v.id) else {
+            continue;
+        };
+        if dry_run {
+            printer.progress("Would delete", &format!("{} ({})", v.id, v.reason));
+            continue;
+        }
+        // Only what phi wrote: the marker is checked again right before deleting.
+        if !entry.path.join(store::MARKER).is_file() {
+            problems.push(format!("{}: phi's marker is gone; left alone", v.id));
+            continue;
+        }
+        match std::fs::remove_dir_all(&entry.path) {
+            Ok(()) => {
+                printer.progress("Deleted", &format!("{} ({})", v.id, v.reason));
+                removed.push(v.id.clone());
+            }
+            Err(e) => problems.push(format!("{}: cannot delete: {e}", v.id)),
+        }
+    }
+    if !removed.is_empty() {
+        codec::sync_dir(dir)?;
+    }
+    for name in &listing.foreign {
+        printer.note(&format!(
+            "{name} is named like a backup but phi did not write it; left alone"
+        ));
+    }
+    Ok(PruneReport {
+        schema_version: SCHEMA_VERSION,
+        project: project.name.clone(),
+        dir: dir.display().to_string(),
+        dry_run,
+        verdicts,
+        removed,
+        foreign: listing.foreign,
+        problems,
+    })
+}
+
+fn render_prune(report: &PruneReport) -> String {
+    let mut text = String::new();
+    for v in &report.verdicts {
+        let what = match (v.keep, report.dry_run) {
+            (true, _) => "keep",
+            (false, true) => "would delete",
+            (false, false) if report.removed.contains(&v.id) => "deleted",
+            (false, false) => "not deleted",
+        };
+        text.push_str(&format!("{:<12} {}  ({})\n", what, v.id, v.reason));
+    }
+    for name in &report.foreign {
+        text.push_str(&format!(
+            "{:<12} {name}  (not written by phi)\n",
+            "left alone"
+        ));
+    }
+    for p in &report.problems {
+        text.push_str(&format!("problem: {p}\n"));
+    }
+    let kept = report.verdicts.iter().filter(|v| v.keep).count();
+    text.push_str(&format!(
+        "{}: {} kept, {} {}\n",
+        report.project,
+        kept,
+        if report.dry_run {
+            report.verdicts.len() - kept
+        } else {
+            report.removed.len()
+        },
+        if report.dry_run {
+            "would be deleted"
+        } else {
+            "deleted"
+        }
+    ));
+    text
+}

@@ -1,0 +1,413 @@
+//! `phi backup restore ID [--service S]`: check the files first, say what will be overwritten,
+//! ask (or --yes), then stream each item back into its container.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use serde::Serialize;
+
+use super::codec;
+use super::store::{self, Item, State};
+use super::verify::compare;
+use super::{Interrupt, Options, Stopped, container_for, recipes, seconds, transfer};
+use crate::engine::archive::StreamExec;
+use crate::engine::{ContainerInfo, Engine, RunState};
+use crate::exit::{Coded, Exit};
+use crate::output::Printer;
+use crate::settings::Project;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Restored {
+    pub service: String,
+    pub recipe: String,
+    pub source: String,
+    pub file: String,
+    pub container: String,
+    pub ok: bool,
+    pub seconds: f64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub project: String,
+    pub id: String,
+    pub ok: bool,
+    pub items: Vec<Restored>,
+    pub problems: Vec<String>,
+}
+
+pub fn render(report: &Report) -> String {
+    let mut text = String::new();
+    for i in &report.items {
+        text.push_str(&format!(
+            "{:<8} {:<12} {:<8} {}{}\n",
+            if i.ok { "restored" } else { "FAILED" },
+            i.service,
+            i.recipe,
+            i.source,
+            i.error
+                .as_ref()
+                .map(|e| format!("  ({e})"))
+                .unwrap_or_default()
+        ));
+    }
+    for p in &report.problems {
+        text.push_str(&format!("problem: {p}\n"));
+    }
+    let done = report.items.iter().filter(|i| i.ok).count();
+    text.push_str(&format!(
+        "{}: {done} of {} item(s) of {} restored\n",
+        report.project,
+        report.items.len(),
+        report.id
+    ));
+    text
+}
+
+/// Whether restoring an item needs its container stopped: always for Redis (it would write
+/// its own RDB over ours on shutdown, and reads it only at start), and for the volumes and
+/// paths of services that ask for it.
+fn needs_stop(project: &Project, item: &Item) -> bool {
+    let stop = project
+        .model
+        .services
+        .get(&item.service)
+        .and_then(|s| s.x_phi.backup.as_ref())
+        .is_some_and(|b| b.stop);
+    item.recipe == "redis" || (stop && (item.recipe == "volume" || item.recipe == "path"))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    project: &Project,
+    engine: &Engine,
+    dir: &Path,
+    id: &str,
+    services: &[String],
+    opts: &Options,
+    printer: &Printer,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Report> {
+    let _lock = interrupt
+        .run(store::lock(dir, "backup restore", opts.lock_timeout))
+        .await?;
+    let listing = store::scan(dir, &project.name)
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let entry = store::resolve(&listing, id).map_err(|m| Coded::new(Exit::Usage, m))?;
+    let manifest = match (&entry.manifest, entry.state) {
+        (Some(m), State::Complete) => m,
+        (_, state) => {
+            return Err(Coded::new(
+                Exit::Failure,
+                format!(
+                    "backup {} is {}: it cannot be restored{}",
+                    entry.id,
+                    state.as_str(),
+                    entry
+                        .problem
+                        .as_ref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default()
+                ),
+            )
+            .into());
+        }
+    };
+    let in_backup: BTreeSet<&str> = manifest.items.iter().map(|i| i.service.as_str()).collect();
+    let unknown: Vec<&String> = services
+        .iter()
+        .filter(|s| !in_backup.contains(s.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Coded::new(
+            Exit::Usage,
+            format!(
+                "backup {} has nothing of {} (it has: {})",
+                entry.id,
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                in_backup.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .into());
+    }
+    let items: Vec<&Item> = manifest
+        .items
+        .iter()
+        .filter(|i| services.is_empty() || services.contains(&i.service))
+        .collect();
+
+    // 1. The files, before anything is touched.
+    for item in &items {
+        let (bar, progress) = transfer(printer, &format!("checking {}", item.file));
+        let back = interrupt
+            .run(async {
+                codec::check_file(
+                    entry.path.join(&item.file),
+                    item.compression,
+                    Some(progress),
+                )
+                .await
+                .map_err(|e| anyhow!("{}: {e}", item.file))
+            })
+            .await;
+        drop(bar);
+        let problem = match back {
+            Ok(back) => compare(item, &back),
+            Err(e) if crate::exit::classify(&e) == Exit::Interrupted => return Err(e),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem {
+            return Err(Coded::new(
+                Exit::CheckFailed,
+                format!(
+                    "backup {} does not verify: {}: {problem}; nothing was changed",
+                    entry.id, item.file
+                ),
+            )
+            .into());
+        }
+    }
+
+    // 2. Where each item goes.
+    let containers = engine.project_containers(&project.name).await?;
+    let mut targets: Vec<(&Item, &ContainerInfo)> = Vec::new();
+    for item in &items {
+        let c = container_for(&containers, &item.service).ok_or_else(|| {
+            Coded::new(
+                Exit::Failure,
+                format!(
+                    "{} has no container to restore into; create it first (e.g. phi start-all or docker compose up --no-start)",
+                    item.service
+                ),
+            )
+        })?;
+        if item.recipe == "postgres" && c.state != RunState::Running {
+            return Err(Coded::new(
+                Exit::Failure,
+                format!(
+                    "{} ({}) is not running; the database restore needs it running",
+                    item.service, c.name
+                ),
+            )
+            .into());
+        }
+        targets.push((item, c));
+    }
+
+    // 3. Say what will be overwritten, and ask.
+    for (item, c) in &targets {
+        let what = match item.recipe.as_str() {
+            "postgres" => format!(
+                "database {} in {} (its objects are dropped and recreated)",
+                item.target, c.name
+            ),
+            "redis" => format!(
+                "the Redis data of {} ({} is stopped, its RDB file replaced, and started)",
+                c.name, item.service
+            ),
+            _ => format!(
+                "{} in {} (files in the backup are overwritten; others are kept){}",
+                item.source,
+                c.name,
+                if needs_stop(project, item) {
+                    ", with the service stopped"
+                } else {
+                    ""
+                }
+            ),
+        };
+        printer.progress("Will replace", &what);
+    }
+    if !opts.yes {
+        if !printer.interactive() {
+            return Err(Coded::new(
+                Exit::Usage,
+                format!(
+                    "refusing to restore {} without confirmation: no terminal to ask on; pass --yes to confirm",
+                    entry.id
+                ),
+            )
+            .into());
+        }
+        let question = format!(
+            "Restore backup {} into {}? The data listed above is overwritten.",
+            entry.id, project.name
+        );
+        if !printer.confirm(&question)? {
+            return Err(Coded::new(Exit::Failure, "cancelled; nothing was changed").into());
+        }
+    }
+
+    // 4. Live items first, then the ones that need their service stopped.
+    let mut results = Vec::new();
+    let mut problems = Vec::new();
+    let stall = opts.stall();
+    let (stopped_items, live_items): (Vec<_>, Vec<_>) = targets
+        .iter()
+        .partition(|(item, _)| needs_stop(project, item));
+    for (item, c) in live_items {
+        let r = interrupt
+            .run(restore_item(
+                project,
+                engine,
+                &entry.path,
+                item,
+                c,
+                stall,
+                printer,
+            ))
+            .await;
+        let failed = r.as_ref().err().map(crate::exit::classify) == Some(Exit::Interrupted);
+        results.push(outcome(item, c, r));
+        if failed {
+            return Err(super::interrupted());
+        }
+    }
+    if !stopped_items.is_empty() {
+        let services: BTreeSet<String> = stopped_items
+            .iter()
+            .map(|(i, _)| i.service.clone())
+            .collect();
+        let mut stopped: Vec<Stopped> = Vec::new();
+        let stopping = super::stop_services(
+            project,
+            engine,
+            &containers,
+            &services,
+            printer,
+            &mut stopped,
+        );
+        match interrupt.run(stopping).await {
+            Ok(()) => {
+                for (item, c) in stopped_items {
+                    let r = interrupt
+                        .run(restore_item(
+                            project,
+                            engine,
+                            &entry.path,
+                            item,
+                            c,
+                            stall,
+                            printer,
+                        ))
+                        .await;
+                    results.push(outcome(item, c, r));
+                    if interrupt.happened() {
+                        break;
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("{e:#}")),
+        }
+        problems.extend(super::restart_services(project, engine, &stopped, printer).await);
+        if interrupt.happened() {
+            return Err(super::interrupted());
+        }
+    }
+    let ok = problems.is_empty() && results.iter().all(|r| r.ok);
+    Ok(Report {
+        schema_version: super::SCHEMA_VERSION,
+        project: project.name.clone(),
+        id: entry.id.clone(),
+        ok,
+        items: results,
+        problems,
+    })
+}
+
+fn outcome(item: &Item, c: &ContainerInfo, result: anyhow::Result<f64>) -> Restored {
+    let (ok, seconds, error) = match result {
+        Ok(s) => (true, s, None),
+        Err(e) => (false, 0.0, Some(format!("{e:#}"))),
+    };
+    Restored {
+        service: item.service.clone(),
+        recipe: item.recipe.clone(),
+        source: item.source.clone(),
+        file: item.file.clone(),
+        container: c.name.clone(),
+        ok,
+        seconds,
+        error,
+    }
+}
+
+async fn restore_item(
+    project: &Project,
+    engine: &Engine,
+    folder: &Path,
+    item: &Item,
+    c: &ContainerInfo,
+    stall: std::time::Duration,
+    printer: &Printer,
+) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let (bar, progress) = transfer(printer, &format!("{}: {}", item.service, item.source));
+    let (rx, read) = codec::read_file(folder.join(&item.file), item.compression, Some(progress));
+    let result: anyhow::Result<()> = if item.recipe == "postgres" {
+        let pg = project
+            .model
+            .services
+            .get(&item.service)
+            .and_then(|s| s.x_phi.backup.as_ref())
+            .and_then(|b| b.postgres.clone())
+            .unwrap_or_default();
+        let mut env = recipes::pg_env(&pg);
+        env.retain(|v| !v.starts_with("PHI_PG_DB="));
+        env.push(format!("PHI_PG_DB={}", item.target));
+        let command = recipes::pg_restore(item.format == "plain");
+        let exec = StreamExec {
+            container: &c.id,
+            command: &command,
+            env: &env,
+            stall,
+        };
+        match engine.exec_streaming(exec, Some(rx), None).await {
+            Ok(o) if o.exit_code == 0 => Ok(()),
+            Ok(o) => Err(anyhow!(
+                "{} exited with {}: {}",
+                if item.format == "plain" {
+                    "psql"
+                } else {
+                    "pg_restore"
+                },
+                o.exit_code,
+                super::create::last_lines(&o.stderr)
+            )),
+            Err(e) => Err(e.into()),
+        }
+    } else {
+        engine
+            .upload_into(&c.id, &item.target, rx, stall)
+            .await
+            .map_err(Into::into)
+    };
+    let back = read.await.unwrap_or_else(|_| {
+        Err(std::io::Error::other(
+            "the reader thread ended unexpectedly",
+        ))
+    });
+    drop(bar);
+    result.with_context(|| format!("{}: restoring {}", item.service, item.source))?;
+    let back = back.with_context(|| format!("reading {}", item.file))?;
+    if let Some(problem) = compare(item, &back) {
+        return Err(anyhow!(
+            "{}: {problem} (the file changed while it was restored)",
+            item.file
+        ));
+    }
+    let took = seconds(start);
+    printer.progress(
+        "Restored",
+        &format!("{} {} in {took:.1}s", item.service, item.source),
+    );
+    Ok(took)
+}

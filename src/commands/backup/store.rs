@@ -1,0 +1,494 @@
+//! The backup directory: one folder per run, `<project>-<UTC timestamp>/`, holding one file per
+//! item, a marker written first (`.phi-backup`) and `manifest.json` written last. A folder is a
+//! complete backup only when its manifest is there and reads; a folder with the marker and no
+//! manifest is an incomplete run; anything else in the directory is not phi's and is never
+//! touched. A lock file keeps two runs on one directory apart.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::codec::{self, Compression};
+use crate::exit::{Coded, Exit};
+
+pub const MANIFEST: &str = "manifest.json";
+/// Written first into every folder phi creates: proof that phi wrote it.
+pub const MARKER: &str = ".phi-backup";
+pub const LOCK: &str = ".phi-backup.lock";
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// One item of a backup, as the manifest records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub service: String,
+    /// `postgres`, `redis`, `volume` or `path`.
+    pub recipe: String,
+    /// What was backed up: the database, the volume name, the container path.
+    pub source: String,
+    /// For postgres: `custom` or `plain`; for the others: `tar`.
+    pub format: String,
+    /// Where the data goes back on restore: the directory in the container a tar is unpacked
+    /// into (volumes, paths, redis); the database for postgres.
+    pub target: String,
+    pub file: String,
+    /// Bytes on disk (compressed).
+    pub size: u64,
+    /// Bytes before compression.
+    pub raw_size: u64,
+    pub sha256: String,
+    pub compression: Compression,
+    pub duration_seconds: f64,
+    pub image: String,
+    pub container: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub manifest_version: u32,
+    pub phi_version: String,
+    pub project: String,
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_seconds: f64,
+    pub items: Vec<Item>,
+}
+
+/// `2024-05-01T03:00:00Z` -> `20240501T030000Z`.
+pub fn compact_time(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time)
+        .to_string()
+        .replace(['-', ':'], "")
+}
+
+pub fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+/// The time in a compact timestamp (`20240501T030000Z`), or None.
+pub fn parse_compact_time(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() != 16
+        || b[8] != b'T'
+        || b[15] != b'Z'
+        || !b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let full = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &text[0..4],
+        &text[4..6],
+        &text[6..8],
+        &text[9..11],
+        &text[11..13],
+        &text[13..15]
+    );
+    humantime::parse_rfc3339(&full).ok()
+}
+
+/// Folder name of a run: `<project>-<compact time>`, with `-N` when that second is taken.
+pub fn folder_name(project: &str, time: SystemTime, attempt: u32) -> String {
+    let base = format!("{project}-{}", compact_time(time));
+    if attempt == 0 {
+        base
+    } else {
+        format!("{base}-{}", attempt + 1)
+    }
+}
+
+/// The time of a folder named as phi names `project`'s runs, or None when the name is not
+/// one of them.
+pub fn parse_folder_name(project: &str, name: &str) -> Option<SystemTime> {
+    let rest = name.strip_prefix(project)?.strip_prefix('-')?;
+    let (stamp, suffix) = match rest.split_at_checked(16) {
+        Some((stamp, suffix)) => (stamp, suffix),
+        None => return None,
+    };
+    if !suffix.is_empty() {
+        let n = suffix.strip_prefix('-')?;
+        if n.is_empty() || !n.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+    }
+    parse_compact_time(stamp)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// manifest.json is there and reads.
+    Complete,
+    /// phi's marker without a manifest: an interrupted or failed run.
+    Incomplete,
+    /// A manifest that cannot be read, or belongs elsewhere.
+    Damaged,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Complete => "complete",
+            State::Incomplete => "incomplete",
+            State::Damaged => "damaged",
+        }
+    }
+}
+
+/// One of the project's backup folders.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub path: PathBuf,
+    pub time: SystemTime,
+    pub state: State,
+    pub manifest: Option<Manifest>,
+    /// Why a folder is damaged.
+    pub problem: Option<String>,
+    /// Bytes of all files in the folder.
+    pub size: u64,
+}
+
+/// What is in a backup directory for one project.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// Newest first.
+    pub entries: Vec<Entry>,
+    /// Folders named like this project's backups that phi did not write (no marker).
+    pub foreign: Vec<String>,
+}
+
+impl Listing {
+    pub fn complete(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.state == State::Complete)
+    }
+}
+
+fn folder_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Read a manifest; an error says what is wrong with it.
+pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| format!("not a phi manifest: {e}"))?;
+    if manifest.manifest_version > MANIFEST_VERSION {
+        return Err(format!(
+            "manifest version {} is newer than this phi understands ({MANIFEST_VERSION})",
+            manifest.manifest_version
+        ));
+    }
+    Ok(manifest)
+}
+
+/// The project's backups in `dir`, newest first. A missing directory has none.
+pub fn scan(dir: &Path, project: &str) -> io::Result<Listing> {
+    let mut listing = Listing::default();
+    let read = match std::fs::read_dir(dir) {
+        Ok(read) => read,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listing),
+        Err(e) => return Err(e),
+    };
+    for entry in read {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(time) = parse_folder_name(project, &name) else {
+            continue;
+        };
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let path = entry.path();
+        let manifest_path = path.join(MANIFEST);
+        if !path.join(MARKER).is_file() {
+            listing.foreign.push(name);
+            continue;
+        }
+        let (state, manifest, problem) = if manifest_path.exists() {
+            match read_manifest(&manifest_path) {
+                Ok(m) if m.project == project && m.id == name => (State::Complete, Some(m), None),
+                Ok(m) => (
+                    State::Damaged,
+                    None,
+                    Some(format!(
+                        "the manifest names backup {} of project {}",
+                        m.id, m.project
+                    )),
+                ),
+                Err(problem) => (State::Damaged, None, Some(problem)),
+            }
+        } else {
+            (State::Incomplete, None, None)
+        };
+        listing.entries.push(Entry {
+            id: name,
+            size: folder_size(&path),
+            path,
+            time,
+            state,
+            manifest,
+            problem,
+        });
+    }
+    listing
+        .entries
+        .sort_by(|a, b| b.time.cmp(&a.time).then(b.id.cmp(&a.id)));
+    listing.foreign.sort();
+    Ok(listing)
+}
+
+/// Find a backup by its ID: the full folder name, `latest` (the newest complete one), its
+/// timestamp, or a unique prefix of either.
+pub fn resolve<'a>(listing: &'a Listing, id: &str) -> Result<&'a Entry, String> {
+    if id == "latest" {
+        return listing
+            .complete()
+            .next()
+            .ok_or_else(|| "there is no complete backup yet".to_string());
+    }
+    if let Some(e) = listing.entries.iter().find(|e| e.id == id) {
+        return Ok(e);
+    }
+    let matches: Vec<&Entry> = listing
+        .entries
+        .iter()
+        .filter(|e| e.id.starts_with(id) || stamp_of(&e.id).is_some_and(|s| s.starts_with(id)))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!(
+            "no backup `{id}` (see `phi backup list`; `latest` is the newest complete one)"
+        )),
+        many => Err(format!(
+            "`{id}` matches {} backups ({}); give more of the ID",
+            many.len(),
+            many.iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The timestamp part of a folder name (after the project name).
+fn stamp_of(id: &str) -> Option<&str> {
+    // The stamp is the first 16-character `YYYYMMDDTHHMMSSZ` run after a `-`.
+    id.match_indices('-')
+        .map(|(i, _)| &id[i + 1..])
+        .find(|rest| {
+            rest.get(..16)
+                .is_some_and(|s| parse_compact_time(s).is_some())
+        })
+}
+
+/// Create the backup directory (0700) when it does not exist.
+pub fn ensure_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Create a new run folder (0700) with phi's marker in it; returns its ID and path.
+pub fn create_run(dir: &Path, project: &str, time: SystemTime) -> io::Result<(String, PathBuf)> {
+    for attempt in 0..100 {
+        let id = folder_name(project, time, attempt);
+        let path = dir.join(&id);
+        match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+            Ok(()) => {
+                let marker = format!(
+                    "phi {} backup of project {project}, started {}\nThis folder is complete only when manifest.json is in it.\n",
+                    env!("CARGO_PKG_VERSION"),
+                    rfc3339(time)
+                );
+                codec::write_small(&path, MARKER, marker.as_bytes())?;
+                codec::sync_dir(dir)?;
+                return Ok((id, path));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("too many backups in the same second"))
+}
+
+/// Held while a run works on a backup directory; released when dropped.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+/// Take the directory's lock, waiting up to `timeout`. The lock file says who holds it (pid,
+/// host, command, since when), so that a run that gives up can say so.
+pub async fn lock(dir: &Path, command: &str, timeout: Duration) -> anyhow::Result<Lock> {
+    let path = dir.join(LOCK);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| anyhow::Error::new(e).context(format!("cannot open {}", path.display())))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => break,
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {
+                if Instant::now() >= deadline {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    let holder = holder.trim();
+                    let holder = if holder.is_empty() {
+                        "another process".to_string()
+                    } else {
+                        holder.to_string()
+                    };
+                    return Err(Coded::new(
+                        Exit::Timeout,
+                        format!(
+                            "{} is locked by {holder}; gave up after {} (--lock-timeout)",
+                            dir.display(),
+                            humantime::format_duration(timeout)
+                        ),
+                    )
+                    .into());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(std::io::Error::from(e))
+                    .context(format!("cannot lock {}", path.display())));
+            }
+        }
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "this host".into());
+    let holder = format!(
+        "phi {command} (pid {} on {host}, since {})\n",
+        std::process::id(),
+        rfc3339(SystemTime::now())
+    );
+    file.set_len(0)?;
+    file.rewind()?;
+    file.write_all(holder.as_bytes())?;
+    file.sync_all()?;
+    Ok(Lock { _file: file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> SystemTime {
+        humantime::parse_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn folder_names_carry_the_utc_time_and_parse_back() {
+        let t = at("2024-05-01T03:04:05Z");
+        assert_eq!(folder_name("shop", t, 0), "shop-20240501T030405Z");
+        assert_eq!(folder_name("shop", t, 1), "shop-20240501T030405Z-2");
+        assert_eq!(parse_folder_name("shop", "shop-20240501T030405Z"), Some(t));
+        assert_eq!(
+            parse_folder_name("shop", "shop-20240501T030405Z-2"),
+            Some(t)
+        );
+        // Another project, a prefix of the name, hand-made folders: not ours.
+        assert_eq!(parse_folder_name("shop", "shop-db-20240501T030405Z"), None);
+        assert_eq!(parse_folder_name("sho", "shop-20240501T030405Z"), None);
+        assert_eq!(parse_folder_name("shop", "shop-old"), None);
+        assert_eq!(parse_folder_name("shop", "shop-20240501T030405Z-"), None);
+        assert_eq!(parse_folder_name("shop", "shop-20240501T030405Zx"), None);
+        assert_eq!(parse_folder_name("shop", "shop-20241301T030405Z"), None);
+    }
+
+    fn entry(id: &str, state: State) -> Entry {
+        Entry {
+            id: id.into(),
+            path: PathBuf::from(id),
+            time: parse_folder_name("p", id).unwrap(),
+            state,
+            manifest: None,
+            problem: None,
+            size: 0,
+        }
+    }
+
+    #[test]
+    fn ids_resolve_by_name_stamp_prefix_or_latest() {
+        let listing = Listing {
+            entries: vec![
+                entry("p-20240502T000000Z", State::Incomplete),
+                entry("p-20240501T120000Z", State::Complete),
+                entry("p-20240501T060000Z", State::Complete),
+            ],
+            foreign: vec![],
+        };
+        let id = |q: &str| resolve(&listing, q).map(|e| e.id.clone());
+        assert_eq!(id("latest").unwrap(), "p-20240501T120000Z");
+        assert_eq!(id("p-20240501T060000Z").unwrap(), "p-20240501T060000Z");
+        assert_eq!(id("20240501T06").unwrap(), "p-20240501T060000Z");
+        assert!(id("p-202405021").unwrap_err().contains("no backup"));
+        let err = id("20240501").unwrap_err();
+        assert!(err.contains("matches 2 backups"), "{err}");
+        let empty = Listing::default();
+        assert!(resolve(&empty, "latest").is_err());
+    }
+
+    #[test]
+    fn scanning_tells_complete_incomplete_damaged_and_foreign_folders_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = at("2024-05-01T03:04:05Z");
+        let (id, path) = create_run(dir.path(), "p", t).unwrap();
+        let manifest = Manifest {
+            manifest_version: 1,
+            phi_version: "0".into(),
+            project: "p".into(),
+            id: id.clone(),
+            started_at: rfc3339(t),
+            finished_at: rfc3339(t),
+            duration_seconds: 0.0,
+            items: vec![],
+        };
+        codec::write_small(&path, MANIFEST, &serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let (incomplete, _) = create_run(dir.path(), "p", t).unwrap();
+        let (damaged, damaged_path) = create_run(dir.path(), "p", t).unwrap();
+        std::fs::write(damaged_path.join(MANIFEST), "{not json").unwrap();
+        std::fs::create_dir(dir.path().join("p-20200101T000000Z")).unwrap();
+        std::fs::create_dir(dir.path().join("notes")).unwrap();
+        let listing = scan(dir.path(), "p").unwrap();
+        let states: Vec<(&str, State)> = listing
+            .entries
+            .iter()
+            .map(|e| (e.id.as_str(), e.state))
+            .collect();
+        assert!(states.contains(&(id.as_str(), State::Complete)));
+        assert!(states.contains(&(incomplete.as_str(), State::Incomplete)));
+        assert!(states.contains(&(damaged.as_str(), State::Damaged)));
+        assert_eq!(listing.foreign, ["p-20200101T000000Z"]);
+        assert_eq!(listing.entries.len(), 3);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+}
