@@ -50,6 +50,7 @@ fn committed_man_pages_match_the_code() {
         "stop-all",
         "monitor",
         "check-auth",
+        "backup",
         "completions",
         "man",
     ] {

@@ -1,6 +1,7 @@
 //! phi's integration tests: the built binary against a real Docker Engine and real files.
 //! Run them with scripts/test.sh, which first makes sure an engine and the test images exist.
 
+mod backup;
 mod check_auth;
 mod docs;
 mod engine;

@@ -13,6 +13,7 @@ const EXTRA_ARGS: &[(&str, &[&str])] = &[
     ("stop-all", &["--dry-run"]),
     ("monitor", &["--once"]),
     ("check-auth", &["--online"]),
+    ("backup", &["list"]),
     ("completions", &["bash"]),
     ("man", &[]),
 ];

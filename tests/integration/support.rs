@@ -234,6 +234,17 @@ impl Stack {
 
     /// `docker run -d` a container labelled as `service` (container number 1) of this project.
     pub fn run(&self, service: &str, docker_args: &[&str], command: &[&str]) -> String {
+        self.run_image(service, BUSYBOX, docker_args, command)
+    }
+
+    /// Like [`Stack::run`], from another image (with its own entrypoint when `command` is empty).
+    pub fn run_image(
+        &self,
+        service: &str,
+        image: &str,
+        docker_args: &[&str],
+        command: &[&str],
+    ) -> String {
         let container = format!("{}-{service}-1", self.name);
         let project = format!("com.docker.compose.project={}", self.name);
         let service_label = format!("com.docker.compose.service={service}");
@@ -252,7 +263,7 @@ impl Stack {
             "com.docker.compose.oneoff=False",
         ];
         args.extend_from_slice(docker_args);
-        args.push(BUSYBOX);
+        args.push(image);
         args.extend_from_slice(command);
         docker(&args);
         container

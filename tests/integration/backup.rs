@@ -1,0 +1,575 @@
+//! `phi backup` against real containers: postgres, redis and volume round trips, verify
+//! catching a damaged file, Ctrl-C, a full disk, the lock, retention, and the --yes guard.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::{Phi, Stack, docker, project_dir};
+
+const POSTGRES: &str = "phi-test/postgres:15";
+const REDIS: &str = "phi-test/redis:7";
+const DB_PASSWORD: &str = "pg-Secret-4d1f9a";
+
+fn phi(dir: &Path, stack: &Stack) -> Phi {
+    Phi::new(dir).args(["-p", &stack.name])
+}
+
+/// `docker exec` that must succeed; its stdout, trimmed.
+fn exec(container: &str, command: &[&str]) -> String {
+    let mut args = vec!["exec", container];
+    args.extend_from_slice(command);
+    docker(&args)
+}
+
+fn psql(container: &str, sql: &str) -> String {
+    exec(
+        container,
+        &[
+            "psql",
+            "-U",
+            "shop",
+            "-d",
+            "shop",
+            "-tA",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ],
+    )
+}
+
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !ready() {
+        assert!(Instant::now() < deadline, "{what} not ready after 90 s");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn postgres_ready(container: &str) -> bool {
+    Command::new("docker")
+        .args([
+            "exec",
+            container,
+            "pg_isready",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "shop",
+            "-d",
+            "shop",
+        ])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn backups_dir(dir: &Path) -> PathBuf {
+    dir.join("backups")
+}
+
+/// The one backup folder with a manifest in `dir`.
+fn complete_backups(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|r| r.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.join("manifest.json").is_file());
+    found.sort();
+    found
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+const TABLE_CHECKSUM: &str =
+    "select count(*) || ' ' || md5(string_agg(id || ':' || v, ',' order by id)) from items";
+
+#[test]
+fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
+    let stack = Stack::new("backup-trip");
+    let volume = format!("{}_media", stack.name);
+    let label = format!("com.docker.compose.project={}", stack.name);
+    docker(&["volume", "create", "--label", &label, &volume]);
+    let compose = format!(
+        "services:\n  db:\n    image: {POSTGRES}\n    x-phi:\n      backup:\n        postgres: true\n  \
+         cache:\n    image: {REDIS}\n    x-phi: {{ backup: {{ redis: true }} }}\n  \
+         files:\n    image: phi-test/busybox\n    volumes: ['media:/srv/media']\n    x-phi:\n      backup:\n        \
+         volumes: [media]\n        stop: true\n        pre: \"touch /tmp/pre-ran\"\n\
+         volumes:\n  media: {{}}\n"
+    );
+    let dir = project_dir(&compose);
+    let db = stack.run_image(
+        "db",
+        POSTGRES,
+        &[
+            "-e",
+            "POSTGRES_USER=shop",
+            "-e",
+            &format!("POSTGRES_PASSWORD={DB_PASSWORD}"),
+            "-e",
+            "POSTGRES_DB=shop",
+        ],
+        &[],
+    );
+    let cache = stack.run_image("cache", REDIS, &[], &[]);
+    let files = stack.run(
+        "files",
+        &["-v", &format!("{volume}:/srv/media")],
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    wait_until("postgres", || postgres_ready(&db));
+    wait_until("redis", || {
+        Command::new("docker")
+            .args(["exec", &cache, "redis-cli", "ping"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("PONG"))
+    });
+
+    // Known data: 5000 generated rows, a few Redis keys, files with binary content.
+    psql(
+        &db,
+        "create table items as select g as id, md5(g::text) as v from generate_series(1, 5000) g",
+    );
+    let table_before = psql(&db, TABLE_CHECKSUM);
+    assert!(table_before.starts_with("5000 "), "{table_before}");
+    for (k, v) in [("alpha", "1"), ("beta", "two"), ("gamma", "three three")] {
+        exec(&cache, &["redis-cli", "SET", k, v]);
+    }
+    exec(
+        &files,
+        &[
+            "sh",
+            "-c",
+            "mkdir -p /srv/media/sub && head -c 300000 /dev/urandom > /srv/media/sub/blob.bin && echo hello > /srv/media/a.txt",
+        ],
+    );
+    let files_before = exec(
+        &files,
+        &[
+            "sh",
+            "-c",
+            "cd /srv/media && find . -type f | sort | xargs sha256sum",
+        ],
+    );
+
+    let out = phi(dir.path(), &stack).args(["backup", "--json"]).run();
+    out.code(0);
+    let report = out.json();
+    assert_eq!(report["ok"], true, "{report}");
+    let items = report["items"].as_array().unwrap();
+    let mut recipes: Vec<&str> = items
+        .iter()
+        .map(|i| i["recipe"].as_str().unwrap())
+        .collect();
+    recipes.sort();
+    assert_eq!(recipes, ["postgres", "redis", "volume"], "{report}");
+    assert!(!out.stdout.contains(DB_PASSWORD) && !out.stderr.contains(DB_PASSWORD));
+    // The pre command ran; the stopped service runs again.
+    exec(&files, &["test", "-f", "/tmp/pre-ran"]);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &files]),
+        "true"
+    );
+
+    let root = backups_dir(dir.path());
+    let backups = complete_backups(&root);
+    assert_eq!(backups.len(), 1);
+    let folder = &backups[0];
+    assert_eq!(mode(folder), 0o700);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["project"], stack.name.as_str());
+    for item in manifest["items"].as_array().unwrap() {
+        let file = folder.join(item["file"].as_str().unwrap());
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().len(),
+            item["size"].as_u64().unwrap()
+        );
+        assert_eq!(item["compression"], "zstd");
+        assert_eq!(item["sha256"].as_str().unwrap().len(), 64);
+        assert!(item["image"].as_str().unwrap().starts_with("phi-test/"));
+    }
+
+    // Change and drop data everywhere.
+    psql(
+        &db,
+        "delete from items where id % 2 = 0; update items set v = 'changed'",
+    );
+    psql(&db, "create table extra (x int)");
+    exec(&cache, &["redis-cli", "FLUSHALL"]);
+    exec(&cache, &["redis-cli", "SET", "alpha", "overwritten"]);
+    exec(
+        &files,
+        &[
+            "sh",
+            "-c",
+            "rm /srv/media/sub/blob.bin && echo changed > /srv/media/a.txt",
+        ],
+    );
+
+    // Off a terminal, restore refuses without --yes, and changes nothing.
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest"])
+        .run();
+    out.code(2).stderr_has("--yes");
+    assert_eq!(psql(&db, "select count(*) from items"), "2500");
+
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--yes", "--json"])
+        .run();
+    out.code(0);
+    assert_eq!(out.json()["ok"], true);
+    assert_eq!(psql(&db, TABLE_CHECKSUM), table_before);
+    wait_until("redis after restore", || {
+        Command::new("docker")
+            .args(["exec", &cache, "redis-cli", "ping"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("PONG"))
+    });
+    assert_eq!(exec(&cache, &["redis-cli", "GET", "alpha"]), "1");
+    assert_eq!(exec(&cache, &["redis-cli", "GET", "gamma"]), "three three");
+    assert_eq!(exec(&cache, &["redis-cli", "DBSIZE"]), "3");
+    let files_after = exec(
+        &files,
+        &[
+            "sh",
+            "-c",
+            "cd /srv/media && find . -type f | sort | xargs sha256sum",
+        ],
+    );
+    assert_eq!(files_after, files_before);
+
+    // verify: all good, then one flipped byte is caught (exit 3).
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "verify", "--json"])
+        .run();
+    out.code(0);
+    let checks = out.json();
+    let pg = checks["backups"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["recipe"] == "postgres")
+        .unwrap()
+        .clone();
+    assert_eq!(pg["pg_restore_list"], "ok", "{checks}");
+    let dump = folder.join(pg["file"].as_str().unwrap());
+    let mut bytes = std::fs::read(&dump).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&dump, &bytes).unwrap();
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "verify", "latest"])
+        .run();
+    out.code(3).stdout_has("FAILED");
+    // And restore refuses a backup that does not verify, before touching anything.
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--yes", "--service", "db"])
+        .run();
+    out.code(3).stderr_has("nothing was changed");
+
+    let out = phi(dir.path(), &stack).args(["backup", "list"]).run();
+    out.code(0)
+        .stdout_has("complete")
+        .stdout_has("cache,db,files");
+}
+
+/// A service with a 1 GiB sparse file to copy: long enough to interrupt or to hold the lock.
+fn slow_stack(test: &str, stop: bool) -> (Stack, tempfile::TempDir, String) {
+    let stack = Stack::new(test);
+    let compose = format!(
+        "services:\n  big:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/data]\n        stop: {stop}\n"
+    );
+    let dir = project_dir(&compose);
+    let big = stack.run(
+        "big",
+        &[],
+        &["sh", "-c", "mkdir -p /data && truncate -s 1G /data/sparse && echo small > /data/small && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
+    );
+    wait_until("the sparse file", || {
+        Command::new("docker")
+            .args(["exec", &big, "test", "-f", "/data/small"])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    (stack, dir, big)
+}
+
+/// Wait until phi's stderr shows `marker`; returns the lines seen so far and the rest to come.
+fn wait_for_line(
+    child: &mut std::process::Child,
+    marker: &str,
+) -> (Vec<String>, std::sync::mpsc::Receiver<String>) {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            let hit = line.contains(marker);
+            seen.push(line);
+            if hit {
+                return (seen, rx);
+            }
+        }
+    }
+    panic!(
+        "phi never printed {marker:?}; it printed:\n{}",
+        seen.join("\n")
+    );
+}
+
+#[test]
+fn ctrl_c_mid_backup_leaves_no_complete_backup_and_restarts_the_service() {
+    let (stack, dir, big) = slow_stack("backup-int", true);
+    let (mut child, _home) = phi(dir.path(), &stack).args(["backup"]).spawn();
+    let (_, rest) = wait_for_line(&mut child, "for the copy");
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let rest: Vec<String> = rest.iter().collect();
+    let rest = rest.join("\n");
+    assert!(
+        !rest.contains("Saved"),
+        "the copy was not cut short:\n{rest}"
+    );
+    assert!(
+        rest.contains("Started big again") && rest.contains("left incomplete"),
+        "{rest}"
+    );
+    // Started again, and nothing looks like a good backup.
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &big]),
+        "true"
+    );
+    let root = backups_dir(dir.path());
+    assert!(complete_backups(&root).is_empty());
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "list", "--json"])
+        .run();
+    out.code(0);
+    let list = out.json();
+    assert_eq!(list["backups"][0]["state"], "incomplete", "{list}");
+    phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--yes"])
+        .run()
+        .code(2)
+        .stderr_has("no complete backup");
+}
+
+#[test]
+fn two_runs_on_one_directory_meet_the_lock() {
+    let (stack, dir, _big) = slow_stack("backup-lock", false);
+    let (mut first, _home) = phi(dir.path(), &stack).args(["backup"]).spawn();
+    let _ = wait_for_line(&mut first, "Backing up");
+    std::thread::sleep(Duration::from_millis(200));
+    let second = phi(dir.path(), &stack)
+        .args(["backup", "--lock-timeout", "1s"])
+        .run();
+    second.code(5).stderr_has("is locked by phi backup (pid");
+    assert!(
+        second.stderr.contains(&first.id().to_string()),
+        "{}",
+        second.stderr
+    );
+    let status = first.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(complete_backups(&backups_dir(dir.path())).len(), 1);
+}
+
+/// A small tmpfs, unmounted on drop.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "mounting a tmpfs needs root (the test environment runs as root)"
+        );
+        Tmpfs { dir }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_run_and_leaves_older_backups_intact() {
+    let stack = Stack::new("backup-full");
+    let compose = "services:\n  app:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/data]\n";
+    let dir = project_dir(compose);
+    let app = stack.run(
+        "app",
+        &[],
+        &["sh", "-c", "mkdir -p /data && echo first > /data/a.txt && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
+    );
+    wait_until("the data", || {
+        Command::new("docker")
+            .args(["exec", &app, "test", "-f", "/data/a.txt"])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    let disk = Tmpfs::mount("2m");
+    let target = disk.dir.path().to_str().unwrap();
+    phi(dir.path(), &stack)
+        .args(["backup", "--dir", target])
+        .run()
+        .code(0);
+    // 8 MB of random bytes does not compress and does not fit.
+    exec(
+        &app,
+        &["sh", "-c", "head -c 8000000 /dev/urandom > /data/big.bin"],
+    );
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "--dir", target])
+        .run();
+    out.code(1).stderr_has("No space left on device");
+    let complete = complete_backups(disk.dir.path());
+    assert_eq!(complete.len(), 1);
+    phi(dir.path(), &stack)
+        .args(["backup", "verify", "--dir", target])
+        .run()
+        .code(0);
+    // The failed run left no file under a final name, only an incomplete folder.
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "list", "--json", "--dir", target])
+        .run();
+    let states: Vec<String> = out.json()["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["state"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(states, ["incomplete", "complete"]);
+}
+
+/// A folder that looks like a complete backup made `days_ago` days ago.
+fn fabricate(root: &Path, project: &str, days_ago: u64, complete: bool) -> String {
+    let time = std::time::SystemTime::now() - Duration::from_secs(days_ago * 86_400 + 60);
+    let stamp = humantime::format_rfc3339_seconds(time)
+        .to_string()
+        .replace(['-', ':'], "");
+    let id = format!("{project}-{stamp}");
+    let folder = root.join(&id);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join(".phi-backup"), "phi backup\n").unwrap();
+    if complete {
+        let manifest = serde_json::json!({
+            "manifest_version": 1, "phi_version": "0.1.0", "project": project, "id": id,
+            "started_at": humantime::format_rfc3339_seconds(time).to_string(),
+            "finished_at": humantime::format_rfc3339_seconds(time).to_string(),
+            "duration_seconds": 1.0, "items": []
+        });
+        std::fs::write(folder.join("manifest.json"), manifest.to_string()).unwrap();
+    }
+    id
+}
+
+#[test]
+fn retention_keeps_the_newest_and_never_touches_foreign_folders() {
+    let dir = project_dir("name: keep\nservices:\n  app:\n    image: phi-test/busybox\n");
+    let root = backups_dir(dir.path());
+    let old = [40, 30, 20].map(|d| fabricate(&root, "keep", d, true));
+    let recent = fabricate(&root, "keep", 2, true);
+    let interrupted = fabricate(&root, "keep", 25, false);
+    // Named like a backup, but phi did not write it; and another project's backup.
+    let foreign = format!("keep-{}", "20200101T000000Z");
+    std::fs::create_dir_all(root.join(&foreign)).unwrap();
+    let other = fabricate(&root, "other", 90, true);
+
+    let out = Phi::new(dir.path())
+        .args(["backup", "prune", "--dry-run", "--json"])
+        .env("BACKUP_RETENTION_DAYS", "14")
+        .run();
+    out.code(0);
+    let report = out.json();
+    let would: Vec<&str> = report["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["keep"] == false)
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(would.len(), 4, "{report}");
+    assert!(!would.contains(&recent.as_str()));
+    assert!(root.join(&old[0]).exists(), "a dry run deletes nothing");
+
+    Phi::new(dir.path())
+        .args(["backup", "prune"])
+        .env("BACKUP_RETENTION_DAYS", "14")
+        .run()
+        .code(0)
+        .stdout_has("not written by phi");
+    for id in old.iter().chain([&interrupted]) {
+        assert!(!root.join(id).exists(), "{id} should be gone");
+    }
+    for id in [&recent, &foreign, &other] {
+        assert!(root.join(id).exists(), "{id} must stay");
+    }
+
+    // Only old backups left: the newest complete one stays whatever the rules say.
+    std::fs::remove_dir_all(root.join(&recent)).unwrap();
+    let last = fabricate(&root, "keep", 50, true);
+    let older = fabricate(&root, "keep", 60, true);
+    Phi::new(dir.path())
+        .args(["backup", "prune", "--keep-days", "1", "--keep-last", "1"])
+        .run()
+        .code(0);
+    assert!(root.join(&last).exists());
+    assert!(!root.join(&older).exists());
+
+    // No rule at all is a usage error, not a silent no-op.
+    Phi::new(dir.path())
+        .args(["backup", "prune"])
+        .run()
+        .code(2)
+        .stderr_has("--keep-last");
+}
+
+#[test]
+fn nothing_declared_says_what_could_be_backed_up_and_how() {
+    let dir = project_dir(&format!(
+        "services:\n  db:\n    image: {POSTGRES}\n  web:\n    image: phi-test/busybox\n"
+    ));
+    Phi::new(dir.path())
+        .args(["-p", "phit-backup-none", "backup"])
+        .run()
+        .code(2)
+        .stderr_has("nothing to back up")
+        .stderr_has("services.db.x-phi: { backup: { postgres: true } }");
+}
