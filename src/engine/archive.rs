@@ -30,6 +30,8 @@ pub struct StreamOutcome {
     pub exit_code: i64,
     /// The command's stderr (its last [`MAX_STDERR`] bytes), never mixed into stdout.
     pub stderr: String,
+    /// The first line of stderr (at most 1 KiB), kept even when the tail is cut.
+    pub stderr_first_line: String,
     /// Bytes the command wrote to stdout.
     pub stdout_bytes: u64,
 }
@@ -112,6 +114,7 @@ impl Engine {
 
         let progress = Cell::new(Instant::now());
         let mut stderr = Vec::new();
+        let mut first_line: Option<Vec<u8>> = None;
         let mut stdout_bytes = 0u64;
         let feed = async {
             if let Some(mut rx) = stdin {
@@ -139,6 +142,17 @@ impl Engine {
                         }
                     }
                     Ok(LogOutput::StdErr { message }) => {
+                        if first_line.is_none() {
+                            let mut head = stderr.clone();
+                            head.extend_from_slice(&message);
+                            if let Some(end) = head.iter().position(|b| *b == b'\n') {
+                                head.truncate(end.min(1024));
+                                first_line = Some(head);
+                            } else if head.len() > 1024 {
+                                head.truncate(1024);
+                                first_line = Some(head);
+                            }
+                        }
                         keep_tail(&mut stderr, &message, MAX_STDERR);
                     }
                     Ok(_) => {}
@@ -165,6 +179,13 @@ impl Engine {
             .await?;
         Ok(StreamOutcome {
             exit_code: inspect.exit_code.unwrap_or(-1),
+            stderr_first_line: String::from_utf8_lossy(
+                first_line
+                    .as_deref()
+                    .unwrap_or(stderr.get(..1024).unwrap_or(&stderr)),
+            )
+            .trim_end()
+            .to_string(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
             stdout_bytes,
         })

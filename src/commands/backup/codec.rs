@@ -23,6 +23,8 @@ const CHANNEL_CHUNKS: usize = 8;
 const READ_CHUNK: usize = 128 * 1024;
 /// zstd level: the library's default, fast and a good ratio.
 const ZSTD_LEVEL: i32 = 3;
+/// zstd window: 1 MiB (level 3 would take 2 MiB, and its workers 8 MiB jobs each).
+const ZSTD_WINDOW_LOG: u32 = 20;
 /// gzip level, as `gzip -6`.
 const GZIP_LEVEL: u32 = 6;
 
@@ -215,6 +217,9 @@ fn write_thread(
         Compression::Zstd => {
             let mut encoder = zstd::stream::write::Encoder::new(&mut out, ZSTD_LEVEL)?;
             encoder.include_checksum(true)?;
+            // Bounded memory whatever the data: a 1 MiB window and 1 MiB jobs per worker.
+            encoder.window_log(ZSTD_WINDOW_LOG)?;
+            encoder.set_parameter(zstd::zstd_safe::CParameter::JobSize(1 << ZSTD_WINDOW_LOG))?;
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
             if threads > 1 {
                 encoder.multithread(threads)?;

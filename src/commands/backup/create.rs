@@ -409,20 +409,6 @@ impl Run<'_> {
         let service = item.service.as_str();
         let (source, format, target, written) = match &item.kind {
             Kind::Postgres(pg) => {
-                let who = self
-                    .engine
-                    .exec(&c.id, &recipes::pg_whoami_env(pg), CALL_TIMEOUT)
-                    .await?;
-                let lines: Vec<&str> = who.output.lines().collect();
-                let [.., user, database] = lines.as_slice() else {
-                    return Err(anyhow!(
-                        "{service}: cannot tell the database user and name: {}",
-                        last_lines(&who.output)
-                    ));
-                };
-                if who.exit_code != 0 {
-                    return Err(anyhow!("{service}: {}", last_lines(&who.output)));
-                }
                 let (format, ext) = if pg.plain {
                     ("plain", "sql")
                 } else {
@@ -430,11 +416,10 @@ impl Run<'_> {
                 };
                 let file = format!(
                     "{}.{ext}.{}",
-                    recipes::file_stem(&[service, database]),
+                    recipes::file_stem(&[service, "postgres"]),
                     self.compression.extension()
                 );
-                let label = format!("{service}: database {database} (user {user})");
-                let (bar, progress) = transfer(self.printer, &label);
+                let (bar, progress) = transfer(self.printer, &format!("{service}: pg_dump"));
                 let (pending, tx) =
                     codec::write_file(self.dir, &file, self.compression, Some(progress))?;
                 let command = recipes::pg_dump(pg.plain);
@@ -446,6 +431,10 @@ impl Run<'_> {
                     stall: self.stall,
                 };
                 let result = self.engine.exec_streaming(exec, None, Some(tx)).await;
+                let who = result
+                    .as_ref()
+                    .ok()
+                    .and_then(|o| recipes::parse_pg_marker(&o.stderr_first_line));
                 let written = settle(pending, result, |o| {
                     (o.exit_code != 0).then(|| {
                         format!(
@@ -456,12 +445,15 @@ impl Run<'_> {
                     })
                 })
                 .await
-                .with_context(|| format!("{service}: backing up database {database}"))?;
+                .with_context(|| format!("{service}: pg_dump"))?;
                 drop(bar);
+                let database = who
+                    .map(|(_, db)| db)
+                    .unwrap_or_else(|| pg.database.clone().unwrap_or_else(|| "postgres".into()));
                 (
                     format!("database {database}"),
                     format.to_string(),
-                    database.to_string(),
+                    database,
                     written,
                 )
             }

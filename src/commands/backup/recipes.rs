@@ -234,23 +234,30 @@ fn pg_command(tail: &str) -> Vec<String> {
     vec!["sh".into(), "-c".into(), format!("{PG_ENV}{tail}")]
 }
 
-/// Prints the user and the database the dump will use, one per line (through `env`, which
-/// sets x-phi's overrides).
-pub fn pg_whoami_env(pg: &PostgresBackup) -> Vec<String> {
-    let mut command = vec!["env".to_string()];
-    command.extend(pg_env(pg));
-    command.extend(pg_command(r#"printf '%s\n%s\n' "$PGUSER" "$PGDATABASE""#));
-    command
+/// The first line a dump writes to stderr: who and what (never the password).
+pub const PG_MARKER: &str = "phi-pg-dump";
+
+/// The dump, to stdout; first a [`PG_MARKER`] line with the user and the database on stderr.
+/// A custom dump keeps pg_dump's own compression: the Engine's attach stream, not the CPU, is
+/// what limits a dump, so the fewer bytes cross it the better.
+pub fn pg_dump(plain: bool) -> Vec<String> {
+    let marker =
+        format!(r#"printf '{PG_MARKER} user=%s database=%s\n' "$PGUSER" "$PGDATABASE" >&2"#);
+    if plain {
+        pg_command(&format!(
+            "{marker}\nexec pg_dump --no-password --clean --if-exists"
+        ))
+    } else {
+        pg_command(&format!("{marker}\nexec pg_dump --no-password -Fc"))
+    }
 }
 
-/// The dump, to stdout. Custom format is left uncompressed by pg_dump (`-Z0`): phi
-/// compresses it, on more than one core.
-pub fn pg_dump(plain: bool) -> Vec<String> {
-    if plain {
-        pg_command("exec pg_dump --no-password --clean --if-exists")
-    } else {
-        pg_command("exec pg_dump --no-password -Fc -Z0")
-    }
+/// The user and database from a [`PG_MARKER`] line.
+pub fn parse_pg_marker(line: &str) -> Option<(String, String)> {
+    let rest = line.strip_prefix(PG_MARKER)?.trim();
+    let rest = rest.strip_prefix("user=")?;
+    let (user, database) = rest.split_once(" database=")?;
+    Some((user.to_string(), database.to_string()))
 }
 
 /// The restore, reading the dump from stdin, in one transaction.
@@ -469,5 +476,14 @@ mod tests {
             Some("/data")
         );
         assert_eq!(config_value("", "dir"), None);
+    }
+
+    #[test]
+    fn the_dump_marker_names_user_and_database() {
+        assert_eq!(
+            parse_pg_marker("phi-pg-dump user=shop database=my db"),
+            Some(("shop".into(), "my db".into()))
+        );
+        assert_eq!(parse_pg_marker("pg_dump: error: connection failed"), None);
     }
 }
