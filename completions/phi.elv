@@ -42,6 +42,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand stop-all 'Stop the stack in reverse dependency order; optionally remove it'
             cand monitor 'Watch CPU, memory, network and block IO of the project''s containers'
             cand check-auth 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
+            cand backup 'Back up the stack''s databases, Redis and volumes; list, verify, restore and prune backups'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout: phi''s own, or a subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -158,6 +159,190 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'phi;backup'= {
+            cand --services 'Only these services (comma-separated or repeated)'
+            cand --compression 'How to compress the files [default: x-phi backup.compression, else zstd]'
+            cand --keep-last 'Keep the newest N complete backups [default: x-phi backup.keep_last]'
+            cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-name 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --no-prune 'Do not prune after a successful backup'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Make a backup (the default)'
+            cand list 'List the project''s backups: ID, state, age, size, items'
+            cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
+            cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand prune 'Delete backups beyond the retention; never the newest complete one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'phi;backup;create'= {
+            cand --services 'Only these services (comma-separated or repeated)'
+            cand --compression 'How to compress the files [default: x-phi backup.compression, else zstd]'
+            cand --keep-last 'Keep the newest N complete backups [default: x-phi backup.keep_last]'
+            cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-name 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --no-prune 'Do not prune after a successful backup'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;list'= {
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-name 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;verify'= {
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-name 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;restore'= {
+            cand --service 'Only these services'' items (comma-separated or repeated)'
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-name 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;prune'= {
+            cand --keep-last 'Keep the newest N complete backups [default: x-phi backup.keep_last]'
+            cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-name 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --dry-run 'Only list what would be deleted'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;help'= {
+            cand create 'Make a backup (the default)'
+            cand list 'List the project''s backups: ID, state, age, size, items'
+            cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
+            cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand prune 'Delete backups beyond the retention; never the newest complete one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'phi;backup;help;create'= {
+        }
+        &'phi;backup;help;list'= {
+        }
+        &'phi;backup;help;verify'= {
+        }
+        &'phi;backup;help;restore'= {
+        }
+        &'phi;backup;help;prune'= {
+        }
+        &'phi;backup;help;help'= {
+        }
         &'phi;completions'= {
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
@@ -207,6 +392,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand stop-all 'Stop the stack in reverse dependency order; optionally remove it'
             cand monitor 'Watch CPU, memory, network and block IO of the project''s containers'
             cand check-auth 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
+            cand backup 'Back up the stack''s databases, Redis and volumes; list, verify, restore and prune backups'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout: phi''s own, or a subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -218,6 +404,23 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;help;monitor'= {
         }
         &'phi;help;check-auth'= {
+        }
+        &'phi;help;backup'= {
+            cand create 'Make a backup (the default)'
+            cand list 'List the project''s backups: ID, state, age, size, items'
+            cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
+            cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand prune 'Delete backups beyond the retention; never the newest complete one'
+        }
+        &'phi;help;backup;create'= {
+        }
+        &'phi;help;backup;list'= {
+        }
+        &'phi;help;backup;verify'= {
+        }
+        &'phi;help;backup;restore'= {
+        }
+        &'phi;help;backup;prune'= {
         }
         &'phi;help;completions'= {
         }

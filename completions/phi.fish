@@ -43,6 +43,7 @@ complete -c phi -n "__fish_phi_needs_command" -f -a "status" -d 'Show every serv
 complete -c phi -n "__fish_phi_needs_command" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
 complete -c phi -n "__fish_phi_needs_command" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
 complete -c phi -n "__fish_phi_needs_command" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
+complete -c phi -n "__fish_phi_needs_command" -f -a "backup" -d 'Back up the stack\'s databases, Redis and volumes; list, verify, restore and prune backups'
 complete -c phi -n "__fish_phi_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c phi -n "__fish_phi_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
 complete -c phi -n "__fish_phi_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -132,6 +133,136 @@ complete -c phi -n "__fish_phi_using_subcommand check-auth" -s v -l verbose -d '
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l services -d 'Only these services (comma-separated or repeated)' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l compression -d 'How to compress the files [default: x-phi backup.compression, else zstd]' -r -f -a "zstd\t''
+gzip\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l keep-last -d 'Keep the newest N complete backups [default: x-phi backup.keep_last]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l keep-days -d 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l no-prune -d 'Do not prune after a successful backup'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "create" -d 'Make a backup (the default)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l services -d 'Only these services (comma-separated or repeated)' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l compression -d 'How to compress the files [default: x-phi backup.compression, else zstd]' -r -f -a "zstd\t''
+gzip\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l keep-last -d 'Keep the newest N complete backups [default: x-phi backup.keep_last]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l keep-days -d 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l no-prune -d 'Do not prune after a successful backup'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l service -d 'Only these services\' items (comma-separated or repeated)' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-last -d 'Keep the newest N complete backups [default: x-phi backup.keep_last]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-days -d 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dry-run -d 'Only list what would be deleted'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "create" -d 'Make a backup (the default)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c phi -n "__fish_phi_using_subcommand completions" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand completions" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand completions" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -162,10 +293,16 @@ complete -c phi -n "__fish_phi_using_subcommand man" -s v -l verbose -d 'Print m
 complete -c phi -n "__fish_phi_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand man" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand man" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "backup" -d 'Back up the stack\'s databases, Redis and volumes; list, verify, restore and prune backups'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Make a backup (the default)'
+complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
+complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
+complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'

@@ -34,8 +34,7 @@ pub fn man_page(subcommand: Option<&str>) -> std::io::Result<Vec<u8>> {
             man.render_version_section(&mut out)?;
         }
         Some(name) => {
-            let sub = root
-                .find_subcommand(name)
+            let sub = find_page(&root, name)
                 .ok_or_else(|| std::io::Error::other(format!("no subcommand `{name}`")))?
                 .clone()
                 .name(format!("phi-{name}"));
@@ -43,6 +42,17 @@ pub fn man_page(subcommand: Option<&str>) -> std::io::Result<Vec<u8>> {
         }
     }
     Ok(out)
+}
+
+/// A subcommand by its page name: `status`, or `backup-restore` for a nested one.
+fn find_page<'a>(root: &'a clap::Command, name: &str) -> Option<&'a clap::Command> {
+    if let Some(sub) = root.find_subcommand(name) {
+        return Some(sub);
+    }
+    name.match_indices('-').find_map(|(i, _)| {
+        root.find_subcommand(&name[..i])
+            .and_then(|parent| parent.find_subcommand(&name[i + 1..]))
+    })
 }
 
 /// Subcommands that get a man page of their own (`phi-<name>.1`).
@@ -98,6 +108,10 @@ fn render_environment(out: &mut Vec<u8>) -> std::io::Result<()> {
         (
             "GITHUB_TOKEN, GITHUB_API_URL",
             "The token phi check-auth checks, and the API it asks with --online (default https://api.github.com).",
+        ),
+        (
+            "BACKUP_DIR, BACKUP_RETENTION_DAYS",
+            "Where phi backup keeps its backups (default ./backups in the project directory), and how many days a backup is kept before phi backup prunes it.",
         ),
         (
             "GOOGLE_APPLICATION_CREDENTIALS, GCP_PROJECT_ID",

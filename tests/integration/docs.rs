@@ -51,6 +51,11 @@ fn committed_man_pages_match_the_code() {
         "monitor",
         "check-auth",
         "backup",
+        "backup-create",
+        "backup-list",
+        "backup-verify",
+        "backup-restore",
+        "backup-prune",
         "completions",
         "man",
     ] {
