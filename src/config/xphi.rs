@@ -251,28 +251,13 @@ fn parse_backup(
             ));
         }
     }
-    spec.redis = match map.get("redis") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(invalid(
-                origin,
-                &key("redis"),
-                "must be true or false".into(),
-            ));
-        }
+    let flag = |name: &str| match map.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(invalid(origin, &key(name), "must be true or false".into())),
     };
-    spec.stop = match map.get("stop") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(invalid(
-                origin,
-                &key("stop"),
-                "must be true or false".into(),
-            ));
-        }
-    };
+    spec.redis = flag("redis")?;
+    spec.stop = flag("stop")?;
     spec.volumes = string_list(
         map.get("volumes"),
         origin,

@@ -49,6 +49,16 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// Wait until `path` exists in the container.
+fn wait_for_file(container: &str, path: &str) {
+    wait_until(path, || {
+        Command::new("docker")
+            .args(["exec", container, "test", "-f", path])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+}
+
 fn postgres_ready(container: &str) -> bool {
     Command::new("docker")
         .args([
@@ -297,12 +307,7 @@ fn slow_stack(test: &str, stop: bool) -> (Stack, tempfile::TempDir, String) {
         &[],
         &["sh", "-c", "mkdir -p /data && truncate -s 1G /data/sparse && echo small > /data/small && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
     );
-    wait_until("the sparse file", || {
-        Command::new("docker")
-            .args(["exec", &big, "test", "-f", "/data/small"])
-            .status()
-            .is_ok_and(|s| s.success())
-    });
+    wait_for_file(&big, "/data/small");
     (stack, dir, big)
 }
 
@@ -438,12 +443,7 @@ fn a_full_disk_fails_the_run_and_leaves_older_backups_intact() {
         &[],
         &["sh", "-c", "mkdir -p /data && echo first > /data/a.txt && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
     );
-    wait_until("the data", || {
-        Command::new("docker")
-            .args(["exec", &app, "test", "-f", "/data/a.txt"])
-            .status()
-            .is_ok_and(|s| s.success())
-    });
+    wait_for_file(&app, "/data/a.txt");
     let disk = Tmpfs::mount("2m");
     let target = disk.dir.path().to_str().unwrap();
     phi(dir.path(), &stack)

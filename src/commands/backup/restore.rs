@@ -253,8 +253,8 @@ pub async fn run(
     let (stopped_items, live_items): (Vec<_>, Vec<_>) = targets
         .iter()
         .partition(|(item, _)| needs_stop(project, item));
-    for (item, c) in live_items {
-        let r = interrupt
+    let restore = async |item: &Item, c: &ContainerInfo| {
+        let result = interrupt
             .run(restore_item(
                 project,
                 engine,
@@ -265,9 +265,11 @@ pub async fn run(
                 printer,
             ))
             .await;
-        let failed = r.as_ref().err().map(crate::exit::classify) == Some(Exit::Interrupted);
-        results.push(outcome(item, c, r));
-        if failed {
+        outcome(item, c, result)
+    };
+    for (item, c) in live_items {
+        results.push(restore(item, c).await);
+        if interrupt.happened() {
             return Err(super::interrupted());
         }
     }
@@ -288,18 +290,7 @@ pub async fn run(
         match interrupt.run(stopping).await {
             Ok(()) => {
                 for (item, c) in stopped_items {
-                    let r = interrupt
-                        .run(restore_item(
-                            project,
-                            engine,
-                            &entry.path,
-                            item,
-                            c,
-                            stall,
-                            printer,
-                        ))
-                        .await;
-                    results.push(outcome(item, c, r));
+                    results.push(restore(item, c).await);
                     if interrupt.happened() {
                         break;
                     }
