@@ -573,3 +573,122 @@ fn nothing_declared_says_what_could_be_backed_up_and_how() {
         .stderr_has("nothing to back up")
         .stderr_has("services.db.x-phi: { backup: { postgres: true } }");
 }
+
+#[test]
+fn plain_sql_with_gzip_restores_one_service_and_a_path_round_trips() {
+    let stack = Stack::new("backup-plain");
+    let compose = format!(
+        "services:\n  db:\n    image: {POSTGRES}\n    x-phi:\n      backup:\n        postgres: {{ format: plain, database: shop }}\n  \
+         conf:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/etc/app]\n        post: [touch, /tmp/post-ran]\n\
+         x-phi:\n  backup: {{ compression: gzip, dir: saved }}\n"
+    );
+    let dir = project_dir(&compose);
+    let db = stack.run_image(
+        "db",
+        POSTGRES,
+        &[
+            "-e",
+            "POSTGRES_USER=shop",
+            "-e",
+            "POSTGRES_PASSWORD_FILE=/run/pw",
+            "-e",
+            "POSTGRES_DB=shop",
+            "--entrypoint",
+            "sh",
+        ],
+        &[
+            "-c",
+            "echo file-Secret-77 > /run/pw && exec docker-entrypoint.sh postgres",
+        ],
+    );
+    let conf = stack.run(
+        "conf",
+        &[],
+        &["sh", "-c", "mkdir -p /etc/app && printf 'a=1\\n' > /etc/app/app.conf && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
+    );
+    wait_until("postgres", || postgres_ready(&db));
+    wait_for_file(&conf, "/etc/app/app.conf");
+    psql(
+        &db,
+        "create table items as select g as id, md5(g::text) as v from generate_series(1, 300) g",
+    );
+    let before = psql(&db, TABLE_CHECKSUM);
+
+    let out = phi(dir.path(), &stack).args(["backup", "--json"]).run();
+    out.code(0);
+    let report = out.json();
+    assert_eq!(report["compression"], "gzip");
+    let files: Vec<&str> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["file"].as_str().unwrap())
+        .collect();
+    assert!(files.iter().all(|f| f.ends_with(".gz")), "{files:?}");
+    assert!(files.contains(&"db-postgres.sql.gz"), "{files:?}");
+    exec(&conf, &["test", "-f", "/tmp/post-ran"]);
+    let folder = &complete_backups(&dir.path().join("saved"))[0];
+    // A person can read the dump with the usual tools.
+    let sql = Command::new("gzip")
+        .arg("-dc")
+        .arg(folder.join("db-postgres.sql.gz"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&sql.stdout).contains("CREATE TABLE public.items"));
+
+    psql(&db, "drop table items");
+    exec(&conf, &["sh", "-c", "echo broken > /etc/app/app.conf"]);
+    // Only the database comes back; the path keeps its change.
+    phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--service", "db", "--yes"])
+        .run()
+        .code(0)
+        .stdout_has("1 of 1 item(s)");
+    assert_eq!(psql(&db, TABLE_CHECKSUM), before);
+    assert_eq!(exec(&conf, &["cat", "/etc/app/app.conf"]), "broken");
+    phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--service", "conf", "--yes"])
+        .run()
+        .code(0);
+    assert_eq!(exec(&conf, &["cat", "/etc/app/app.conf"]), "a=1");
+    phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--service", "nope", "--yes"])
+        .run()
+        .code(2)
+        .stderr_has("has nothing of nope");
+}
+
+#[test]
+fn a_failed_copy_still_starts_the_stopped_service_and_leaves_no_backup() {
+    let stack = Stack::new("backup-fail");
+    let compose = "services:\n  app:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/no/such/dir]\n        stop: true\n";
+    let dir = project_dir(compose);
+    let app = stack.run(
+        "app",
+        &[],
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    let out = phi(dir.path(), &stack).args(["backup"]).run();
+    out.code(1)
+        .stderr_has("/no/such/dir")
+        .stderr_has("Started app again");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &app]),
+        "true"
+    );
+    assert!(complete_backups(&backups_dir(dir.path())).is_empty());
+    // A pre command that fails ends the run before anything is copied.
+    let compose = "services:\n  app:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/etc]\n        pre: \"echo cannot freeze >&2; exit 7\"\n";
+    std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+    phi(dir.path(), &stack)
+        .args(["backup"])
+        .run()
+        .code(1)
+        .stderr_has("exited with 7")
+        .stderr_has("cannot freeze");
+    assert!(complete_backups(&backups_dir(dir.path())).is_empty());
+}
