@@ -38,17 +38,21 @@ pub struct Report {
     pub exit: Exit,
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, color: bool) -> String {
     let mut text = String::new();
-    for item in &report.items {
-        text.push_str(&format!(
-            "{:<12} {:<8} {:<28} {:>10}  {}\n",
-            item.service,
-            item.recipe,
-            item.source,
-            human_bytes(item.size),
-            item.file
-        ));
+    if !report.items.is_empty() {
+        let mut table =
+            crate::output::table::new(&["SERVICE", "RECIPE", "SOURCE", "SIZE", "FILE"], color);
+        for item in &report.items {
+            table.add_row(vec![
+                item.service.clone(),
+                item.recipe.clone(),
+                item.source.clone(),
+                human_bytes(item.size),
+                item.file.clone(),
+            ]);
+        }
+        text.push_str(&crate::output::table::render(&mut table));
     }
     for p in &report.problems {
         text.push_str(&format!("problem: {p}\n"));

@@ -83,7 +83,7 @@ pub async fn run(
             )
             .await?;
             printer
-                .report(&report, |_| create::render(&report))
+                .report(&report, |color| create::render(&report, color))
                 .context("writing the report")?;
             Ok(report.exit)
         }
@@ -135,9 +135,16 @@ pub async fn run(
                 )
                 .into());
             }
-            let _lock = interrupt
-                .run(store::lock(&dir, "backup prune", opts.lock_timeout))
-                .await?;
+            // Nothing to prune where nothing was ever written (and no lock file to make).
+            let _lock = if dir.is_dir() {
+                Some(
+                    interrupt
+                        .run(store::lock(&dir, "backup prune", opts.lock_timeout))
+                        .await?,
+                )
+            } else {
+                None
+            };
             let report = prune(project, &dir, policy, *dry_run, printer)?;
             printer
                 .report(&report, |_| render_prune(&report))

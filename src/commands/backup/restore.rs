@@ -92,6 +92,13 @@ pub async fn run(
     printer: &Printer,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Report> {
+    if !dir.is_dir() {
+        return Err(Coded::new(
+            Exit::Usage,
+            format!("there are no backups: {} does not exist", dir.display()),
+        )
+        .into());
+    }
     let _lock = interrupt
         .run(store::lock(dir, "backup restore", opts.lock_timeout))
         .await?;

@@ -456,6 +456,33 @@ mod tests {
     }
 
     #[test]
+    fn manifests_from_a_newer_phi_or_elsewhere_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST);
+        let manifest = |version: u32| {
+            format!(
+                r#"{{"manifest_version": {version}, "phi_version": "9", "project": "p", "id": "p-x",
+                "started_at": "", "finished_at": "", "duration_seconds": 0, "items": []}}"#
+            )
+        };
+        std::fs::write(&path, manifest(1)).unwrap();
+        assert_eq!(read_manifest(&path).unwrap().project, "p");
+        std::fs::write(&path, manifest(2)).unwrap();
+        assert!(read_manifest(&path).unwrap_err().contains("newer"));
+        std::fs::write(&path, r#"{"items": 3}"#).unwrap();
+        assert!(
+            read_manifest(&path)
+                .unwrap_err()
+                .contains("not a phi manifest")
+        );
+        assert!(
+            read_manifest(&dir.path().join("none"))
+                .unwrap_err()
+                .contains("cannot read")
+        );
+    }
+
+    #[test]
     fn scanning_tells_complete_incomplete_damaged_and_foreign_folders_apart() {
         let dir = tempfile::tempdir().unwrap();
         let t = at("2024-05-01T03:04:05Z");
