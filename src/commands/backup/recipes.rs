@@ -260,11 +260,12 @@ pub fn parse_pg_marker(line: &str) -> Option<(String, String)> {
     Some((user.to_string(), database.to_string()))
 }
 
-/// The restore, reading the dump from stdin, in one transaction.
+/// The restore, reading the dump from stdin, in one transaction: pg_restore's own, or (plain
+/// SQL) the BEGIN and COMMIT phi sends around the dump.
 pub fn pg_restore(plain: bool) -> Vec<String> {
     if plain {
         pg_command(
-            r#"exec psql --no-password --no-psqlrc -q -v ON_ERROR_STOP=1 --single-transaction -d "$PGDATABASE" -f -"#,
+            r#"exec psql --no-password --no-psqlrc -q -v ON_ERROR_STOP=1 -d "$PGDATABASE" -f -"#,
         )
     } else {
         pg_command(

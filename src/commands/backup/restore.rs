@@ -350,49 +350,70 @@ async fn restore_item(
     let start = Instant::now();
     let (bar, progress) = transfer(printer, &format!("{}: {}", item.service, item.source));
     let (rx, read) = codec::read_file(folder.join(&item.file), item.compression, Some(progress));
-    let result: anyhow::Result<()> = if item.recipe == "postgres" {
-        let pg = project
-            .model
-            .services
-            .get(&item.service)
-            .and_then(|s| s.x_phi.backup.as_ref())
-            .and_then(|b| b.postgres.clone())
-            .unwrap_or_default();
-        let mut env = recipes::pg_env(&pg);
-        env.retain(|v| !v.starts_with("PHI_PG_DB="));
-        env.push(format!("PHI_PG_DB={}", item.target));
-        let command = recipes::pg_restore(item.format == "plain");
-        let exec = StreamExec {
-            container: &c.id,
-            command: &command,
-            env: &env,
-            stall,
-        };
-        match engine.exec_streaming(exec, Some(rx), None).await {
-            Ok(o) if o.exit_code == 0 => Ok(()),
-            Ok(o) => Err(anyhow!(
-                "{} exited with {}: {}",
-                if item.format == "plain" {
-                    "psql"
-                } else {
-                    "pg_restore"
-                },
-                o.exit_code,
-                super::create::last_lines(&o.stderr)
-            )),
-            Err(e) => Err(e.into()),
+    // Plain SQL runs in phi's own transaction: BEGIN first, COMMIT only once the whole file was
+    // read and matches its manifest. A stream cut short (Ctrl-C, a read error) ends without
+    // COMMIT, and PostgreSQL rolls it back. (pg_restore --single-transaction does the same
+    // for custom dumps by itself.)
+    let guard = item.recipe == "postgres" && item.format == "plain";
+    let (tx, input) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+    let feed = async move {
+        let mut rx = rx;
+        if guard {
+            let _ = tx.send(bytes::Bytes::from_static(b"BEGIN;\n")).await;
         }
-    } else {
-        engine
-            .upload_into(&c.id, &item.target, rx, stall)
-            .await
-            .map_err(Into::into)
+        while let Some(chunk) = rx.recv().await {
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+        drop(rx);
+        let back = read.await.unwrap_or_else(|_| {
+            Err(std::io::Error::other(
+                "the reader thread ended unexpectedly",
+            ))
+        });
+        if guard && back.as_ref().is_ok_and(|b| compare(item, b).is_none()) {
+            let _ = tx.send(bytes::Bytes::from_static(b"\nCOMMIT;\n")).await;
+        }
+        back
     };
-    let back = read.await.unwrap_or_else(|_| {
-        Err(std::io::Error::other(
-            "the reader thread ended unexpectedly",
-        ))
-    });
+    let transfer = async {
+        if item.recipe == "postgres" {
+            let pg = project
+                .model
+                .services
+                .get(&item.service)
+                .and_then(|s| s.x_phi.backup.as_ref())
+                .and_then(|b| b.postgres.clone())
+                .unwrap_or_default();
+            let mut env = recipes::pg_env(&pg);
+            env.retain(|v| !v.starts_with("PHI_PG_DB="));
+            env.push(format!("PHI_PG_DB={}", item.target));
+            let command = recipes::pg_restore(guard);
+            let exec = StreamExec {
+                container: &c.id,
+                command: &command,
+                env: &env,
+                stall,
+            };
+            match engine.exec_streaming(exec, Some(input), None).await {
+                Ok(o) if o.exit_code == 0 => Ok(()),
+                Ok(o) => Err(anyhow!(
+                    "{} exited with {}: {}",
+                    if guard { "psql" } else { "pg_restore" },
+                    o.exit_code,
+                    super::create::last_lines(&o.stderr)
+                )),
+                Err(e) => Err(anyhow::Error::from(e)),
+            }
+        } else {
+            engine
+                .upload_into(&c.id, &item.target, input, stall)
+                .await
+                .map_err(anyhow::Error::from)
+        }
+    };
+    let (result, back) = tokio::join!(transfer, feed);
     drop(bar);
     result.with_context(|| format!("{}: restoring {}", item.service, item.source))?;
     let back = back.with_context(|| format!("reading {}", item.file))?;
