@@ -406,6 +406,30 @@ fn two_runs_on_one_directory_meet_the_lock() {
     assert_eq!(complete_backups(&backups_dir(dir.path())).len(), 1);
 }
 
+#[test]
+fn the_engine_going_away_mid_copy_fails_the_run_and_leaves_no_backup() {
+    let (stack, dir, _big) = slow_stack("backup-gone", false);
+    let sock = dir.path().join("engine.sock");
+    let proxy = crate::support::EngineProxy::start(&sock);
+    let (mut child, _home) = phi(dir.path(), &stack)
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .args(["backup"])
+        .spawn();
+    let _ = wait_for_line(&mut child, "Backing up");
+    std::thread::sleep(Duration::from_millis(1000));
+    proxy.cut();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success() && status.code().is_some(),
+        "phi must fail, not succeed or crash: {status:?}"
+    );
+    assert!(complete_backups(&backups_dir(dir.path())).is_empty());
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "list", "--json"])
+        .run();
+    assert_eq!(out.json()["backups"][0]["state"], "incomplete");
+}
+
 /// A small tmpfs, unmounted on drop.
 struct Tmpfs {
     dir: tempfile::TempDir,

@@ -421,6 +421,8 @@ pub struct EngineProxy {
     pub path: PathBuf,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The client side of every connection made, to cut them all at once.
+    live: std::sync::Arc<std::sync::Mutex<Vec<std::os::unix::net::UnixStream>>>,
 }
 
 impl EngineProxy {
@@ -431,11 +433,16 @@ impl EngineProxy {
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
+        let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let connections = live.clone();
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((client, _)) => {
                         client.set_nonblocking(false).ok();
+                        if let Ok(clone) = client.try_clone() {
+                            connections.lock().unwrap().push(clone);
+                        }
                         let Ok(engine) = UnixStream::connect("/var/run/docker.sock") else {
                             continue;
                         };
@@ -459,6 +466,15 @@ impl EngineProxy {
             path: path.to_path_buf(),
             stop,
             thread: Some(thread),
+            live,
+        }
+    }
+
+    /// The engine dies: stop accepting, and cut every connection in the middle.
+    pub fn cut(mut self) {
+        self.shutdown();
+        for stream in self.live.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
         }
     }
 
