@@ -395,7 +395,10 @@ fn two_runs_on_one_directory_meet_the_lock() {
     let second = phi(dir.path(), &stack)
         .args(["backup", "--lock-timeout", "1s"])
         .run();
-    second.code(5).stderr_has("is locked by phi backup (pid");
+    second
+        .code(5)
+        .stderr_has("Waiting for the lock")
+        .stderr_has("is locked by phi backup (pid");
     assert!(
         second.stderr.contains(&first.id().to_string()),
         "{}",

@@ -118,7 +118,9 @@ pub async fn run(
     // questions about that container only when the copy is done.
     store::ensure_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let _lock = interrupt
-        .run(store::lock(dir, "backup", opts.lock_timeout))
+        .run(store::lock(dir, "backup", opts.lock_timeout, |holder| {
+            super::waiting(printer, dir, holder)
+        }))
         .await?;
     let containers = interrupt
         .run(async { Ok(engine.project_containers(&project.name).await?) })

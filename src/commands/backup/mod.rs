@@ -139,7 +139,12 @@ pub async fn run(
             let _lock = if dir.is_dir() {
                 Some(
                     interrupt
-                        .run(store::lock(&dir, "backup prune", opts.lock_timeout))
+                        .run(store::lock(
+                            &dir,
+                            "backup prune",
+                            opts.lock_timeout,
+                            |holder| waiting(printer, &dir, holder),
+                        ))
                         .await?,
                 )
             } else {
@@ -333,6 +338,14 @@ async fn restart_services(
         }
     }
     problems
+}
+
+/// Say that a run waits for another one's lock.
+fn waiting(printer: &Printer, dir: &Path, holder: &str) {
+    printer.progress(
+        "Waiting",
+        &format!("for the lock on {}, held by {holder}", dir.display()),
+    );
 }
 
 /// A byte counter that shows on the terminal while a file moves.

@@ -100,7 +100,12 @@ pub async fn run(
         .into());
     }
     let _lock = interrupt
-        .run(store::lock(dir, "backup restore", opts.lock_timeout))
+        .run(store::lock(
+            dir,
+            "backup restore",
+            opts.lock_timeout,
+            |holder| super::waiting(printer, dir, holder),
+        ))
         .await?;
     let listing = store::scan(dir, &project.name)
         .with_context(|| format!("cannot read {}", dir.display()))?;

@@ -336,9 +336,25 @@ pub struct Lock {
     _file: File,
 }
 
-/// Take the directory's lock, waiting up to `timeout`. The lock file says who holds it (pid,
+/// Who holds a lock, as its file says.
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind();
+    let _ = file.read_to_string(&mut text);
+    match text.trim() {
+        "" => "another process".to_string(),
+        who => who.to_string(),
+    }
+}
+
+/// Take the directory's lock, waiting up to `timeout` (`on_wait` hears who holds it, once). The lock file says who holds it (pid,
 /// host, command, since when), so that a run that gives up can say so.
-pub async fn lock(dir: &Path, command: &str, timeout: Duration) -> anyhow::Result<Lock> {
+pub async fn lock(
+    dir: &Path,
+    command: &str,
+    timeout: Duration,
+    on_wait: impl FnOnce(&str),
+) -> anyhow::Result<Lock> {
     let path = dir.join(LOCK);
     let mut file = OpenOptions::new()
         .read(true)
@@ -349,19 +365,16 @@ pub async fn lock(dir: &Path, command: &str, timeout: Duration) -> anyhow::Resul
         .open(&path)
         .map_err(|e| anyhow::Error::new(e).context(format!("cannot open {}", path.display())))?;
     let deadline = Instant::now() + timeout;
+    let mut on_wait = Some(on_wait);
     loop {
         match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => break,
             Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {
+                if let Some(tell) = on_wait.take() {
+                    tell(&holder(&mut file));
+                }
                 if Instant::now() >= deadline {
-                    let mut holder = String::new();
-                    let _ = file.read_to_string(&mut holder);
-                    let holder = holder.trim();
-                    let holder = if holder.is_empty() {
-                        "another process".to_string()
-                    } else {
-                        holder.to_string()
-                    };
+                    let holder = holder(&mut file);
                     return Err(Coded::new(
                         Exit::Timeout,
                         format!(
@@ -453,6 +466,40 @@ mod tests {
         assert!(err.contains("matches 2 backups"), "{err}");
         let empty = Listing::default();
         assert!(resolve(&empty, "latest").is_err());
+    }
+
+    #[test]
+    fn a_second_lock_waits_then_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let first = lock(dir.path(), "backup", Duration::ZERO, |_| {})
+                .await
+                .unwrap();
+            let mut told = String::new();
+            let err = lock(
+                dir.path(),
+                "backup prune",
+                Duration::from_millis(200),
+                |h| told = h.to_string(),
+            )
+            .await
+            .unwrap_err();
+            let pid = format!("pid {}", std::process::id());
+            assert!(told.contains("phi backup") && told.contains(&pid), "{told}");
+            assert!(
+                err.to_string().contains("is locked by phi backup (pid"),
+                "{err}"
+            );
+            assert_eq!(crate::exit::classify(&err), Exit::Timeout);
+            drop(first);
+            lock(dir.path(), "backup prune", Duration::ZERO, |_| {})
+                .await
+                .unwrap();
+        });
     }
 
     #[test]
