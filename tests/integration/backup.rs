@@ -387,6 +387,38 @@ fn ctrl_c_mid_backup_leaves_no_complete_backup_and_restarts_the_service() {
 }
 
 #[test]
+fn ctrl_c_mid_restore_starts_the_stopped_service_again() {
+    let (stack, dir, big) = slow_stack("backup-rint", true);
+    phi(dir.path(), &stack).args(["backup", "-q"]).run().code(0);
+    let (mut child, _home) = phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--yes"])
+        .spawn();
+    let (_, rest) = wait_for_line(&mut child, "for the copy");
+    std::thread::sleep(Duration::from_millis(1000));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let rest: Vec<String> = rest.iter().collect();
+    let rest = rest.join("\n");
+    assert!(
+        !rest.contains("Restored"),
+        "the restore was not cut short:\n{rest}"
+    );
+    assert!(rest.contains("Started big again"), "{rest}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &big]),
+        "true"
+    );
+}
+
+#[test]
 fn two_runs_on_one_directory_meet_the_lock() {
     let (stack, dir, _big) = slow_stack("backup-lock", false);
     let (mut first, _home) = phi(dir.path(), &stack).args(["backup"]).spawn();
