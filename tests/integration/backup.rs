@@ -77,6 +77,15 @@ fn postgres_ready(container: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// A postgres container for `stack` (user and database `shop`), ready for connections.
+fn start_postgres(stack: &Stack, extra: &[&str], command: &[&str]) -> String {
+    let mut args = vec!["-e", "POSTGRES_USER=shop", "-e", "POSTGRES_DB=shop"];
+    args.extend_from_slice(extra);
+    let db = stack.run_image("db", POSTGRES, &args, command);
+    wait_until("postgres", || postgres_ready(&db));
+    db
+}
+
 fn backups_dir(dir: &Path) -> PathBuf {
     dir.join("backups")
 }
@@ -113,19 +122,8 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
          volumes:\n  media: {{}}\n"
     );
     let dir = project_dir(&compose);
-    let db = stack.run_image(
-        "db",
-        POSTGRES,
-        &[
-            "-e",
-            "POSTGRES_USER=shop",
-            "-e",
-            &format!("POSTGRES_PASSWORD={DB_PASSWORD}"),
-            "-e",
-            "POSTGRES_DB=shop",
-        ],
-        &[],
-    );
+    let password = format!("POSTGRES_PASSWORD={DB_PASSWORD}");
+    let db = start_postgres(&stack, &["-e", &password], &[]);
     let cache = stack.run_image("cache", REDIS, &[], &[]);
     let files = stack.run(
         "files",
@@ -136,7 +134,6 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
             "trap 'exit 0' TERM; while :; do sleep 0.1; done",
         ],
     );
-    wait_until("postgres", || postgres_ready(&db));
     wait_until("redis", || {
         Command::new("docker")
             .args(["exec", &cache, "redis-cli", "ping"])
@@ -340,24 +337,23 @@ fn wait_for_line(
     );
 }
 
+/// Once phi has stopped a service for its copy, wait `after`, send SIGINT, and expect exit 130;
+/// returns what phi printed on stderr from then on.
+fn interrupt_during_copy(child: &mut std::process::Child, after: Duration) -> String {
+    let (_, rest) = wait_for_line(child, "for the copy");
+    std::thread::sleep(after);
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -INT {pid}");
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    rest.iter().collect::<Vec<String>>().join("\n")
+}
+
 #[test]
 fn ctrl_c_mid_backup_leaves_no_complete_backup_and_restarts_the_service() {
     let (stack, dir, big) = slow_stack("backup-int", true);
     let (mut child, _home) = phi(dir.path(), &stack).args(["backup"]).spawn();
-    let (_, rest) = wait_for_line(&mut child, "for the copy");
-    std::thread::sleep(Duration::from_millis(1500));
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    let rest: Vec<String> = rest.iter().collect();
-    let rest = rest.join("\n");
+    let rest = interrupt_during_copy(&mut child, Duration::from_millis(1500));
     assert!(
         !rest.contains("Saved"),
         "the copy was not cut short:\n{rest}"
@@ -393,20 +389,7 @@ fn ctrl_c_mid_restore_starts_the_stopped_service_again() {
     let (mut child, _home) = phi(dir.path(), &stack)
         .args(["backup", "restore", "latest", "--yes"])
         .spawn();
-    let (_, rest) = wait_for_line(&mut child, "for the copy");
-    std::thread::sleep(Duration::from_millis(1000));
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    let rest: Vec<String> = rest.iter().collect();
-    let rest = rest.join("\n");
+    let rest = interrupt_during_copy(&mut child, Duration::from_millis(1000));
     assert!(
         !rest.contains("Restored"),
         "the restore was not cut short:\n{rest}"
@@ -642,19 +625,9 @@ fn plain_sql_with_gzip_restores_one_service_and_a_path_round_trips() {
          x-phi:\n  backup: {{ compression: gzip, dir: saved }}\n"
     );
     let dir = project_dir(&compose);
-    let db = stack.run_image(
-        "db",
-        POSTGRES,
-        &[
-            "-e",
-            "POSTGRES_USER=shop",
-            "-e",
-            "POSTGRES_PASSWORD_FILE=/run/pw",
-            "-e",
-            "POSTGRES_DB=shop",
-            "--entrypoint",
-            "sh",
-        ],
+    let db = start_postgres(
+        &stack,
+        &["-e", "POSTGRES_PASSWORD_FILE=/run/pw", "--entrypoint", "sh"],
         &[
             "-c",
             "echo file-Secret-77 > /run/pw && exec docker-entrypoint.sh postgres",
@@ -665,7 +638,6 @@ fn plain_sql_with_gzip_restores_one_service_and_a_path_round_trips() {
         &[],
         &["sh", "-c", "mkdir -p /etc/app && printf 'a=1\\n' > /etc/app/app.conf && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
     );
-    wait_until("postgres", || postgres_ready(&db));
     wait_for_file(&conf, "/etc/app/app.conf");
     psql(
         &db,
