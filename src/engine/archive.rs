@@ -174,11 +174,21 @@ impl Engine {
             _ = watchdog => return Err(stalled(self, &what, exec.stall)),
         }
         drop(stdout);
-        let inspect = self
-            .call(&what, self.docker.inspect_exec(&created.id))
-            .await?;
+        // The stream can end a moment before the engine records the exit code: ask again,
+        // briefly, while it still says the command runs.
+        let mut exit_code = None;
+        for _ in 0..40 {
+            let inspect = self
+                .call(&what, self.docker.inspect_exec(&created.id))
+                .await?;
+            if inspect.running != Some(true) {
+                exit_code = inspect.exit_code;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         Ok(StreamOutcome {
-            exit_code: inspect.exit_code.unwrap_or(-1),
+            exit_code: exit_code.unwrap_or(-1),
             stderr_first_line: String::from_utf8_lossy(
                 first_line
                     .as_deref()

@@ -48,7 +48,11 @@ pub struct Report {
 pub fn render(report: &Report) -> String {
     let mut text = String::new();
     for b in &report.backups {
-        let verdict = if b.ok { "ok" } else { "FAILED" };
+        let verdict = match (b.ok, b.state) {
+            (true, State::Incomplete) => "skipped",
+            (true, _) => "ok",
+            (false, _) => "FAILED",
+        };
         text.push_str(&format!("{} {} ({})\n", b.id, verdict, b.state.as_str()));
         if let Some(p) = &b.problem {
             text.push_str(&format!("  problem: {p}\n"));
@@ -90,7 +94,7 @@ pub async fn run(
     engine: Option<&Engine>,
     dir: &Path,
     id: Option<&str>,
-    _opts: &Options,
+    opts: &Options,
     printer: &Printer,
 ) -> anyhow::Result<Report> {
     let listing = store::scan(dir, &project.name)
@@ -133,7 +137,7 @@ pub async fn run(
                     .filter(|c| c.state == RunState::Running)
                     .map(|c| (engine, c.id.clone()))
             });
-            items.push(check_item(&entry.path, item, target, printer).await);
+            items.push(check_item(&entry.path, item, target, opts.stall(), printer).await);
         }
         backups.push(BackupCheck {
             id: entry.id.clone(),
@@ -177,6 +181,7 @@ async fn check_item(
     folder: &Path,
     item: &Item,
     container: Option<(&Engine, String)>,
+    stall: std::time::Duration,
     printer: &Printer,
 ) -> ItemCheck {
     let path = folder.join(&item.file);
@@ -193,7 +198,7 @@ async fn check_item(
     let (bar, progress) = transfer(printer, &format!("checking {}", item.file));
     let custom_dump = item.recipe == "postgres" && item.format == "custom";
     let result = if custom_dump {
-        let (read, listed) = pg_list(&path, item, container, progress).await;
+        let (read, listed) = pg_list(&path, item, container, stall, progress).await;
         check.pg_restore_list = Some(listed);
         read
     } else {
@@ -222,6 +227,7 @@ async fn pg_list(
     path: &Path,
     item: &Item,
     container: Option<(&Engine, String)>,
+    stall: std::time::Duration,
     progress: codec::Progress,
 ) -> (std::io::Result<ReadBack>, String) {
     let local = which::which("pg_restore").ok();
@@ -240,7 +246,7 @@ async fn pg_list(
                 container: &id,
                 command: &command,
                 env: &[],
-                stall: super::DEFAULT_STALL,
+                stall,
             };
             match engine.exec_streaming(exec, Some(rx), None).await {
                 Ok(o) if o.exit_code == 0 => "ok".to_string(),
