@@ -173,6 +173,7 @@ async fn dispatch(
         Command::Backup(args) => {
             let project = load_project(&cli.global, process, printer, redactor)?;
             let options = backup_options(args, &cli.global);
+            commands::backup::precheck(&project, &options)?;
             let limit = cli.global.timeout.unwrap_or(CALL_TIMEOUT);
             let engine = match &options.action {
                 action if commands::backup::needs_engine(action) => {

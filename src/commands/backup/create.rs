@@ -90,21 +90,7 @@ pub async fn run(
     printer: &Printer,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Report> {
-    let selected = crate::commands::status::select(&project.model, services)?;
-    let plan = recipes::plan(&project.model, selected.as_ref());
-    if plan.items.is_empty() {
-        let origin = project
-            .files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(Coded::new(
-            Exit::Usage,
-            recipes::nothing_declared(&project.model, &origin),
-        )
-        .into());
-    }
+    let plan = plan(project, services)?;
     let compression = match (
         opts.compression,
         project.model.x_phi.backup.compression.as_deref(),
@@ -214,6 +200,27 @@ pub async fn run(
         problems,
         exit,
     })
+}
+
+/// What a run of the selected services backs up; nothing declared is a usage error that says
+/// what could be declared, and how. Needs no engine.
+pub fn plan(project: &Project, services: &[String]) -> anyhow::Result<Plan> {
+    let selected = crate::commands::status::select(&project.model, services)?;
+    let plan = recipes::plan(&project.model, selected.as_ref());
+    if plan.items.is_empty() {
+        let origin = project
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Coded::new(
+            Exit::Usage,
+            recipes::nothing_declared(&project.model, &origin),
+        )
+        .into());
+    }
+    Ok(plan)
 }
 
 /// Every item needs a container; databases need it running. Checked before anything is written.

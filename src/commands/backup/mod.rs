@@ -66,6 +66,15 @@ pub fn needs_engine(action: &Action) -> bool {
     matches!(action, Action::Create { .. } | Action::Restore { .. })
 }
 
+/// Checks that need no engine, run before connecting: a run with nothing to back up is a
+/// configuration error (exit 2) even when the engine is down.
+pub fn precheck(project: &Project, opts: &Options) -> anyhow::Result<()> {
+    if let Action::Create { services, .. } = &opts.action {
+        create::plan(project, services)?;
+    }
+    Ok(())
+}
+
 /// Run the action; returns the exit status after printing its report.
 pub async fn run(
     project: &Project,
