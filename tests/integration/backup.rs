@@ -257,6 +257,18 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
     );
     assert_eq!(files_after, files_before);
 
+    // A Redis with appendonly on would ignore the RDB file: refused, nothing touched.
+    exec(&cache, &["redis-cli", "CONFIG", "SET", "appendonly", "yes"]);
+    phi(dir.path(), &stack)
+        .args(["backup", "restore", "latest", "--service", "cache", "--yes"])
+        .run()
+        .code(1)
+        .stderr_has("appendonly yes");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &cache]),
+        "true"
+    );
+
     // verify: all good, then one flipped byte is caught (exit 3).
     let out = phi(dir.path(), &stack)
         .args(["backup", "verify", "--json"])

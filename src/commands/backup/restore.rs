@@ -211,6 +211,9 @@ pub async fn run(
             )
             .into());
         }
+        if item.recipe == "redis" {
+            check_no_aof(engine, &item.service, c, printer).await?;
+        }
         targets.push((item, c));
     }
 
@@ -324,6 +327,39 @@ pub async fn run(
         items: results,
         problems,
     })
+}
+
+/// Redis with `appendonly yes` loads its AOF at start and ignores the RDB file: restoring
+/// one would silently do nothing, so it is refused before anything is touched.
+async fn check_no_aof(
+    engine: &Engine,
+    service: &str,
+    c: &ContainerInfo,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    if c.state != RunState::Running {
+        printer.warn(&format!(
+            "{service} is not running, so phi cannot check that it runs without appendonly; \
+             with appendonly yes, Redis would ignore the restored RDB file"
+        ));
+        return Ok(());
+    }
+    let command = recipes::redis_cli(&["CONFIG", "GET", "appendonly"]);
+    let out = engine
+        .exec(&c.id, &command, crate::engine::CALL_TIMEOUT)
+        .await?;
+    if recipes::config_value(&out.output, "appendonly").as_deref() == Some("yes") {
+        return Err(Coded::new(
+            Exit::Failure,
+            format!(
+                "{service} runs with appendonly yes: it would load its AOF and ignore the restored \
+                 RDB file; turn appendonly off for the restore (then BGREWRITEAOF and turn it on \
+                 again); nothing was changed"
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn outcome(item: &Item, c: &ContainerInfo, result: anyhow::Result<f64>) -> Restored {
