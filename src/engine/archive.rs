@@ -75,7 +75,7 @@ impl Engine {
     /// Run a command inside a running container. Its stdout goes to `stdout` chunk by chunk
     /// (when given; otherwise it is discarded), its stderr is kept apart, and `stdin` (when
     /// given) is fed to it and then closed. The exit code comes from the engine's inspect.
-    pub async fn exec_streaming(
+    pub async fn exec_piped(
         &self,
         exec: StreamExec<'_>,
         stdin: Option<mpsc::Receiver<Bytes>>,

@@ -443,7 +443,7 @@ impl Run<'_> {
                     env: &env,
                     stall: self.stall,
                 };
-                let result = self.engine.exec_streaming(exec, None, Some(tx)).await;
+                let result = self.engine.exec_piped(exec, None, Some(tx)).await;
                 let who = result
                     .as_ref()
                     .ok()

@@ -437,7 +437,7 @@ async fn restore_item(
                 env: &env,
                 stall,
             };
-            match engine.exec_streaming(exec, Some(input), None).await {
+            match engine.exec_piped(exec, Some(input), None).await {
                 Ok(o) if o.exit_code == 0 => Ok(()),
                 Ok(o) => Err(anyhow!(
                     "{} exited with {}: {}",

@@ -248,7 +248,7 @@ async fn pg_list(
                 env: &[],
                 stall,
             };
-            match engine.exec_streaming(exec, Some(rx), None).await {
+            match engine.exec_piped(exec, Some(rx), None).await {
                 Ok(o) if o.exit_code == 0 => "ok".to_string(),
                 Ok(o) => format!(
                     "failed: exit {}: {}",
