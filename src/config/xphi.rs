@@ -12,6 +12,9 @@
 //!       cpu_threshold: 150        # phi monitor: CPU % (100 = one core)
 //!       mem_threshold: 80         # phi monitor: memory % of the limit
 //!       max_restarts: 3           # phi monitor: restart count that alerts
+//!       post_start:               # phi start-all: run inside the container once it is ready
+//!         - flask db upgrade      #   a string runs through /bin/sh -c
+//!         - [python, seed.py]     #   a list is the command and its arguments
 //! x-phi:                          # project-wide monitor defaults, same three keys
 //!   cpu_threshold: 90
 //! ```
@@ -22,6 +25,7 @@
 //! x-phi:
 //!   required_env: [POSTGRES_PASSWORD, FLASK_SECRET_KEY]  # must be set and non-empty
 //!   env_template: deploy/config.env.template             # default: config.env.template
+//!   requires: [pg_dump, gcloud]   # phi start-all: commands that must be on PATH
 //! ```
 //!
 //! Keys phi does not know are warned about (they are most likely typos), never silently dropped.
@@ -40,11 +44,13 @@ pub const SERVICE_KEYS: &[&str] = &[
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
+    "post_start",
 ];
 /// Keys understood under the top-level `x-phi`.
 pub const PROJECT_KEYS: &[&str] = &[
     "required_env",
     "env_template",
+    "requires",
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
@@ -59,6 +65,8 @@ pub struct ServiceXPhi {
     pub health_url: Option<String>,
     pub health_timeout: Option<Duration>,
     pub limits: Limits,
+    /// Commands `phi start-all` runs inside the container once it is ready, in order.
+    pub post_start: Vec<Vec<String>>,
 }
 
 /// `phi monitor` thresholds, per service or for the whole project.
@@ -82,6 +90,8 @@ pub struct ProjectXPhi {
     pub env_template: Option<String>,
     /// Project-wide `phi monitor` thresholds.
     pub limits: Limits,
+    /// Commands `phi start-all` requires on PATH before it touches anything.
+    pub requires: Vec<String>,
 }
 
 pub fn parse_service(
@@ -117,6 +127,44 @@ pub fn parse_service(
         out.health_timeout = Some(duration(v).map_err(|m| invalid(origin, &key, m))?);
     }
     out.limits = limits(map, origin, &prefix)?;
+    if let Some(v) = map.get("post_start") {
+        out.post_start = commands(v, origin, &format!("{prefix}.post_start"))?;
+    }
+    Ok(out)
+}
+
+/// A list of commands: each a shell line (run by `/bin/sh -c`) or a non-empty list of words.
+fn commands(value: &Value, origin: &str, key: &str) -> Result<Vec<Vec<String>>, ConfigError> {
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Sequence(items) => items,
+        _ => return Err(invalid(origin, key, "must be a list of commands".into())),
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let key = format!("{key}[{i}]");
+        let bad = || {
+            invalid(
+                origin,
+                &key,
+                "must be a shell command line or a non-empty list of words".into(),
+            )
+        };
+        let command = match item {
+            Value::Sequence(words) => words
+                .iter()
+                .map(|w| super::scalar_text(w).ok_or_else(bad))
+                .collect::<Result<Vec<_>, _>>()?,
+            v => {
+                let line = super::scalar_text(v).ok_or_else(bad)?;
+                vec!["/bin/sh".into(), "-c".into(), line]
+            }
+        };
+        if command.is_empty() || command.iter().all(|w| w.trim().is_empty()) {
+            return Err(bad());
+        }
+        out.push(command);
+    }
     Ok(out)
 }
 
@@ -172,6 +220,32 @@ pub fn parse_project(
         out.env_template = Some(path.to_string());
     }
     out.limits = limits(map, origin, "x-phi")?;
+    if let Some(v) = map.get("requires") {
+        let items = match v {
+            Value::Null => &Vec::new(),
+            Value::Sequence(items) => items,
+            _ => {
+                return Err(invalid(
+                    origin,
+                    "x-phi.requires",
+                    "must be a list of command names".into(),
+                ));
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            let name = item
+                .as_str()
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| {
+                    invalid(
+                        origin,
+                        &format!("x-phi.requires[{i}]"),
+                        "must be a command name".into(),
+                    )
+                })?;
+            out.requires.push(name.to_string());
+        }
+    }
     Ok(out)
 }
 
@@ -317,6 +391,33 @@ mod tests {
         let (x, diag) = parse_top("requierd_env: [A]\n");
         assert_eq!(x.unwrap(), ProjectXPhi::default());
         assert!(diag.warnings[0].contains("x-phi.requierd_env"), "{diag:?}");
+    }
+
+    #[test]
+    fn start_all_settings_are_read() {
+        let (x, _) = parse("post_start:\n  - flask db upgrade\n  - [python, seed.py, \"a b\"]\n");
+        assert_eq!(
+            x.unwrap().post_start,
+            [
+                vec!["/bin/sh", "-c", "flask db upgrade"],
+                vec!["python", "seed.py", "a b"]
+            ]
+        );
+        for bad in [
+            "post_start: flask\n",
+            "post_start: [[]]\n",
+            "post_start: [{a: b}]\n",
+        ] {
+            let err = parse(bad).0.unwrap_err().to_string();
+            assert!(
+                err.contains("services.web.x-phi.post_start"),
+                "{bad}: {err}"
+            );
+        }
+        let (x, _) = parse_top("requires: [pg_dump, gcloud]\n");
+        assert_eq!(x.unwrap().requires, ["pg_dump", "gcloud"]);
+        let err = parse_top("requires: [1, '']\n").0.unwrap_err().to_string();
+        assert!(err.contains("x-phi.requires[0]"), "{err}");
     }
 
     #[test]

@@ -100,6 +100,13 @@ pub struct ContainerInfo {
     pub ports: Vec<PortMapping>,
     /// The main process on the engine's host, while the container runs.
     pub pid: Option<u32>,
+    /// phi's config-hash label, on containers phi created.
+    pub config_hash: Option<String>,
+    /// The healthcheck the container runs (its own or its image's), in the engine's form
+    /// (`["CMD", ...]` or `["CMD-SHELL", line]`); None without one or with `NONE`.
+    pub health_test: Option<Vec<String>>,
+    /// Exit code and output of the healthcheck's most recent runs, oldest first.
+    pub health_log: Vec<(i64, String)>,
 }
 
 impl Engine {
@@ -142,6 +149,21 @@ impl Engine {
         }
         Ok(out)
     }
+
+    /// One container by ID or name; None when there is no such container.
+    pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInfo>, EngineError> {
+        let what = format!("inspect of container {}", short_id(id));
+        match self
+            .call(&what, self.docker.inspect_container(id, None))
+            .await
+        {
+            Ok(response) => Ok(Some(describe(response))),
+            Err(EngineError::Api { message, .. }) if message.contains("No such container") => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 pub fn short_id(id: &str) -> &str {
@@ -179,6 +201,25 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
         .filter(|last| last.exit_code.unwrap_or(0) != 0)
         .and_then(|last| last.output.as_deref())
         .map(last_line);
+    let health_log = health
+        .and_then(|h| h.log.as_ref())
+        .map(|log| {
+            log.iter()
+                .map(|r| {
+                    (
+                        r.exit_code.unwrap_or(-1),
+                        r.output.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let health_test = c
+        .config
+        .as_ref()
+        .and_then(|cfg| cfg.healthcheck.as_ref())
+        .and_then(|h| h.test.clone())
+        .filter(|t| matches!(t.first().map(String::as_str), Some("CMD" | "CMD-SHELL")));
     let exit_code = match run_state {
         RunState::Exited | RunState::Dead => state.exit_code,
         _ => None,
@@ -219,6 +260,9 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
             .pid
             .filter(|p| *p > 0)
             .and_then(|p| u32::try_from(p).ok()),
+        config_hash: labels.get(super::spec::LABEL_CONFIG_HASH).cloned(),
+        health_test,
+        health_log,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod create;
 pub mod host;
+pub mod images;
 pub mod lifecycle;
 pub mod spec;
 pub mod stats;

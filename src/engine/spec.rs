@@ -99,6 +99,26 @@ pub struct HealthSpec {
     pub retries: Option<u32>,
 }
 
+/// A project network: created with these settings unless `external`, which must exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkSpec {
+    /// The engine's name (`myproject_default`).
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub driver: Option<String>,
+    pub internal: bool,
+    pub external: bool,
+}
+
+/// A project volume: created with these settings unless `external`, which must exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VolumeSpec {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub driver: Option<String>,
+    pub external: bool,
+}
+
 /// A stable digest of what a container runs with: the sha256 (hex) of a canonical JSON
 /// serialization of `spec`, without the hash label itself, the container-number label and the
 /// name (which carries the number), so that all replicas of a service share one hash.
