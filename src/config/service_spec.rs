@@ -15,8 +15,8 @@ use super::xphi;
 use super::{ConfigError, scalar_text};
 use crate::engine::images::BuildSpec;
 use crate::engine::spec::{
-    ContainerSpec, HealthSpec, LABEL_CONFIG_HASH, MountKind, MountSpec, NetworkAttachment,
-    NetworkSpec, PortSpec, VolumeSpec, config_hash,
+    ContainerSpec, HealthSpec, LABEL_COMPOSE_CONFIG_HASH, LABEL_CONFIG_HASH, MountKind, MountSpec,
+    NetworkAttachment, NetworkSpec, PortSpec, VolumeSpec, config_hash,
 };
 use crate::engine::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::settings::Project;
@@ -158,6 +158,8 @@ pub fn container_spec(
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
     };
     let hash = config_hash(&spec);
+    spec.labels
+        .insert(LABEL_COMPOSE_CONFIG_HASH.to_string(), hash.clone());
     spec.labels.insert(LABEL_CONFIG_HASH.to_string(), hash);
     Ok((spec, cx.warnings))
 }
@@ -216,11 +218,25 @@ pub const LABEL_NETWORK: &str = "com.docker.compose.network";
 /// Compose's label naming a volume's key in the compose file.
 pub const LABEL_VOLUME: &str = "com.docker.compose.volume";
 
-/// The project's networks (the implicit `default` included) and named volumes as the engine
-/// should have them, keyed by engine name, with warnings about settings phi leaves out.
-pub fn project_resources(
-    project: &Project,
-) -> Result<(Vec<NetworkSpec>, Vec<VolumeSpec>, Vec<String>), ConfigError> {
+/// The project's networks and named volumes as the engine should have them.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub networks: Vec<NetworkSpec>,
+    pub volumes: Vec<VolumeSpec>,
+    /// Settings phi leaves out.
+    pub warnings: Vec<String>,
+}
+
+/// Driver, labels and `internal` of one top-level network or volume.
+#[derive(Default)]
+struct Settings {
+    driver: Option<String>,
+    labels: BTreeMap<String, String>,
+    internal: bool,
+}
+
+/// The project's networks (the implicit `default` included) and named volumes.
+pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
     let origin = origin_of(project);
     let mut warnings = Vec::new();
     let section = |name: &str| -> Vec<(String, Option<Mapping>)> {
@@ -245,13 +261,15 @@ pub fn project_resources(
                     key: &str,
                     m: &Option<Mapping>,
                     known: &[&str]|
-     -> Result<(Option<String>, BTreeMap<String, String>, bool), ConfigError> {
+     -> Result<Settings, ConfigError> {
         let Some(m) = m else {
-            return Ok((None, BTreeMap::new(), false));
+            return Ok(Settings::default());
         };
-        let mut labels = BTreeMap::new();
-        let mut driver = None;
-        let mut internal = false;
+        let Settings {
+            mut driver,
+            mut labels,
+            mut internal,
+        } = Settings::default();
         for (k, v) in m {
             let k = k.as_str().unwrap_or("?");
             let path = format!("{section}.{key}.{k}");
@@ -287,12 +305,19 @@ pub fn project_resources(
                 )),
             }
         }
-        Ok((driver, labels, internal))
+        Ok(Settings {
+            driver,
+            labels,
+            internal,
+        })
     };
     let mut networks = Vec::new();
     for (key, m) in &declared_networks {
-        let (driver, mut labels, internal) =
-            read("networks", key, m, &["driver", "internal", "labels"])?;
+        let Settings {
+            driver,
+            mut labels,
+            internal,
+        } = read("networks", key, m, &["driver", "internal", "labels"])?;
         let (name, external) = resource_name(project, &origin, "networks", key)?;
         labels.insert(LABEL_PROJECT.into(), project.name.clone());
         labels.insert(LABEL_NETWORK.into(), key.clone());
@@ -306,7 +331,9 @@ pub fn project_resources(
     }
     let mut volumes = Vec::new();
     for (key, m) in section("volumes") {
-        let (driver, mut labels, _) = read("volumes", &key, &m, &["driver", "labels"])?;
+        let Settings {
+            driver, mut labels, ..
+        } = read("volumes", &key, &m, &["driver", "labels"])?;
         let (name, external) = resource_name(project, &origin, "volumes", &key)?;
         labels.insert(LABEL_PROJECT.into(), project.name.clone());
         labels.insert(LABEL_VOLUME.into(), key.clone());
@@ -317,7 +344,11 @@ pub fn project_resources(
             external,
         });
     }
-    Ok((networks, volumes, warnings))
+    Ok(Resources {
+        networks,
+        volumes,
+        warnings,
+    })
 }
 
 /// What `build:` of `service_name` asks for, if it has one, and warnings about what phi
@@ -1735,9 +1766,55 @@ mod tests {
         assert!(err.contains("services.web.image"), "{err}");
         let (spec, warnings) = spec_of("services:\n  web:\n    build: .\n", &[]);
         assert_eq!(spec.image, "demo-web");
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn build_settings_are_read() {
+        let yaml = "services:\n  web:\n    build:\n      context: ./app\n      \
+                    dockerfile: Dockerfile.expenditure\n      target: prod\n      \
+                    args: {VERSION: '1.2', FROM_ENV: }\n      cache_from: [x]\n";
+        let (_dir, p) = project(yaml, &[("FROM_ENV", "e")]);
+        let (build, warnings) = build_spec(&p, "web", "demo-web").unwrap().unwrap();
+        assert_eq!(build.context, p.directory.join("app"));
+        assert_eq!(build.dockerfile, "Dockerfile.expenditure");
+        assert_eq!(build.target.as_deref(), Some("prod"));
+        assert_eq!(build.args["VERSION"], "1.2");
+        assert_eq!(build.args["FROM_ENV"], "e");
+        assert_eq!(build.tag, "demo-web");
         assert_eq!(
             warnings,
-            ["services.web.build is not supported by phi start-all and is ignored"]
+            ["services.web.build.cache_from is not supported by phi start-all and is ignored"]
+        );
+        let (_dir, p) = project("services:\n  web:\n    image: a\n", &[]);
+        assert!(build_spec(&p, "web", "a").unwrap().is_none());
+        let (_dir, p) = project(
+            "services:\n  web:\n    build: https://github.com/x/y.git\n",
+            &[],
+        );
+        let err = build_spec(&p, "web", "a").unwrap_err().to_string();
+        assert!(err.contains("services.web.build.context"), "{err}");
+    }
+
+    #[test]
+    fn project_resources_carry_compose_labels_and_external_names() {
+        let yaml = "services:\n  web:\n    image: a\nnetworks:\n  back:\n    internal: true\n    \
+                    ipam: {}\n  shared:\n    external: true\n    name: corp\nvolumes:\n  data:\n    \
+                    labels: {team: ops}\n  old:\n    external: true\n";
+        let (_dir, p) = project(yaml, &[]);
+        let r = project_resources(&p).unwrap();
+        let net = |n: &str| r.networks.iter().find(|x| x.name == n).unwrap();
+        assert!(net("demo_back").internal);
+        assert_eq!(net("demo_back").labels[LABEL_NETWORK], "back");
+        assert_eq!(net("demo_default").labels[LABEL_PROJECT], "demo");
+        assert!(net("corp").external);
+        let vol = |n: &str| r.volumes.iter().find(|x| x.name == n).unwrap();
+        assert_eq!(vol("demo_data").labels["team"], "ops");
+        assert_eq!(vol("demo_data").labels[LABEL_VOLUME], "data");
+        assert!(vol("old").external);
+        assert_eq!(
+            r.warnings,
+            ["networks.back.ipam is not supported by phi start-all and is ignored"]
         );
     }
 

@@ -13,6 +13,9 @@ use super::LABEL_NUMBER;
 /// The label phi puts the [`config_hash`] of a container's spec in; a container whose label
 /// differs from the hash of the current spec runs with an outdated configuration.
 pub const LABEL_CONFIG_HASH: &str = "org.phi.config-hash";
+/// Compose's config-hash label. Compose lists only containers that carry it, so phi sets it
+/// too (to its own hash; Compose will see a different configuration and recreate on `up`).
+pub const LABEL_COMPOSE_CONFIG_HASH: &str = "com.docker.compose.config-hash";
 
 /// Everything needed to create one container.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -127,6 +130,7 @@ pub fn config_hash(spec: &ContainerSpec) -> String {
     let mut canonical = spec.clone();
     canonical.name.clear();
     canonical.labels.remove(LABEL_CONFIG_HASH);
+    canonical.labels.remove(LABEL_COMPOSE_CONFIG_HASH);
     canonical.labels.remove(LABEL_NUMBER);
     canonical.env.sort();
     canonical.ports.sort();
