@@ -166,6 +166,18 @@ impl Engine {
     }
 }
 
+/// The engine's form of a healthcheck test (`["CMD", ...]`, `["CMD-SHELL", line]`) as a
+/// command phi can run inside the container to see for itself whether it passes.
+pub fn probe_command(test: &[String]) -> Option<Vec<String>> {
+    match test.split_first() {
+        Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
+        Some((kind, [line])) if kind == "CMD-SHELL" => {
+            Some(vec!["/bin/sh".into(), "-c".into(), line.clone()])
+        }
+        _ => None,
+    }
+}
+
 pub fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
@@ -308,6 +320,25 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn healthcheck_tests_become_commands() {
+        assert_eq!(
+            probe_command(&words(&["CMD", "pg_isready", "-q"])),
+            Some(words(&["pg_isready", "-q"]))
+        );
+        assert_eq!(
+            probe_command(&words(&["CMD-SHELL", "curl -f localhost || exit 1"])),
+            Some(words(&["/bin/sh", "-c", "curl -f localhost || exit 1"]))
+        );
+        assert_eq!(probe_command(&words(&["NONE"])), None);
+        assert_eq!(probe_command(&words(&["CMD"])), None);
+        assert_eq!(probe_command(&[]), None);
+    }
     use bollard::models::{
         ContainerConfig, ContainerState, Health, HealthcheckResult, NetworkSettings, PortBinding,
     };

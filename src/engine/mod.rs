@@ -15,7 +15,7 @@ use std::time::Duration;
 use bollard::{API_DEFAULT_VERSION, Docker};
 
 use crate::exit::Exit;
-pub use containers::{ContainerInfo, HealthState, PortMapping, RunState};
+pub use containers::{ContainerInfo, HealthState, PortMapping, RunState, probe_command};
 pub use host::Target;
 pub use stats::{LocalReader, RawStats};
 

@@ -383,10 +383,10 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
 fn a_service_with_build_is_built_through_the_engine() {
     let stack = Stack::new("start-build");
     let p = &stack.name;
-    let dir = project_dir(&format!(
+    let dir = project_dir(
         "services:\n  app:\n    build:\n      context: ./app\n      dockerfile: Dockerfile.expenditure\n      \
-         args: {{ GREETING: hello-from-build }}\n    stop_grace_period: 1s\n"
-    ));
+         args: { GREETING: hello-from-build }\n    stop_grace_period: 1s\n",
+    );
     std::fs::create_dir(dir.path().join("app")).unwrap();
     std::fs::write(
         dir.path().join("app/Dockerfile.expenditure"),

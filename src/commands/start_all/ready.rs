@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant as Deadline;
 
-use crate::engine::{Engine, HealthState, RunState};
+use crate::engine::{Engine, HealthState, RunState, probe_command};
 
 /// What the service must reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,17 +41,6 @@ const MAX_PAUSE: Duration = Duration::from_secs(1);
 const PROBE_LIMIT: Duration = Duration::from_secs(10);
 /// Healthcheck outputs kept for the report.
 const KEEP_OUTPUTS: usize = 5;
-
-/// The engine's form of a healthcheck test as a command to exec.
-pub fn probe_command(test: &[String]) -> Option<Vec<String>> {
-    match test.split_first() {
-        Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
-        Some((kind, [line])) if kind == "CMD-SHELL" => {
-            Some(vec!["/bin/sh".into(), "-c".into(), line.clone()])
-        }
-        _ => None,
-    }
-}
 
 fn next_pause(pause: Duration) -> Duration {
     (pause * 3 / 2).min(MAX_PAUSE)
@@ -176,25 +165,6 @@ pub async fn wait(engine: &Engine, id: &str, wanted: Wanted, deadline: Deadline)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn healthcheck_tests_become_commands() {
-        assert_eq!(
-            probe_command(&words(&["CMD", "pg_isready", "-q"])),
-            Some(words(&["pg_isready", "-q"]))
-        );
-        assert_eq!(
-            probe_command(&words(&["CMD-SHELL", "curl -f localhost || exit 1"])),
-            Some(words(&["/bin/sh", "-c", "curl -f localhost || exit 1"]))
-        );
-        assert_eq!(probe_command(&words(&["NONE"])), None);
-        assert_eq!(probe_command(&words(&["CMD"])), None);
-        assert_eq!(probe_command(&[]), None);
-    }
 
     #[test]
     fn the_cadence_backs_off_to_a_ceiling() {

@@ -44,7 +44,7 @@ impl<'a> Ui<'a> {
             for service in services {
                 let bar = live.multi.add(ProgressBar::new_spinner());
                 bar.set_style(
-                    ProgressStyle::with_template("{spinner:.cyan} {prefix} {wide_msg}")
+                    ProgressStyle::with_template("{spinner:.cyan} {prefix} {msg} {elapsed:.dim}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 bar.set_prefix(format!("{service:<w$}", w = live.width));
@@ -66,8 +66,7 @@ impl<'a> Ui<'a> {
                     .unwrap_or_else(|e| e.into_inner())
                     .get(service)
                 {
-                    let text = self.printer.redactor().redact(what).into_owned();
-                    bar.set_message(format!("{text} {}", seconds(bar.elapsed())));
+                    bar.set_message(self.printer.redactor().redact(what).into_owned());
                 }
             }
             None if what.starts_with(&verb.to_lowercase()) => {
