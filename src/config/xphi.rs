@@ -180,36 +180,18 @@ pub fn parse_project(
     };
     warn_unknown(map, PROJECT_KEYS, origin, "x-phi", diag);
     let mut out = ProjectXPhi::default();
-    if let Some(v) = map.get("required_env") {
-        let key = "x-phi.required_env";
-        let items = match v {
-            Value::Null => &Vec::new(),
-            Value::Sequence(items) => items,
-            _ => {
-                return Err(invalid(
-                    origin,
-                    key,
-                    "must be a list of variable names".into(),
-                ));
-            }
-        };
-        for (i, item) in items.iter().enumerate() {
-            let key = format!("{key}[{i}]");
-            let name = item
-                .as_str()
-                .ok_or_else(|| invalid(origin, &key, "must be a variable name".into()))?;
-            if !is_variable_name(name) {
-                return Err(invalid(
-                    origin,
-                    &key,
-                    format!(
-                        "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
-                    ),
-                ));
-            }
-            if !out.required_env.iter().any(|n| n == name) {
-                out.required_env.push(name.to_string());
-            }
+    for (i, name) in names(map, origin, "required_env", "variable name")? {
+        if !is_variable_name(&name) {
+            return Err(invalid(
+                origin,
+                &format!("x-phi.required_env[{i}]"),
+                format!(
+                    "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+                ),
+            ));
+        }
+        if !out.required_env.contains(&name) {
+            out.required_env.push(name);
         }
     }
     if let Some(v) = map.get("env_template") {
@@ -220,33 +202,47 @@ pub fn parse_project(
         out.env_template = Some(path.to_string());
     }
     out.limits = limits(map, origin, "x-phi")?;
-    if let Some(v) = map.get("requires") {
-        let items = match v {
-            Value::Null => &Vec::new(),
-            Value::Sequence(items) => items,
-            _ => {
-                return Err(invalid(
-                    origin,
-                    "x-phi.requires",
-                    "must be a list of command names".into(),
-                ));
-            }
-        };
-        for (i, item) in items.iter().enumerate() {
-            let name = item
-                .as_str()
+    out.requires = names(map, origin, "requires", "command name")?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    Ok(out)
+}
+
+/// The top-level `x-phi.<key>` as a list of non-empty strings, each with its index.
+fn names(
+    map: &serde_norway::Mapping,
+    origin: &str,
+    key: &str,
+    what: &str,
+) -> Result<Vec<(usize, String)>, ConfigError> {
+    let items = match map.get(key) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Sequence(items)) => items,
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &format!("x-phi.{key}"),
+                format!("must be a list of {what}s"),
+            ));
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            item.as_str()
                 .filter(|n| !n.trim().is_empty())
+                .map(|n| (i, n.to_string()))
                 .ok_or_else(|| {
                     invalid(
                         origin,
-                        &format!("x-phi.requires[{i}]"),
-                        "must be a command name".into(),
+                        &format!("x-phi.{key}[{i}]"),
+                        format!("must be a {what}"),
                     )
-                })?;
-            out.requires.push(name.to_string());
-        }
-    }
-    Ok(out)
+                })
+        })
+        .collect()
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, as the shell and Compose accept.

@@ -466,3 +466,30 @@ fn docker_compose_sees_the_stack_and_stop_all_takes_it_down() {
     let api_stopped = report["containers"].as_array().unwrap();
     assert_eq!(api_stopped.len(), 2);
 }
+
+#[test]
+fn ctrl_c_stops_waiting_and_leaves_the_containers_with_exit_130() {
+    let stack = Stack::new("start-int");
+    let p = &stack.name;
+    let dir = project_dir(&format!("services:\n  slow:\n{}", ready_after(300.0)));
+    let (mut child, _home) = Phi::new(dir.path()).args(["-p", p, "start-all"]).spawn();
+    // Interrupt once the container runs and phi is waiting for it.
+    let container = format!("{p}-slow-1");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while docker(&["ps", "-q", "--filter", &format!("name=^{container}$")])
+        .trim()
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let running = docker(&["inspect", "-f", "{{.State.Running}}", &container]);
+    assert_eq!(running.trim(), "true", "the container is left as it was");
+}

@@ -85,6 +85,23 @@ pub struct ServiceReport {
     pub logs: Vec<String>,
 }
 
+impl ServiceReport {
+    fn new(service: &str, action: &str, state: &str) -> ServiceReport {
+        ServiceReport {
+            service: service.to_string(),
+            action: action.to_string(),
+            containers: Vec::new(),
+            state: state.to_string(),
+            signal: None,
+            started_after: None,
+            ready_after: None,
+            error: None,
+            health_output: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema_version: u32,
@@ -298,16 +315,8 @@ fn dry_run_report(
         .map(|name| {
             let s = &plan.services[name];
             ServiceReport {
-                service: name.clone(),
-                action: s.action().to_string(),
                 containers: s.containers.iter().map(|c| c.spec.name.clone()).collect(),
-                state: "planned".into(),
-                signal: None,
-                started_after: None,
-                ready_after: None,
-                error: None,
-                health_output: Vec::new(),
-                logs: Vec::new(),
+                ..ServiceReport::new(name, s.action(), "planned")
             }
         })
         .collect();
@@ -467,16 +476,8 @@ async fn execute(
 
 fn not_started(service: &str, why: &str) -> ServiceReport {
     ServiceReport {
-        service: service.to_string(),
-        action: "none".into(),
-        containers: Vec::new(),
-        state: "skipped".into(),
-        signal: None,
-        started_after: None,
-        ready_after: None,
         error: Some(why.to_string()),
-        health_output: Vec::new(),
-        logs: Vec::new(),
+        ..ServiceReport::new(service, "none", "skipped")
     }
 }
 
@@ -553,20 +554,12 @@ impl ServiceRun<'_> {
     ) -> ServiceReport {
         let name = service.name.as_str();
         let mut report = ServiceReport {
-            service: name.to_string(),
-            action: service.action().to_string(),
             containers: service
                 .containers
                 .iter()
                 .map(|c| c.spec.name.clone())
                 .collect(),
-            state: "pending".into(),
-            signal: None,
-            started_after: None,
-            ready_after: None,
-            error: None,
-            health_output: Vec::new(),
-            logs: Vec::new(),
+            ..ServiceReport::new(name, service.action(), "pending")
         };
 
         // 1. Each dependency must meet its condition.
