@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every service''s state, health, uptime, restarts, ports and probes')
+            [CompletionResult]::new('start-all', 'start-all', [CompletionResultType]::ParameterValue, 'Bring the stack up in dependency order and wait until it is really ready')
             [CompletionResult]::new('stop-all', 'stop-all', [CompletionResultType]::ParameterValue, 'Stop the stack in reverse dependency order; optionally remove it')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Watch CPU, memory, network and block IO of the project''s containers')
             [CompletionResult]::new('check-auth', 'check-auth', [CompletionResultType]::ParameterValue, 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker')
@@ -62,6 +63,36 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (or JSON lines for streams) on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'phi;start-all' {
+            [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'Only these services (comma-separated or repeated) and what they depend on')
+            [CompletionResult]::new('--pull', '--pull', [CompletionResultType]::ParameterName, 'When to pull images')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]')
+            [CompletionResult]::new('--project-name', '--project-name', [CompletionResultType]::ParameterName, 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]')
+            [CompletionResult]::new('--project-directory', '--project-directory', [CompletionResultType]::ParameterName, 'Project directory [default: the first compose file''s directory, else the current one]')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]')
+            [CompletionResult]::new('--force-recreate', '--force-recreate', [CompletionResultType]::ParameterName, 'Recreate containers even when their configuration is unchanged')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Do not wait for readiness, except where a dependant''s condition needs it')
+            [CompletionResult]::new('--remove-orphans', '--remove-orphans', [CompletionResultType]::ParameterName, 'Stop and remove containers of the project that no compose file declares')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be created, recreated, started or left alone, in which order, and stop')
+            [CompletionResult]::new('--build', '--build', [CompletionResultType]::ParameterName, 'Build images of services with `build:` even when they are present')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (or JSON lines for streams) on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
@@ -412,6 +443,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
         }
         'phi;help' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every service''s state, health, uptime, restarts, ports and probes')
+            [CompletionResult]::new('start-all', 'start-all', [CompletionResultType]::ParameterValue, 'Bring the stack up in dependency order and wait until it is really ready')
             [CompletionResult]::new('stop-all', 'stop-all', [CompletionResultType]::ParameterValue, 'Stop the stack in reverse dependency order; optionally remove it')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Watch CPU, memory, network and block IO of the project''s containers')
             [CompletionResult]::new('check-auth', 'check-auth', [CompletionResultType]::ParameterValue, 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker')
@@ -422,6 +454,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             break
         }
         'phi;help;status' {
+            break
+        }
+        'phi;help;start-all' {
             break
         }
         'phi;help;stop-all' {

@@ -34,6 +34,9 @@ _phi() {
             phi,monitor)
                 cmd="phi__subcmd__monitor"
                 ;;
+            phi,start-all)
+                cmd="phi__subcmd__start__subcmd__all"
+                ;;
             phi,status)
                 cmd="phi__subcmd__status"
                 ;;
@@ -94,6 +97,9 @@ _phi() {
             phi__subcmd__help,monitor)
                 cmd="phi__subcmd__help__subcmd__monitor"
                 ;;
+            phi__subcmd__help,start-all)
+                cmd="phi__subcmd__help__subcmd__start__subcmd__all"
+                ;;
             phi__subcmd__help,status)
                 cmd="phi__subcmd__help__subcmd__status"
                 ;;
@@ -122,7 +128,7 @@ _phi() {
 
     case "${cmd}" in
         phi)
-            opts="-f -p -q -v -y -h -V --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version status stop-all monitor check-auth backup completions man help"
+            opts="-f -p -q -v -y -h -V --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version status start-all stop-all monitor check-auth backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -762,7 +768,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__help)
-            opts="status stop-all monitor check-auth backup completions man help"
+            opts="status start-all stop-all monitor check-auth backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -929,6 +935,20 @@ _phi() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        phi__subcmd__help__subcmd__start__subcmd__all)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         phi__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1068,6 +1088,64 @@ _phi() {
                     ;;
                 --sort)
                     COMPREPLY=($(compgen -W "cpu mem name" -- "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__start__subcmd__all)
+            opts="-f -p -q -v -y -h -V --services --force-recreate --no-wait --remove-orphans --dry-run --pull --build --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --services)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pull)
+                    COMPREPLY=($(compgen -W "always missing never" -- "${cur}"))
                     return 0
                     ;;
                 --file)

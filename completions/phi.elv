@@ -39,6 +39,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand status 'Show every service''s state, health, uptime, restarts, ports and probes'
+            cand start-all 'Bring the stack up in dependency order and wait until it is really ready'
             cand stop-all 'Stop the stack in reverse dependency order; optionally remove it'
             cand monitor 'Watch CPU, memory, network and block IO of the project''s containers'
             cand check-auth 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
@@ -58,6 +59,35 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
             cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
             cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;start-all'= {
+            cand --services 'Only these services (comma-separated or repeated) and what they depend on'
+            cand --pull 'When to pull images'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-name 'Project name [default: the file''s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --force-recreate 'Recreate containers even when their configuration is unchanged'
+            cand --no-wait 'Do not wait for readiness, except where a dependant''s condition needs it'
+            cand --remove-orphans 'Stop and remove containers of the project that no compose file declares'
+            cand --dry-run 'Print what would be created, recreated, started or left alone, in which order, and stop'
+            cand --build 'Build images of services with `build:` even when they are present'
             cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
             cand -q 'Print less: no progress and no notes, only data, warnings and errors'
             cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
@@ -389,6 +419,7 @@ set edit:completion:arg-completer[phi] = {|@words|
         }
         &'phi;help'= {
             cand status 'Show every service''s state, health, uptime, restarts, ports and probes'
+            cand start-all 'Bring the stack up in dependency order and wait until it is really ready'
             cand stop-all 'Stop the stack in reverse dependency order; optionally remove it'
             cand monitor 'Watch CPU, memory, network and block IO of the project''s containers'
             cand check-auth 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
@@ -398,6 +429,8 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'phi;help;status'= {
+        }
+        &'phi;help;start-all'= {
         }
         &'phi;help;stop-all'= {
         }

@@ -40,6 +40,7 @@ complete -c phi -n "__fish_phi_needs_command" -s y -l yes -d 'Answer yes to conf
 complete -c phi -n "__fish_phi_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_needs_command" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_needs_command" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
+complete -c phi -n "__fish_phi_needs_command" -f -a "start-all" -d 'Bring the stack up in dependency order and wait until it is really ready'
 complete -c phi -n "__fish_phi_needs_command" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
 complete -c phi -n "__fish_phi_needs_command" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
 complete -c phi -n "__fish_phi_needs_command" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
@@ -63,6 +64,30 @@ complete -c phi -n "__fish_phi_using_subcommand status" -s v -l verbose -d 'Prin
 complete -c phi -n "__fish_phi_using_subcommand status" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_using_subcommand status" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l services -d 'Only these services (comma-separated or repeated) and what they depend on' -r
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l pull -d 'When to pull images' -r -f -a "always\t'Pull every image that is not built, even when present'
+missing\t'Pull images that are not on the engine'
+never\t'Never pull; a missing image is a preflight problem'"
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l force-recreate -d 'Recreate containers even when their configuration is unchanged'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l no-wait -d 'Do not wait for readiness, except where a dependant\'s condition needs it'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l remove-orphans -d 'Stop and remove containers of the project that no compose file declares'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l dry-run -d 'Print what would be created, recreated, started or left alone, in which order, and stop'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l build -d 'Build images of services with `build:` even when they are present'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -l services -d 'Only these services (comma-separated or repeated); their dependents are not stopped' -r
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
@@ -293,14 +318,15 @@ complete -c phi -n "__fish_phi_using_subcommand man" -s v -l verbose -d 'Print m
 complete -c phi -n "__fish_phi_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand man" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand man" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "backup" -d 'Back up the stack\'s databases, Redis and volumes; list, verify, restore and prune backups'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status stop-all monitor check-auth backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "start-all" -d 'Bring the stack up in dependency order and wait until it is really ready'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "backup" -d 'Back up the stack\'s databases, Redis and volumes; list, verify, restore and prune backups'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Make a backup (the default)'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'

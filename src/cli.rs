@@ -117,6 +117,28 @@ Exit status: 0 when every service is running and healthy (or running without a h
     )]
     Status(StatusArgs),
 
+    /// Bring the stack up in dependency order and wait until it is really ready
+    #[command(
+        long_about = "Create and start the project's containers through the Docker Engine API, each \
+service as soon as its own dependencies meet their depends_on conditions (service_started, \
+service_healthy, service_completed_successfully), independent services at the same time.\n\n\
+Before anything is touched phi checks, and reports together: required variables (x-phi \
+required_env and the env template's `NAME=` lines), commands in x-phi requires, bind-mount \
+sources, free host ports, images (present, pullable or buildable) and external networks and \
+volumes.\n\n\
+Running containers whose configuration is unchanged are left alone; changed ones are \
+recreated; stopped ones are started. Readiness is seen as it happens: besides the engine's \
+healthcheck status, phi runs the service's own healthcheck test inside the container at a short, \
+backing-off cadence, and reports which signal decided. x-phi post_start commands run once a \
+service is ready. Containers carry the Compose labels and names, so `docker compose ps/logs/down` \
+see the stack.\n\n\
+--timeout limits the whole start-up (default 300 s). Exit status: 0 when every service is \
+ready, 1 when one failed (its healthcheck output and last log lines are shown; what depends on \
+it is not started; healthy services keep running), 2 or 4 for preflight problems, 5 on timeout, \
+130 on Ctrl-C (containers are left as they are)."
+    )]
+    StartAll(StartAllArgs),
+
     /// Stop the stack in reverse dependency order; optionally remove it
     #[command(
         long_about = "Stop the project's containers, every service only after the services that \
@@ -207,6 +229,47 @@ pub struct StatusArgs {
     /// Only these services (comma-separated or repeated)
     #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
     pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullChoice {
+    /// Pull every image that is not built, even when present
+    Always,
+    /// Pull images that are not on the engine
+    Missing,
+    /// Never pull; a missing image is a preflight problem
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StartAllArgs {
+    /// Only these services (comma-separated or repeated) and what they depend on
+    #[arg(long, value_name = "SERVICES", value_delimiter = ',')]
+    pub services: Vec<String>,
+
+    /// Recreate containers even when their configuration is unchanged
+    #[arg(long)]
+    pub force_recreate: bool,
+
+    /// Do not wait for readiness, except where a dependant's condition needs it
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// Stop and remove containers of the project that no compose file declares
+    #[arg(long)]
+    pub remove_orphans: bool,
+
+    /// Print what would be created, recreated, started or left alone, in which order, and stop
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// When to pull images
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "missing")]
+    pub pull: PullChoice,
+
+    /// Build images of services with `build:` even when they are present
+    #[arg(long)]
+    pub build: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -145,6 +145,36 @@ async fn dispatch(
                 .context("writing the status")?;
             Ok(report.exit())
         }
+        Command::StartAll(args) => {
+            let project = load_project(&cli.global, process, printer, redactor)?;
+            let limit = cli
+                .global
+                .timeout
+                .unwrap_or(commands::start_all::DEFAULT_TIMEOUT);
+            let (engine, target) = connect(&project, printer, limit).await?;
+            let options = commands::start_all::Options {
+                services: args.services.clone(),
+                force_recreate: args.force_recreate,
+                no_wait: args.no_wait,
+                remove_orphans: args.remove_orphans,
+                dry_run: args.dry_run,
+                pull: match args.pull {
+                    cli::PullChoice::Always => commands::start_all::PullPolicy::Always,
+                    cli::PullChoice::Missing => commands::start_all::PullPolicy::Missing,
+                    cli::PullChoice::Never => commands::start_all::PullPolicy::Never,
+                },
+                build: args.build,
+                timeout: limit,
+                local_engine: target.address.starts_with("unix://"),
+            };
+            let report = commands::start_all::run(&project, &engine, &options, printer).await?;
+            printer
+                .report(&report, |color| {
+                    commands::start_all::render_text(&report, color)
+                })
+                .context("writing the report")?;
+            Ok(report.exit())
+        }
         Command::StopAll(args) => {
             let project = load_project(&cli.global, process, printer, redactor)?;
             let (engine, _) = connect(&project, printer, CALL_TIMEOUT).await?;

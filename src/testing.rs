@@ -76,5 +76,8 @@ pub fn container(service: &str, state: RunState) -> ContainerInfo {
         restart_count: 0,
         ports: Vec::new(),
         pid: None,
+        config_hash: None,
+        health_test: None,
+        health_log: Vec::new(),
     }
 }

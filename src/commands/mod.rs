@@ -5,5 +5,6 @@ pub mod backup;
 pub mod check_auth;
 pub mod docs;
 pub mod monitor;
+pub mod start_all;
 pub mod status;
 pub mod stop_all;

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::config::ConfigError;
 use crate::config::compose::ComposeModel;
 use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
-use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState};
+use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState, probe_command};
 use crate::exit::Exit;
 use crate::http;
 use crate::output::table;
@@ -343,6 +343,28 @@ async fn probe_all(
     results.into_iter().collect()
 }
 
+/// The engine reports a fresh container as `starting` until its first healthcheck, which may
+/// be an interval (often 30 s) away. For those, phi runs the healthcheck test itself, as
+/// `phi start-all` does, and takes a pass as healthy; a failure or an error changes nothing.
+async fn confirm_starting(engine: &Engine, containers: &mut [ContainerInfo], limit: Duration) {
+    const PROBE_LIMIT: Duration = Duration::from_secs(5);
+    let checks = containers.iter_mut().filter_map(|c| {
+        if c.state != RunState::Running || c.health != Some(HealthState::Starting) {
+            return None;
+        }
+        let command = c.health_test.as_deref().and_then(probe_command)?;
+        Some(async move {
+            if let Ok(outcome) = engine.exec(&c.id, &command, PROBE_LIMIT.min(limit)).await
+                && outcome.exit_code == 0
+            {
+                c.health = Some(HealthState::Healthy);
+                c.health_output = None;
+            }
+        })
+    });
+    join_all(checks).await;
+}
+
 fn failed_probe(url: String, error: String) -> Probe {
     Probe {
         url,
@@ -361,7 +383,8 @@ pub async fn report(
     deadline: Duration,
 ) -> anyhow::Result<Report> {
     let selected = select(&project.model, services)?;
-    let containers = engine.project_containers(&project.name).await?;
+    let mut containers = engine.project_containers(&project.name).await?;
+    confirm_starting(engine, &mut containers, deadline).await;
     let mut rows = assess(
         &project.model,
         &project.profiles,

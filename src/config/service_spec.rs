@@ -13,9 +13,10 @@ use serde_norway::{Mapping, Value};
 use super::env::parse_env_file;
 use super::xphi;
 use super::{ConfigError, scalar_text};
+use crate::engine::images::BuildSpec;
 use crate::engine::spec::{
-    ContainerSpec, HealthSpec, LABEL_CONFIG_HASH, MountKind, MountSpec, NetworkAttachment,
-    PortSpec, config_hash,
+    ContainerSpec, HealthSpec, LABEL_COMPOSE_CONFIG_HASH, LABEL_CONFIG_HASH, MountKind, MountSpec,
+    NetworkAttachment, NetworkSpec, PortSpec, VolumeSpec, config_hash,
 };
 use crate::engine::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::settings::Project;
@@ -57,7 +58,7 @@ const TRANSLATED: &[&str] = &[
 ];
 
 /// Service keys phi reads elsewhere (ordering, selection, replicas) or warns about when loading.
-const READ_ELSEWHERE: &[&str] = &["depends_on", "profiles", "scale", "extends"];
+const READ_ELSEWHERE: &[&str] = &["depends_on", "profiles", "scale", "extends", "build"];
 
 /// Where secrets are mounted in the container.
 const SECRETS_DIR: &str = "/run/secrets";
@@ -68,12 +69,7 @@ pub fn container_spec(
     service_name: &str,
     number: u32,
 ) -> Result<(ContainerSpec, Vec<String>), ConfigError> {
-    let origin = project
-        .files
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let origin = origin_of(project);
     let prefix = format!("services.{service_name}");
     let Some(service) = project.model.services.get(service_name) else {
         let declared = project
@@ -110,10 +106,7 @@ pub fn container_spec(
         Some(image) => image,
         None if map.contains_key("build") => format!("{}-{service_name}", project.name),
         None => {
-            return Err(cx.invalid(
-                "image",
-                "is required: phi start-all runs images and does not build them",
-            ));
+            return Err(cx.invalid("image", "is required unless the service has `build:`"));
         }
     };
     let name = match cx.string("container_name")? {
@@ -165,8 +158,308 @@ pub fn container_spec(
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
     };
     let hash = config_hash(&spec);
+    spec.labels
+        .insert(LABEL_COMPOSE_CONFIG_HASH.to_string(), hash.clone());
     spec.labels.insert(LABEL_CONFIG_HASH.to_string(), hash);
     Ok((spec, cx.warnings))
+}
+
+fn origin_of(project: &Project) -> String {
+    project
+        .files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The engine name of a top-level network or volume and whether it is external: its
+/// `name:`, else for an external one the key itself, else `<project>_<key>`.
+fn resource_name(
+    project: &Project,
+    origin: &str,
+    section: &str,
+    key: &str,
+) -> Result<(String, bool), ConfigError> {
+    let definition = project.model.raw.get(section).and_then(|s| s.get(key));
+    let field = |f: &str| definition.and_then(|d| d.get(f)).filter(|v| !v.is_null());
+    let top_invalid = |f: &str, message: &str| ConfigError::Invalid {
+        path: origin.to_string(),
+        key: format!("{section}.{key}.{f}"),
+        message: message.into(),
+    };
+    let external = match field("external") {
+        None => false,
+        Some(Value::Mapping(m)) => {
+            // The obsolete `external: { name: ... }` form.
+            if let Some(name) = m.get("name").and_then(scalar_text) {
+                return Ok((name, true));
+            }
+            true
+        }
+        Some(v) => boolean(v).ok_or_else(|| top_invalid("external", "must be true or false"))?,
+    };
+    if let Some(name) = field("name") {
+        let name = scalar_text(name).ok_or_else(|| top_invalid("name", "must be a string"))?;
+        return Ok((name, external));
+    }
+    Ok((
+        if external {
+            key.to_string()
+        } else {
+            format!("{}_{key}", project.name)
+        },
+        external,
+    ))
+}
+
+/// Compose's label naming a network's key in the compose file.
+pub const LABEL_NETWORK: &str = "com.docker.compose.network";
+/// Compose's label naming a volume's key in the compose file.
+pub const LABEL_VOLUME: &str = "com.docker.compose.volume";
+
+/// The project's networks and named volumes as the engine should have them.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub networks: Vec<NetworkSpec>,
+    pub volumes: Vec<VolumeSpec>,
+    /// Settings phi leaves out.
+    pub warnings: Vec<String>,
+}
+
+/// Driver, labels and `internal` of one top-level network or volume.
+#[derive(Default)]
+struct Settings {
+    driver: Option<String>,
+    labels: BTreeMap<String, String>,
+    internal: bool,
+}
+
+/// The project's networks (the implicit `default` included) and named volumes.
+pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
+    let origin = origin_of(project);
+    let mut warnings = Vec::new();
+    let section = |name: &str| -> Vec<(String, Option<Mapping>)> {
+        match project.model.raw.get(name).and_then(Value::as_mapping) {
+            None => Vec::new(),
+            Some(m) => m
+                .iter()
+                .filter_map(|(k, v)| Some((scalar_text(k)?, v.as_mapping().cloned())))
+                .collect(),
+        }
+    };
+    let mut declared_networks = section("networks");
+    if !declared_networks.iter().any(|(k, _)| k == "default") {
+        declared_networks.push(("default".to_string(), None));
+    }
+    let invalid = |key: String, message: &str| ConfigError::Invalid {
+        path: origin.clone(),
+        key,
+        message: message.into(),
+    };
+    let mut read = |section: &str,
+                    key: &str,
+                    m: &Option<Mapping>,
+                    known: &[&str]|
+     -> Result<Settings, ConfigError> {
+        let Some(m) = m else {
+            return Ok(Settings::default());
+        };
+        let Settings {
+            mut driver,
+            mut labels,
+            mut internal,
+        } = Settings::default();
+        for (k, v) in m {
+            let k = k.as_str().unwrap_or("?");
+            let path = format!("{section}.{key}.{k}");
+            match k {
+                "name" | "external" => {}
+                "driver" => {
+                    driver = Some(scalar_text(v).ok_or_else(|| invalid(path, "must be a string"))?);
+                }
+                "internal" => {
+                    internal = boolean(v).ok_or_else(|| invalid(path, "must be true or false"))?;
+                }
+                "labels" => match v {
+                    Value::Mapping(items) => {
+                        for (lk, lv) in items {
+                            let lk = scalar_text(lk)
+                                .ok_or_else(|| invalid(path.clone(), "keys must be strings"))?;
+                            labels.insert(lk, scalar_text(lv).unwrap_or_default());
+                        }
+                    }
+                    Value::Sequence(items) => {
+                        for item in items {
+                            let entry = scalar_text(item)
+                                .ok_or_else(|| invalid(path.clone(), "must be KEY=VALUE"))?;
+                            let (lk, lv) = entry.split_once('=').unwrap_or((&entry, ""));
+                            labels.insert(lk.to_string(), lv.to_string());
+                        }
+                    }
+                    _ => return Err(invalid(path, "must be a list or a mapping")),
+                },
+                _ if known.contains(&k) => {}
+                _ => warnings.push(format!(
+                    "{path} is not supported by phi start-all and is ignored"
+                )),
+            }
+        }
+        Ok(Settings {
+            driver,
+            labels,
+            internal,
+        })
+    };
+    let mut networks = Vec::new();
+    for (key, m) in &declared_networks {
+        let Settings {
+            driver,
+            mut labels,
+            internal,
+        } = read("networks", key, m, &["driver", "internal", "labels"])?;
+        let (name, external) = resource_name(project, &origin, "networks", key)?;
+        labels.insert(LABEL_PROJECT.into(), project.name.clone());
+        labels.insert(LABEL_NETWORK.into(), key.clone());
+        networks.push(NetworkSpec {
+            name,
+            labels,
+            driver,
+            internal,
+            external,
+        });
+    }
+    let mut volumes = Vec::new();
+    for (key, m) in section("volumes") {
+        let Settings {
+            driver, mut labels, ..
+        } = read("volumes", &key, &m, &["driver", "labels"])?;
+        let (name, external) = resource_name(project, &origin, "volumes", &key)?;
+        labels.insert(LABEL_PROJECT.into(), project.name.clone());
+        labels.insert(LABEL_VOLUME.into(), key.clone());
+        volumes.push(VolumeSpec {
+            name,
+            labels,
+            driver,
+            external,
+        });
+    }
+    Ok(Resources {
+        networks,
+        volumes,
+        warnings,
+    })
+}
+
+/// What `build:` of `service_name` asks for, if it has one, and warnings about what phi
+/// leaves out. The image is tagged as the service's image (`image:`, else
+/// `<project>-<service>`, as Compose names it).
+pub fn build_spec(
+    project: &Project,
+    service_name: &str,
+    tag: &str,
+) -> Result<Option<(BuildSpec, Vec<String>)>, ConfigError> {
+    let Some(value) = project
+        .model
+        .services
+        .get(service_name)
+        .and_then(|s| s.raw.get("build"))
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(None);
+    };
+    let origin = origin_of(project);
+    let prefix = format!("services.{service_name}.build");
+    let invalid = |key: &str, message: &str| ConfigError::Invalid {
+        path: origin.clone(),
+        key: if key.is_empty() {
+            prefix.clone()
+        } else {
+            format!("{prefix}.{key}")
+        },
+        message: message.into(),
+    };
+    let mut warnings = Vec::new();
+    let mut spec = BuildSpec {
+        context: project.directory.clone(),
+        dockerfile: "Dockerfile".into(),
+        tag: tag.to_string(),
+        ..BuildSpec::default()
+    };
+    let context = match value {
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                let k = k.as_str().unwrap_or("?");
+                match k {
+                    "context" => {}
+                    "dockerfile" => {
+                        spec.dockerfile =
+                            scalar_text(v).ok_or_else(|| invalid(k, "must be a string"))?;
+                    }
+                    "target" => {
+                        spec.target =
+                            Some(scalar_text(v).ok_or_else(|| invalid(k, "must be a string"))?);
+                    }
+                    "args" => match v {
+                        Value::Mapping(args) => {
+                            for (ak, av) in args {
+                                let ak = scalar_text(ak)
+                                    .ok_or_else(|| invalid(k, "keys must be strings"))?;
+                                match av {
+                                    // `ARG: ` without a value takes it from the environment.
+                                    Value::Null => {
+                                        if let Ok(Some(v)) = project.env.get(&ak) {
+                                            spec.args.insert(ak, v);
+                                        }
+                                    }
+                                    v => {
+                                        let v = scalar_text(v).ok_or_else(|| {
+                                            invalid(&format!("args.{ak}"), "must be a string")
+                                        })?;
+                                        spec.args.insert(ak, v);
+                                    }
+                                }
+                            }
+                        }
+                        Value::Sequence(items) => {
+                            for (i, item) in items.iter().enumerate() {
+                                let entry = scalar_text(item).ok_or_else(|| {
+                                    invalid(&format!("args[{i}]"), "must be NAME=VALUE")
+                                })?;
+                                match entry.split_once('=') {
+                                    Some((ak, av)) => {
+                                        spec.args.insert(ak.to_string(), av.to_string());
+                                    }
+                                    None => {
+                                        if let Ok(Some(v)) = project.env.get(&entry) {
+                                            spec.args.insert(entry, v);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        _ => return Err(invalid(k, "must be a list or a mapping")),
+                    },
+                    _ => warnings.push(format!(
+                        "{prefix}.{k} is not supported by phi start-all and is ignored"
+                    )),
+                }
+            }
+            match m.get("context").filter(|v| !v.is_null()) {
+                None => ".".to_string(),
+                Some(v) => scalar_text(v).ok_or_else(|| invalid("context", "must be a path"))?,
+            }
+        }
+        v => scalar_text(v).ok_or_else(|| invalid("", "must be a path or a mapping"))?,
+    };
+    if context.contains("://") || context.starts_with("git@") {
+        return Err(invalid(
+            "context",
+            "must be a local directory: phi does not build from URLs",
+        ));
+    }
+    spec.context = normalize(&project.directory.join(context));
+    Ok(Some((spec, warnings)))
 }
 
 /// The translation context: one service of one project.
@@ -232,37 +525,8 @@ impl<'a> Cx<'a> {
         self.project.model.raw.get(section)?.get(name)
     }
 
-    /// The engine name of a top-level network or volume: its `name:`, else for an external
-    /// one the key itself, else `<project>_<key>`.
     fn engine_name(&self, section: &str, key: &str) -> Result<String, ConfigError> {
-        let definition = self.top_level(section, key);
-        let field = |f: &str| definition.and_then(|d| d.get(f)).filter(|v| !v.is_null());
-        let top_invalid = |f: &str, message: &str| ConfigError::Invalid {
-            path: self.origin.clone(),
-            key: format!("{section}.{key}.{f}"),
-            message: message.into(),
-        };
-        if let Some(name) = field("name") {
-            return scalar_text(name).ok_or_else(|| top_invalid("name", "must be a string"));
-        }
-        let external = match field("external") {
-            None => false,
-            Some(Value::Mapping(m)) => {
-                // The obsolete `external: { name: ... }` form.
-                if let Some(name) = m.get("name").and_then(scalar_text) {
-                    return Ok(name);
-                }
-                true
-            }
-            Some(v) => {
-                boolean(v).ok_or_else(|| top_invalid("external", "must be true or false"))?
-            }
-        };
-        Ok(if external {
-            key.to_string()
-        } else {
-            format!("{}_{key}", self.project.name)
-        })
+        resource_name(self.project, &self.origin, section, key).map(|(name, _)| name)
     }
 
     fn command_line(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
@@ -1502,9 +1766,55 @@ mod tests {
         assert!(err.contains("services.web.image"), "{err}");
         let (spec, warnings) = spec_of("services:\n  web:\n    build: .\n", &[]);
         assert_eq!(spec.image, "demo-web");
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn build_settings_are_read() {
+        let yaml = "services:\n  web:\n    build:\n      context: ./app\n      \
+                    dockerfile: Dockerfile.expenditure\n      target: prod\n      \
+                    args: {VERSION: '1.2', FROM_ENV: }\n      cache_from: [x]\n";
+        let (_dir, p) = project(yaml, &[("FROM_ENV", "e")]);
+        let (build, warnings) = build_spec(&p, "web", "demo-web").unwrap().unwrap();
+        assert_eq!(build.context, p.directory.join("app"));
+        assert_eq!(build.dockerfile, "Dockerfile.expenditure");
+        assert_eq!(build.target.as_deref(), Some("prod"));
+        assert_eq!(build.args["VERSION"], "1.2");
+        assert_eq!(build.args["FROM_ENV"], "e");
+        assert_eq!(build.tag, "demo-web");
         assert_eq!(
             warnings,
-            ["services.web.build is not supported by phi start-all and is ignored"]
+            ["services.web.build.cache_from is not supported by phi start-all and is ignored"]
+        );
+        let (_dir, p) = project("services:\n  web:\n    image: a\n", &[]);
+        assert!(build_spec(&p, "web", "a").unwrap().is_none());
+        let (_dir, p) = project(
+            "services:\n  web:\n    build: https://github.com/x/y.git\n",
+            &[],
+        );
+        let err = build_spec(&p, "web", "a").unwrap_err().to_string();
+        assert!(err.contains("services.web.build.context"), "{err}");
+    }
+
+    #[test]
+    fn project_resources_carry_compose_labels_and_external_names() {
+        let yaml = "services:\n  web:\n    image: a\nnetworks:\n  back:\n    internal: true\n    \
+                    ipam: {}\n  shared:\n    external: true\n    name: corp\nvolumes:\n  data:\n    \
+                    labels: {team: ops}\n  old:\n    external: true\n";
+        let (_dir, p) = project(yaml, &[]);
+        let r = project_resources(&p).unwrap();
+        let net = |n: &str| r.networks.iter().find(|x| x.name == n).unwrap();
+        assert!(net("demo_back").internal);
+        assert_eq!(net("demo_back").labels[LABEL_NETWORK], "back");
+        assert_eq!(net("demo_default").labels[LABEL_PROJECT], "demo");
+        assert!(net("corp").external);
+        let vol = |n: &str| r.volumes.iter().find(|x| x.name == n).unwrap();
+        assert_eq!(vol("demo_data").labels["team"], "ops");
+        assert_eq!(vol("demo_data").labels[LABEL_VOLUME], "data");
+        assert!(vol("old").external);
+        assert_eq!(
+            r.warnings,
+            ["networks.back.ipam is not supported by phi start-all and is ignored"]
         );
     }
 

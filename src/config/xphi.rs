@@ -12,6 +12,9 @@
 //!       cpu_threshold: 150        # phi monitor: CPU % (100 = one core)
 //!       mem_threshold: 80         # phi monitor: memory % of the limit
 //!       max_restarts: 3           # phi monitor: restart count that alerts
+//!       post_start:               # phi start-all: run inside the container once it is ready
+//!         - flask db upgrade      #   a string runs through /bin/sh -c
+//!         - [python, seed.py]     #   a list is the command and its arguments
 //! x-phi:                          # project-wide monitor defaults, same three keys
 //!   cpu_threshold: 90
 //! ```
@@ -22,6 +25,7 @@
 //! x-phi:
 //!   required_env: [POSTGRES_PASSWORD, FLASK_SECRET_KEY]  # must be set and non-empty
 //!   env_template: deploy/config.env.template             # default: config.env.template
+//!   requires: [pg_dump, gcloud]   # phi start-all: commands that must be on PATH
 //! ```
 //!
 //! Backups (read by `phi backup`), per service and at the top level:
@@ -40,7 +44,7 @@
 //!         volumes: [media]               # compose volume names mounted in the service
 //!         paths: [/srv/config]           # container paths
 //!         stop: true                     # stopped while its volumes and paths are copied
-//!         pre: "sync"                    # run through exec before; a string runs with sh -c
+//!         pre: "sync"                    # run through exec before; a string: /bin/sh -c
 //!         post: [echo, done]             # ... and after (always, once pre has run)
 //! x-phi:
 //!   backup: { dir: /srv/backups, compression: zstd, keep_last: 7, keep_days: 14 }
@@ -62,17 +66,20 @@ pub const SERVICE_KEYS: &[&str] = &[
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
+    "post_start",
     "backup",
 ];
 /// Keys understood under the top-level `x-phi`.
 pub const PROJECT_KEYS: &[&str] = &[
     "required_env",
     "env_template",
+    "requires",
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
     "backup",
 ];
+
 /// Keys understood under a service's `x-phi.backup`.
 pub const BACKUP_KEYS: &[&str] = &[
     "postgres", "redis", "volumes", "paths", "stop", "pre", "post",
@@ -91,6 +98,8 @@ pub struct ServiceXPhi {
     pub health_url: Option<String>,
     pub health_timeout: Option<Duration>,
     pub limits: Limits,
+    /// Commands `phi start-all` runs inside the container once it is ready, in order.
+    pub post_start: Vec<Vec<String>>,
     /// What `phi backup` takes from this service.
     pub backup: Option<BackupSpec>,
 }
@@ -152,6 +161,8 @@ pub struct ProjectXPhi {
     pub env_template: Option<String>,
     /// Project-wide `phi monitor` thresholds.
     pub limits: Limits,
+    /// Commands `phi start-all` requires on PATH before it touches anything.
+    pub requires: Vec<String>,
     /// Defaults for `phi backup`.
     pub backup: BackupDefaults,
 }
@@ -189,10 +200,52 @@ pub fn parse_service(
         out.health_timeout = Some(duration(v).map_err(|m| invalid(origin, &key, m))?);
     }
     out.limits = limits(map, origin, &prefix)?;
+    if let Some(v) = map.get("post_start") {
+        out.post_start = commands(v, origin, &format!("{prefix}.post_start"))?;
+    }
     if let Some(v) = map.get("backup") {
         out.backup = parse_backup(v, origin, &format!("{prefix}.backup"), diag)?;
     }
     Ok(out)
+}
+
+/// A list of commands: each a shell line (run by `/bin/sh -c`) or a non-empty list of words.
+fn commands(value: &Value, origin: &str, key: &str) -> Result<Vec<Vec<String>>, ConfigError> {
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Sequence(items) => items,
+        _ => return Err(invalid(origin, key, "must be a list of commands".into())),
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| command(item, origin, &format!("{key}[{i}]")))
+        .collect()
+}
+
+/// One command: a shell line (run by `/bin/sh -c`) or a non-empty list of words.
+fn command(item: &Value, origin: &str, key: &str) -> Result<Vec<String>, ConfigError> {
+    let bad = || {
+        invalid(
+            origin,
+            key,
+            "must be a shell command line or a non-empty list of words".into(),
+        )
+    };
+    let command = match item {
+        Value::Sequence(words) => words
+            .iter()
+            .map(|w| super::scalar_text(w).ok_or_else(bad))
+            .collect::<Result<Vec<_>, _>>()?,
+        v => {
+            let line = super::scalar_text(v).ok_or_else(bad)?;
+            vec!["/bin/sh".into(), "-c".into(), line]
+        }
+    };
+    if command.is_empty() || command.iter().all(|w| w.trim().is_empty()) {
+        return Err(bad());
+    }
+    Ok(command)
 }
 
 fn parse_backup(
@@ -272,8 +325,8 @@ fn parse_backup(
         |p| p.starts_with('/') && p != "/",
         "an absolute path inside the container (not `/`)",
     )?;
-    spec.pre = command(map.get("pre"), origin, &key("pre"))?;
-    spec.post = command(map.get("post"), origin, &key("post"))?;
+    spec.pre = optional_command(map.get("pre"), origin, &key("pre"))?;
+    spec.post = optional_command(map.get("post"), origin, &key("post"))?;
     if spec.postgres.is_none() && !spec.redis && spec.volumes.is_empty() && spec.paths.is_empty() {
         return Err(invalid(
             origin,
@@ -315,29 +368,15 @@ fn string_list(
     Ok(out)
 }
 
-/// A command: a list of words (argv), or a string run with `sh -c`.
-fn command(
+/// A command that may be left out.
+fn optional_command(
     value: Option<&Value>,
     origin: &str,
     key: &str,
 ) -> Result<Option<Vec<String>>, ConfigError> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() => {
-            Ok(Some(vec!["sh".into(), "-c".into(), s.clone()]))
-        }
-        Some(Value::Sequence(_)) => {
-            let words = string_list(value, origin, key, |_| true, "a word")?;
-            if words.is_empty() {
-                return Err(invalid(origin, key, "must not be empty".into()));
-            }
-            Ok(Some(words))
-        }
-        Some(_) => Err(invalid(
-            origin,
-            key,
-            "must be a command: a string (run with sh -c) or a list of words".into(),
-        )),
+        Some(v) => command(v, origin, key).map(Some),
     }
 }
 
@@ -405,36 +444,18 @@ pub fn parse_project(
     };
     warn_unknown(map, PROJECT_KEYS, origin, "x-phi", diag);
     let mut out = ProjectXPhi::default();
-    if let Some(v) = map.get("required_env") {
-        let key = "x-phi.required_env";
-        let items = match v {
-            Value::Null => &Vec::new(),
-            Value::Sequence(items) => items,
-            _ => {
-                return Err(invalid(
-                    origin,
-                    key,
-                    "must be a list of variable names".into(),
-                ));
-            }
-        };
-        for (i, item) in items.iter().enumerate() {
-            let key = format!("{key}[{i}]");
-            let name = item
-                .as_str()
-                .ok_or_else(|| invalid(origin, &key, "must be a variable name".into()))?;
-            if !is_variable_name(name) {
-                return Err(invalid(
-                    origin,
-                    &key,
-                    format!(
-                        "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
-                    ),
-                ));
-            }
-            if !out.required_env.iter().any(|n| n == name) {
-                out.required_env.push(name.to_string());
-            }
+    for (i, name) in names(map, origin, "required_env", "variable name")? {
+        if !is_variable_name(&name) {
+            return Err(invalid(
+                origin,
+                &format!("x-phi.required_env[{i}]"),
+                format!(
+                    "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+                ),
+            ));
+        }
+        if !out.required_env.contains(&name) {
+            out.required_env.push(name);
         }
     }
     if let Some(v) = map.get("env_template") {
@@ -445,10 +466,50 @@ pub fn parse_project(
         out.env_template = Some(path.to_string());
     }
     out.limits = limits(map, origin, "x-phi")?;
+    out.requires = names(map, origin, "requires", "command name")?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
     if let Some(v) = map.get("backup") {
         out.backup = parse_backup_defaults(v, origin, diag)?;
     }
     Ok(out)
+}
+
+/// The top-level `x-phi.<key>` as a list of non-empty strings, each with its index.
+fn names(
+    map: &serde_norway::Mapping,
+    origin: &str,
+    key: &str,
+    what: &str,
+) -> Result<Vec<(usize, String)>, ConfigError> {
+    let items = match map.get(key) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Sequence(items)) => items,
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &format!("x-phi.{key}"),
+                format!("must be a list of {what}s"),
+            ));
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            item.as_str()
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| (i, n.to_string()))
+                .ok_or_else(|| {
+                    invalid(
+                        origin,
+                        &format!("x-phi.{key}[{i}]"),
+                        format!("must be a {what}"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, as the shell and Compose accept.
@@ -596,6 +657,33 @@ mod tests {
     }
 
     #[test]
+    fn start_all_settings_are_read() {
+        let (x, _) = parse("post_start:\n  - flask db upgrade\n  - [python, seed.py, \"a b\"]\n");
+        assert_eq!(
+            x.unwrap().post_start,
+            [
+                vec!["/bin/sh", "-c", "flask db upgrade"],
+                vec!["python", "seed.py", "a b"]
+            ]
+        );
+        for bad in [
+            "post_start: flask\n",
+            "post_start: [[]]\n",
+            "post_start: [{a: b}]\n",
+        ] {
+            let err = parse(bad).0.unwrap_err().to_string();
+            assert!(
+                err.contains("services.web.x-phi.post_start"),
+                "{bad}: {err}"
+            );
+        }
+        let (x, _) = parse_top("requires: [pg_dump, gcloud]\n");
+        assert_eq!(x.unwrap().requires, ["pg_dump", "gcloud"]);
+        let err = parse_top("requires: [1, '']\n").0.unwrap_err().to_string();
+        assert!(err.contains("x-phi.requires[0]"), "{err}");
+    }
+
+    #[test]
     fn bad_project_settings_name_the_key() {
         for (yaml, key) in [
             ("required_env: A\n", "x-phi.required_env"),
@@ -651,7 +739,7 @@ mod tests {
         assert_eq!(b.volumes, ["media"]);
         assert_eq!(b.paths, ["/srv/conf"]);
         assert!(b.stop && !b.redis);
-        assert_eq!(b.pre.unwrap(), ["sh", "-c", "sync"]);
+        assert_eq!(b.pre.unwrap(), ["/bin/sh", "-c", "sync"]);
         assert_eq!(b.post.unwrap(), ["echo", "done"]);
         assert!(diag.warnings.is_empty(), "{diag:?}");
         let (x, _) = parse("backup: { redis: true }\n");
@@ -704,7 +792,7 @@ mod tests {
                 "services.web.x-phi.backup.pre",
             ),
             (
-                "backup: { redis: true, post: 3 }\n",
+                "backup: { redis: true, post: { run: x } }\n",
                 "services.web.x-phi.backup.post",
             ),
         ] {

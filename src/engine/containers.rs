@@ -100,6 +100,13 @@ pub struct ContainerInfo {
     pub ports: Vec<PortMapping>,
     /// The main process on the engine's host, while the container runs.
     pub pid: Option<u32>,
+    /// phi's config-hash label, on containers phi created.
+    pub config_hash: Option<String>,
+    /// The healthcheck the container runs (its own or its image's), in the engine's form
+    /// (`["CMD", ...]` or `["CMD-SHELL", line]`); None without one or with `NONE`.
+    pub health_test: Option<Vec<String>>,
+    /// Exit code and output of the healthcheck's most recent runs, oldest first.
+    pub health_log: Vec<(i64, String)>,
 }
 
 impl Engine {
@@ -142,6 +149,33 @@ impl Engine {
         }
         Ok(out)
     }
+
+    /// One container by ID or name; None when there is no such container.
+    pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInfo>, EngineError> {
+        let what = format!("inspect of container {}", short_id(id));
+        match self
+            .call(&what, self.docker.inspect_container(id, None))
+            .await
+        {
+            Ok(response) => Ok(Some(describe(response))),
+            Err(EngineError::Api { message, .. }) if message.contains("No such container") => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The engine's form of a healthcheck test (`["CMD", ...]`, `["CMD-SHELL", line]`) as a
+/// command phi can run inside the container to see for itself whether it passes.
+pub fn probe_command(test: &[String]) -> Option<Vec<String>> {
+    match test.split_first() {
+        Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
+        Some((kind, [line])) if kind == "CMD-SHELL" => {
+            Some(vec!["/bin/sh".into(), "-c".into(), line.clone()])
+        }
+        _ => None,
+    }
 }
 
 pub fn short_id(id: &str) -> &str {
@@ -179,6 +213,25 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
         .filter(|last| last.exit_code.unwrap_or(0) != 0)
         .and_then(|last| last.output.as_deref())
         .map(last_line);
+    let health_log = health
+        .and_then(|h| h.log.as_ref())
+        .map(|log| {
+            log.iter()
+                .map(|r| {
+                    (
+                        r.exit_code.unwrap_or(-1),
+                        r.output.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let health_test = c
+        .config
+        .as_ref()
+        .and_then(|cfg| cfg.healthcheck.as_ref())
+        .and_then(|h| h.test.clone())
+        .filter(|t| matches!(t.first().map(String::as_str), Some("CMD" | "CMD-SHELL")));
     let exit_code = match run_state {
         RunState::Exited | RunState::Dead => state.exit_code,
         _ => None,
@@ -219,6 +272,9 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
             .pid
             .filter(|p| *p > 0)
             .and_then(|p| u32::try_from(p).ok()),
+        config_hash: labels.get(super::spec::LABEL_CONFIG_HASH).cloned(),
+        health_test,
+        health_log,
     }
 }
 
@@ -264,6 +320,25 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn healthcheck_tests_become_commands() {
+        assert_eq!(
+            probe_command(&words(&["CMD", "pg_isready", "-q"])),
+            Some(words(&["pg_isready", "-q"]))
+        );
+        assert_eq!(
+            probe_command(&words(&["CMD-SHELL", "curl -f localhost || exit 1"])),
+            Some(words(&["/bin/sh", "-c", "curl -f localhost || exit 1"]))
+        );
+        assert_eq!(probe_command(&words(&["NONE"])), None);
+        assert_eq!(probe_command(&words(&["CMD"])), None);
+        assert_eq!(probe_command(&[]), None);
+    }
     use bollard::models::{
         ContainerConfig, ContainerState, Health, HealthcheckResult, NetworkSettings, PortBinding,
     };

@@ -14,7 +14,7 @@ use bollard::models::{
 use bollard::query_parameters::{CreateContainerOptions, LogsOptions};
 use futures_util::StreamExt;
 
-use super::spec::{ContainerSpec, MountKind};
+use super::spec::{ContainerSpec, MountKind, NetworkSpec, VolumeSpec};
 use super::{Engine, EngineError};
 
 /// What a command run inside a container ended with.
@@ -148,25 +148,17 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
 }
 
 impl Engine {
-    /// Create the network `name` with `labels` unless it exists; true when it was created.
-    pub async fn ensure_network(
-        &self,
-        name: &str,
-        labels: &[(String, String)],
-    ) -> Result<bool, EngineError> {
-        let what = format!("inspect of network {name}");
-        match self
-            .call(&what, self.docker.inspect_network(name, None))
-            .await
-        {
-            Ok(_) => return Ok(false),
-            Err(EngineError::Api { message, .. }) if is_not_found(&message) => {}
-            Err(e) => return Err(e),
+    /// Create `network` unless a network of that name exists; true when it was created.
+    pub async fn ensure_network(&self, network: &NetworkSpec) -> Result<bool, EngineError> {
+        let name = &network.name;
+        if self.network_exists(name).await? {
+            return Ok(false);
         }
         let request = NetworkCreateRequest {
-            name: name.to_string(),
-            driver: Some("bridge".into()),
-            labels: Some(labels.iter().cloned().collect()),
+            name: name.clone(),
+            driver: Some(network.driver.clone().unwrap_or_else(|| "bridge".into())),
+            internal: Some(network.internal),
+            labels: Some(network.labels.clone().into_iter().collect()),
             ..Default::default()
         };
         let what = format!("creation of network {name}");
@@ -175,26 +167,42 @@ impl Engine {
         Ok(true)
     }
 
-    /// Create the volume `name` with `labels` unless it exists; true when it was created.
-    pub async fn ensure_volume(
-        &self,
-        name: &str,
-        labels: &[(String, String)],
-    ) -> Result<bool, EngineError> {
-        let what = format!("inspect of volume {name}");
-        match self.call(&what, self.docker.inspect_volume(name)).await {
-            Ok(_) => return Ok(false),
-            Err(EngineError::Api { message, .. }) if is_not_found(&message) => {}
-            Err(e) => return Err(e),
+    pub async fn network_exists(&self, name: &str) -> Result<bool, EngineError> {
+        let what = format!("inspect of network {name}");
+        match self
+            .call(&what, self.docker.inspect_network(name, None))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(EngineError::Api { message, .. }) if is_not_found(&message) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Create `volume` unless a volume of that name exists; true when it was created.
+    pub async fn ensure_volume(&self, volume: &VolumeSpec) -> Result<bool, EngineError> {
+        let name = &volume.name;
+        if self.volume_exists(name).await? {
+            return Ok(false);
         }
         let request = VolumeCreateRequest {
-            name: Some(name.to_string()),
-            labels: Some(labels.iter().cloned().collect()),
+            name: Some(name.clone()),
+            driver: volume.driver.clone(),
+            labels: Some(volume.labels.clone().into_iter().collect()),
             ..Default::default()
         };
         let what = format!("creation of volume {name}");
         self.call(&what, self.docker.create_volume(request)).await?;
         Ok(true)
+    }
+
+    pub async fn volume_exists(&self, name: &str) -> Result<bool, EngineError> {
+        let what = format!("inspect of volume {name}");
+        match self.call(&what, self.docker.inspect_volume(name)).await {
+            Ok(_) => Ok(true),
+            Err(EngineError::Api { message, .. }) if is_not_found(&message) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether `image` is present on the engine.
@@ -249,6 +257,28 @@ impl Engine {
         command: &[String],
         limit: Duration,
     ) -> Result<ExecOutcome, EngineError> {
+        let mut output = Vec::new();
+        let exit_code = self
+            .exec_streaming(id, command, limit, |bytes| {
+                let room = MAX_EXEC_OUTPUT.saturating_sub(output.len());
+                output.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            })
+            .await?;
+        Ok(ExecOutcome {
+            exit_code,
+            output: String::from_utf8_lossy(&output).into_owned(),
+        })
+    }
+
+    /// Run `command` inside the running container within `limit`, handing its output
+    /// (stdout and stderr as they arrive) to `output`; returns its exit code.
+    pub async fn exec_streaming(
+        &self,
+        id: &str,
+        command: &[String],
+        limit: Duration,
+        mut output: impl FnMut(&[u8]),
+    ) -> Result<i64, EngineError> {
         let what = format!("command in container {}", super::containers::short_id(id));
         let run = async {
             let config = ExecConfig {
@@ -258,7 +288,6 @@ impl Engine {
                 ..Default::default()
             };
             let exec = self.docker.create_exec(id, config).await?;
-            let mut output = Vec::new();
             let options = StartExecOptions {
                 detach: false,
                 tty: false,
@@ -269,16 +298,11 @@ impl Engine {
             } = self.docker.start_exec(&exec.id, Some(options)).await?
             {
                 while let Some(chunk) = stream.next().await {
-                    let bytes = chunk?.into_bytes();
-                    let room = MAX_EXEC_OUTPUT.saturating_sub(output.len());
-                    output.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                    output(&chunk?.into_bytes());
                 }
             }
             let inspect = self.docker.inspect_exec(&exec.id).await?;
-            Ok(ExecOutcome {
-                exit_code: inspect.exit_code.unwrap_or(-1),
-                output: String::from_utf8_lossy(&output).into_owned(),
-            })
+            Ok(inspect.exit_code.unwrap_or(-1))
         };
         self.call_within(&what, limit, run).await
     }

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod containers;
 pub mod create;
 pub mod host;
+pub mod images;
 pub mod lifecycle;
 pub mod spec;
 pub mod stats;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use bollard::{API_DEFAULT_VERSION, Docker};
 
 use crate::exit::Exit;
-pub use containers::{ContainerInfo, HealthState, PortMapping, RunState};
+pub use containers::{ContainerInfo, HealthState, PortMapping, RunState, probe_command};
 pub use host::Target;
 pub use stats::{LocalReader, RawStats};
 

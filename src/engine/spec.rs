@@ -13,6 +13,9 @@ use super::LABEL_NUMBER;
 /// The label phi puts the [`config_hash`] of a container's spec in; a container whose label
 /// differs from the hash of the current spec runs with an outdated configuration.
 pub const LABEL_CONFIG_HASH: &str = "org.phi.config-hash";
+/// Compose's config-hash label. Compose lists only containers that carry it, so phi sets it
+/// too (to its own hash; Compose will see a different configuration and recreate on `up`).
+pub const LABEL_COMPOSE_CONFIG_HASH: &str = "com.docker.compose.config-hash";
 
 /// Everything needed to create one container.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -99,6 +102,26 @@ pub struct HealthSpec {
     pub retries: Option<u32>,
 }
 
+/// A project network: created with these settings unless `external`, which must exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkSpec {
+    /// The engine's name (`myproject_default`).
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub driver: Option<String>,
+    pub internal: bool,
+    pub external: bool,
+}
+
+/// A project volume: created with these settings unless `external`, which must exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VolumeSpec {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub driver: Option<String>,
+    pub external: bool,
+}
+
 /// A stable digest of what a container runs with: the sha256 (hex) of a canonical JSON
 /// serialization of `spec`, without the hash label itself, the container-number label and the
 /// name (which carries the number), so that all replicas of a service share one hash.
@@ -107,6 +130,7 @@ pub fn config_hash(spec: &ContainerSpec) -> String {
     let mut canonical = spec.clone();
     canonical.name.clear();
     canonical.labels.remove(LABEL_CONFIG_HASH);
+    canonical.labels.remove(LABEL_COMPOSE_CONFIG_HASH);
     canonical.labels.remove(LABEL_NUMBER);
     canonical.env.sort();
     canonical.ports.sort();

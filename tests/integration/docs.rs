@@ -47,6 +47,7 @@ fn committed_man_pages_match_the_code() {
     check_committed(repo().join("man/phi.1"), &["man"]);
     for sub in [
         "status",
+        "start-all",
         "stop-all",
         "monitor",
         "check-auth",

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use phi::engine::spec::{
-    ContainerSpec, HealthSpec, MountKind, MountSpec, NetworkAttachment, PortSpec,
+    ContainerSpec, HealthSpec, MountKind, MountSpec, NetworkAttachment, NetworkSpec, PortSpec,
+    VolumeSpec,
 };
 use phi::engine::{CALL_TIMEOUT, Engine, host};
 
@@ -22,7 +23,8 @@ fn runtime() -> tokio::runtime::Runtime {
 fn a_spec_becomes_a_running_container_that_can_be_probed() {
     let stack = Stack::new("engine");
     let project = stack.name.clone();
-    let labels = vec![("com.docker.compose.project".to_string(), project.clone())];
+    let labels: BTreeMap<String, String> =
+        [("com.docker.compose.project".to_string(), project.clone())].into();
     let (front, back, volume) = (
         format!("{project}_default"),
         format!("{project}_back"),
@@ -32,14 +34,24 @@ fn a_spec_becomes_a_running_container_that_can_be_probed() {
         let target = host::parse_host("unix:///var/run/docker.sock", None, "test").unwrap();
         let engine = Engine::connect(&target, CALL_TIMEOUT).await.unwrap();
 
-        assert!(engine.ensure_network(&front, &labels).await.unwrap());
+        let network = |name: &str| NetworkSpec {
+            name: name.to_string(),
+            labels: labels.clone(),
+            ..NetworkSpec::default()
+        };
+        let data = VolumeSpec {
+            name: volume.clone(),
+            labels: labels.clone(),
+            ..VolumeSpec::default()
+        };
+        assert!(engine.ensure_network(&network(&front)).await.unwrap());
         assert!(
-            !engine.ensure_network(&front, &labels).await.unwrap(),
+            !engine.ensure_network(&network(&front)).await.unwrap(),
             "exists now"
         );
-        assert!(engine.ensure_network(&back, &labels).await.unwrap());
-        assert!(engine.ensure_volume(&volume, &labels).await.unwrap());
-        assert!(!engine.ensure_volume(&volume, &labels).await.unwrap());
+        assert!(engine.ensure_network(&network(&back)).await.unwrap());
+        assert!(engine.ensure_volume(&data).await.unwrap());
+        assert!(!engine.ensure_volume(&data).await.unwrap());
         assert!(engine.image_present(BUSYBOX).await.unwrap());
         assert!(!engine.image_present("phi-test/absent:0").await.unwrap());
 

@@ -8,6 +8,7 @@ mod engine;
 mod errors;
 mod monitor;
 mod secrets;
+mod start_all;
 mod status;
 mod stop_all;
 mod support;

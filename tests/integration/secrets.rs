@@ -10,6 +10,7 @@ use crate::support::{Phi, github_token, http_stub, project_dir, require_engine};
 /// The least each subcommand needs besides the global flags. Add every new subcommand here.
 const EXTRA_ARGS: &[(&str, &[&str])] = &[
     ("status", &[]),
+    ("start-all", &["--dry-run"]),
     ("stop-all", &["--dry-run"]),
     ("monitor", &["--once"]),
     ("check-auth", &["--online"]),

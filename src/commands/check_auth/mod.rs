@@ -194,20 +194,13 @@ pub struct Options {
     pub timeout: Duration,
 }
 
-/// Run every check on `project`.
-pub async fn report(project: &Project, options: &Options, printer: &Printer) -> Report {
+/// The env template (when there is one) and one check per required variable (x-phi
+/// `required_env` and the template's `NAME=` lines); the middle list says what became of the
+/// template itself. Shared with `phi start-all`, whose preflight refuses what fails here.
+pub fn required_variables(project: &Project) -> (Option<vars::Template>, Vec<Check>, Vec<Check>) {
     let dir = project.directory.as_path();
     let env = &project.env;
-    let redactor = printer.redactor();
-    let get = |name: &str| env.get(name).ok().flatten().filter(|v| !v.is_empty());
-    let mut checks = Vec::new();
-
-    // What the compose files say before interpolation.
-    let raw = files::RawCompose::scan(&project.files);
-    for literal in &raw.literals {
-        redactor.add(&literal.value);
-    }
-
+    let mut template_checks = Vec::new();
     // The template: x-phi.env_template, else config.env.template if it exists.
     let template_path = match &project.model.x_phi.env_template {
         Some(path) => Some(dir.join(path)),
@@ -215,7 +208,7 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
     };
     let template = match template_path {
         None => {
-            checks.push(Check::info(
+            template_checks.push(Check::info(
                 Area::Variables,
                 "template",
                 format!(
@@ -234,7 +227,7 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
                     entries: template::parse(&text),
                 }),
                 Err(e) => {
-                    checks.push(
+                    template_checks.push(
                         Check::error(
                             Area::Variables,
                             "template",
@@ -254,13 +247,32 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
         .unwrap_or_else(|| ".env".into());
     let required = &project.model.x_phi.required_env;
     let required_checks = vars::required_checks(env, dir, required, template.as_ref(), &set_in);
+    (template, template_checks, required_checks)
+}
+
+/// Run every check on `project`.
+pub async fn report(project: &Project, options: &Options, printer: &Printer) -> Report {
+    let dir = project.directory.as_path();
+    let env = &project.env;
+    let redactor = printer.redactor();
+    let get = |name: &str| env.get(name).ok().flatten().filter(|v| !v.is_empty());
+    let mut checks = Vec::new();
+
+    // What the compose files say before interpolation.
+    let raw = files::RawCompose::scan(&project.files);
+    for literal in &raw.literals {
+        redactor.add(&literal.value);
+    }
+
+    let (template, template_checks, required_checks) = required_variables(project);
+    checks.extend(template_checks);
     let checked: BTreeSet<&str> = required_checks.iter().map(|c| c.name.as_str()).collect();
     let weak = vars::weak_value_checks(env, dir, &checked, template.as_ref());
     checks.extend(required_checks);
     checks.extend(weak);
 
     let mut known: BTreeSet<String> = raw.references.clone();
-    known.extend(required.iter().cloned());
+    known.extend(project.model.x_phi.required_env.iter().cloned());
     if let Some(t) = &template {
         known.extend(t.entries.iter().map(|e| e.name.clone()));
     }

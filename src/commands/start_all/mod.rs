@@ -1,0 +1,926 @@
+//! `phi start-all`: bring the stack up in dependency order through the Engine API and wait
+//! until it is really ready (`docker compose up -d --wait`, without being bound by the
+//! healthcheck interval).
+//!
+//! preflight: variables, commands, bind sources, ports, images, external resources (all
+//!            problems together, exit 2 or 4, nothing touched)
+//! plan:      create / recreate / start / up to date per container (pure, `plan`)
+//! execute:   images, networks and volumes, then a task per service that starts as soon as
+//!            its own dependencies meet their conditions (`ready` decides readiness)
+//! report:    per service the action, the final state and the signal that decided it
+
+mod plan;
+mod preflight;
+mod ready;
+mod ui;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::time::Instant as Deadline;
+
+use crate::config::compose::Condition;
+use crate::config::graph::Graph;
+use crate::config::service_spec;
+use crate::engine::spec::{ContainerSpec, NetworkSpec, VolumeSpec};
+use crate::engine::{Engine, EngineError, containers::short_id};
+use crate::exit::{Coded, Exit};
+use crate::output::Printer;
+use crate::settings::Project;
+
+pub use plan::Action;
+use plan::{Plan, ServicePlan};
+use preflight::{ImageStep, Kind, Problem};
+use ready::{Readiness, Wanted};
+use ui::{Ui, seconds};
+
+pub const SCHEMA_VERSION: u32 = 1;
+/// Default limit for the whole start-up, waiting included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Log lines shown for a service that failed.
+const LOG_LINES: usize = 15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    Missing,
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub services: Vec<String>,
+    pub force_recreate: bool,
+    pub no_wait: bool,
+    pub remove_orphans: bool,
+    pub dry_run: bool,
+    pub pull: PullPolicy,
+    pub build: bool,
+    pub timeout: Duration,
+    /// The engine runs on this machine, so host ports can be checked here.
+    pub local_engine: bool,
+}
+
+/// What became of one service.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceReport {
+    pub service: String,
+    /// `create`, `recreate`, `start`, `up to date` (with --dry-run: what would be done).
+    pub action: String,
+    pub containers: Vec<String>,
+    /// `healthy`, `running`, `completed`, `started` (not waited for), `failed`,
+    /// `timed out`, `skipped` (a dependency failed), `planned` (--dry-run).
+    pub state: String,
+    /// What decided readiness: `exec probe`, `engine healthcheck`, `running`, `exit 0`.
+    pub signal: Option<String>,
+    /// Seconds from the start of the run until its containers were started / it was ready.
+    pub started_after: Option<f64>,
+    pub ready_after: Option<f64>,
+    pub error: Option<String>,
+    /// The healthcheck's last outputs and the container's last log lines, when it failed.
+    pub health_output: Vec<String>,
+    pub logs: Vec<String>,
+}
+
+impl ServiceReport {
+    fn new(service: &str, action: &str, state: &str) -> ServiceReport {
+        ServiceReport {
+            service: service.to_string(),
+            action: action.to_string(),
+            containers: Vec::new(),
+            state: state.to_string(),
+            signal: None,
+            started_after: None,
+            ready_after: None,
+            error: None,
+            health_output: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub project: String,
+    pub ok: bool,
+    pub dry_run: bool,
+    pub seconds: f64,
+    /// Services in start order.
+    pub order: Vec<String>,
+    pub images: Vec<ImageStep>,
+    pub networks_created: Vec<String>,
+    pub volumes_created: Vec<String>,
+    pub orphans: Vec<String>,
+    pub orphans_removed: Vec<String>,
+    pub services: Vec<ServiceReport>,
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    /// 0 all ready, 5 something timed out, 1 something failed.
+    pub fn exit(&self) -> Exit {
+        if self.ok {
+            Exit::Ok
+        } else if self.services.iter().any(|s| s.state == "timed out") {
+            Exit::Timeout
+        } else {
+            Exit::Failure
+        }
+    }
+}
+
+/// A service's progress as its dependants see it.
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Pending,
+    Started,
+    /// Ready; `healthy` when a healthcheck said so.
+    Ready {
+        healthy: bool,
+    },
+    Completed,
+    Failed(String),
+}
+
+pub async fn run(
+    project: &Project,
+    engine: &Engine,
+    opts: &Options,
+    printer: &Printer,
+) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let deadline = Deadline::now() + opts.timeout;
+    let graph = Graph::new(&project.model)?;
+    let named = crate::commands::status::select(&project.model, &opts.services)?;
+    let selected = plan::select(&project.model, &project.profiles, named.as_ref())?;
+
+    // Every container's spec; translation problems are configuration errors.
+    let mut specs: BTreeMap<String, Vec<ContainerSpec>> = BTreeMap::new();
+    let mut builds = BTreeMap::new();
+    let mut problems: Vec<Problem> = Vec::new();
+    for name in &selected {
+        let scale = project.model.services[name].replicas;
+        let mut list = Vec::new();
+        for number in 1..=scale {
+            match service_spec::container_spec(project, name, number) {
+                Ok((spec, warnings)) => {
+                    if number == 1 {
+                        for w in warnings {
+                            printer.warn(&w);
+                        }
+                    }
+                    list.push(spec);
+                }
+                Err(e) => {
+                    problems.push(Problem {
+                        kind: Kind::Config,
+                        message: e.to_string(),
+                    });
+                    break;
+                }
+            }
+        }
+        if let Some(image) = list.first().map(|s| s.image.clone()) {
+            match service_spec::build_spec(project, name, &image) {
+                Ok(Some((build, warnings))) => {
+                    for w in warnings {
+                        printer.warn(&w);
+                    }
+                    builds.insert(name.clone(), build);
+                }
+                Ok(None) => {}
+                Err(e) => problems.push(Problem {
+                    kind: Kind::Config,
+                    message: e.to_string(),
+                }),
+            }
+        }
+        specs.insert(name.clone(), list);
+    }
+    let resources = service_spec::project_resources(project)?;
+    for w in &resources.warnings {
+        printer.warn(w);
+    }
+
+    let existing = engine.project_containers(&project.name).await?;
+    let plan = plan::plan(
+        &project.model,
+        &graph,
+        &specs,
+        &existing,
+        opts.force_recreate,
+    );
+    let used_networks: BTreeSet<&str> = specs
+        .values()
+        .flatten()
+        .flat_map(|s| s.networks.iter().map(|n| n.name.as_str()))
+        .collect();
+    let used_volumes: BTreeSet<&str> = specs
+        .values()
+        .flatten()
+        .flat_map(|s| s.mounts.iter().filter_map(|m| m.source.as_deref()))
+        .collect();
+    let networks: Vec<&NetworkSpec> = resources
+        .networks
+        .iter()
+        .filter(|n| used_networks.contains(n.name.as_str()))
+        .collect();
+    let volumes: Vec<&VolumeSpec> = resources
+        .volumes
+        .iter()
+        .filter(|v| used_volumes.contains(v.name.as_str()))
+        .collect();
+
+    problems.extend(preflight::local_checks(
+        project,
+        &plan,
+        &existing,
+        opts.local_engine,
+    ));
+    let (image_steps, image_problems) =
+        preflight::image_checks(engine, &plan, &builds, opts).await?;
+    problems.extend(image_problems);
+    problems.extend(preflight::external_checks(engine, &networks, &volumes).await?);
+    if !problems.is_empty() {
+        return Err(preflight_error(&problems).into());
+    }
+
+    if opts.dry_run {
+        return Ok(dry_run_report(
+            project,
+            &plan,
+            image_steps,
+            &networks,
+            &volumes,
+            opts,
+            started,
+        ));
+    }
+
+    let ui = Ui::new(printer, &plan.order);
+    let result = execute(
+        project,
+        engine,
+        opts,
+        &plan,
+        image_steps,
+        &networks,
+        &volumes,
+        &ui,
+        deadline,
+        started,
+    )
+    .await;
+    ui.close();
+    result
+}
+
+/// Preflight problems as one error: exit 2 when any is a configuration problem, else 4.
+fn preflight_error(problems: &[Problem]) -> Coded {
+    let exit = if problems.iter().any(|p| p.kind == Kind::Config) {
+        Exit::Usage
+    } else {
+        Exit::Unavailable
+    };
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| format!("  - {}", p.message))
+        .collect();
+    Coded::new(
+        exit,
+        format!(
+            "nothing was started; {} problem(s) found before start-up:\n{}",
+            problems.len(),
+            lines.join("\n")
+        ),
+    )
+}
+
+fn dry_run_report(
+    project: &Project,
+    plan: &Plan,
+    images: Vec<ImageStep>,
+    networks: &[&NetworkSpec],
+    volumes: &[&VolumeSpec],
+    opts: &Options,
+    started: Instant,
+) -> Report {
+    let services = plan
+        .order
+        .iter()
+        .map(|name| {
+            let s = &plan.services[name];
+            ServiceReport {
+                containers: s.containers.iter().map(|c| c.spec.name.clone()).collect(),
+                ..ServiceReport::new(name, s.action(), "planned")
+            }
+        })
+        .collect();
+    Report {
+        schema_version: SCHEMA_VERSION,
+        project: project.name.clone(),
+        ok: true,
+        dry_run: true,
+        seconds: started.elapsed().as_secs_f64(),
+        order: plan.order.clone(),
+        images,
+        networks_created: networks
+            .iter()
+            .filter(|n| !n.external)
+            .map(|n| n.name.clone())
+            .collect(),
+        volumes_created: volumes
+            .iter()
+            .filter(|v| !v.external)
+            .map(|v| v.name.clone())
+            .collect(),
+        orphans: plan.orphans.iter().map(|o| o.name.clone()).collect(),
+        orphans_removed: if opts.remove_orphans {
+            plan.orphans.iter().map(|o| o.name.clone()).collect()
+        } else {
+            Vec::new()
+        },
+        services,
+        problems: Vec::new(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    project: &Project,
+    engine: &Engine,
+    opts: &Options,
+    plan: &Plan,
+    images: Vec<ImageStep>,
+    networks: &[&NetworkSpec],
+    volumes: &[&VolumeSpec],
+    ui: &Ui<'_>,
+    deadline: Deadline,
+    started: Instant,
+) -> anyhow::Result<Report> {
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        project: project.name.clone(),
+        ok: false,
+        dry_run: false,
+        seconds: 0.0,
+        order: plan.order.clone(),
+        images: images.clone(),
+        networks_created: Vec::new(),
+        volumes_created: Vec::new(),
+        orphans: plan.orphans.iter().map(|o| o.name.clone()).collect(),
+        orphans_removed: Vec::new(),
+        services: Vec::new(),
+        problems: Vec::new(),
+    };
+
+    // Images first: a failed pull or build leaves every container as it was.
+    let failures: Vec<String> = join_all(images.iter().map(|step| get_image(engine, step, ui)))
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if !failures.is_empty() {
+        report.problems = failures;
+        report.seconds = started.elapsed().as_secs_f64();
+        report.services = plan
+            .order
+            .iter()
+            .map(|s| not_started(s, "not started: an image could not be had"))
+            .collect();
+        return Ok(report);
+    }
+
+    for orphan in &plan.orphans {
+        if opts.remove_orphans {
+            let grace = crate::commands::stop_all::DEFAULT_GRACE;
+            if orphan.running {
+                engine.stop_container(&orphan.id, grace).await?;
+            }
+            engine.remove_container(&orphan.id).await?;
+            ui.note("Removed", &format!("orphan container {}", orphan.name));
+            report.orphans_removed.push(orphan.name.clone());
+        } else {
+            ui.note(
+                "Orphan",
+                &format!(
+                    "container {} (service `{}` is not declared; --remove-orphans removes it)",
+                    orphan.name, orphan.service
+                ),
+            );
+        }
+    }
+    for network in networks.iter().filter(|n| !n.external) {
+        if engine.ensure_network(network).await? {
+            ui.note("Created", &format!("network {}", network.name));
+            report.networks_created.push(network.name.clone());
+        }
+    }
+    for volume in volumes.iter().filter(|v| !v.external) {
+        if engine.ensure_volume(volume).await? {
+            ui.note("Created", &format!("volume {}", volume.name));
+            report.volumes_created.push(volume.name.clone());
+        }
+    }
+
+    let channels: BTreeMap<&str, (watch::Sender<Phase>, watch::Receiver<Phase>)> = plan
+        .services
+        .keys()
+        .map(|s| (s.as_str(), watch::channel(Phase::Pending)))
+        .collect();
+    let tasks = plan.order.iter().map(|name| {
+        let service = &plan.services[name];
+        let deps: Vec<(String, Condition, bool, watch::Receiver<Phase>)> = service
+            .depends_on
+            .iter()
+            .filter_map(|(dep, d)| {
+                let (_, rx) = channels.get(dep.as_str())?;
+                Some((dep.clone(), d.condition, d.required, rx.clone()))
+            })
+            .collect();
+        let me = &channels[name.as_str()].0;
+        let cx = ServiceRun {
+            engine,
+            opts,
+            ui,
+            deadline,
+            started,
+        };
+        async move {
+            let outcome = cx.run(service, deps, me).await;
+            // Whatever happened, dependants must not wait for a phase that will not come.
+            me.send_if_modified(|phase| {
+                if matches!(phase, Phase::Pending | Phase::Started) && outcome.state != "started" {
+                    *phase = Phase::Failed(format!("{} {}", service.name, outcome.state));
+                    return true;
+                }
+                false
+            });
+            outcome
+        }
+    });
+    report.services = join_all(tasks).await;
+    report.ok = report.services.iter().all(|s| {
+        matches!(
+            s.state.as_str(),
+            "healthy" | "running" | "completed" | "started"
+        )
+    });
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn not_started(service: &str, why: &str) -> ServiceReport {
+    ServiceReport {
+        error: Some(why.to_string()),
+        ..ServiceReport::new(service, "none", "skipped")
+    }
+}
+
+/// Pull or build one image; the error names the image and says why.
+async fn get_image(engine: &Engine, step: &ImageStep, ui: &Ui<'_>) -> Result<(), String> {
+    match step {
+        ImageStep::Pull { image, services } => {
+            ui.note("Pulling", &format!("{image} (for {})", services.join(", ")));
+            let bar = ui.bytes_bar(image);
+            let result = engine
+                .pull_image(image, |p| {
+                    if let Some(bar) = &bar {
+                        bar.set_length(p.total);
+                        bar.set_position(p.current);
+                    }
+                })
+                .await;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            match result {
+                Ok(()) => {
+                    ui.note("Pulled", image);
+                    Ok(())
+                }
+                Err(e) => Err(format!("cannot pull {image}: {e}")),
+            }
+        }
+        ImageStep::Build {
+            image,
+            service,
+            spec,
+        } => {
+            ui.note(
+                "Building",
+                &format!("{image} for {service} from {}", spec.context.display()),
+            );
+            let mut tail: Vec<String> = Vec::new();
+            let result = engine
+                .build_image(spec, |line| {
+                    ui.output(service, line);
+                    tail.push(line.to_string());
+                    if tail.len() > 10 {
+                        tail.remove(0);
+                    }
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    ui.note("Built", image);
+                    Ok(())
+                }
+                Err(e) => Err(format!("cannot build {image} for service {service}: {e}")),
+            }
+        }
+    }
+}
+
+/// What one service's task needs.
+struct ServiceRun<'a> {
+    engine: &'a Engine,
+    opts: &'a Options,
+    ui: &'a Ui<'a>,
+    deadline: Deadline,
+    started: Instant,
+}
+
+impl ServiceRun<'_> {
+    async fn run(
+        &self,
+        service: &ServicePlan,
+        deps: Vec<(String, Condition, bool, watch::Receiver<Phase>)>,
+        me: &watch::Sender<Phase>,
+    ) -> ServiceReport {
+        let name = service.name.as_str();
+        let mut report = ServiceReport {
+            containers: service
+                .containers
+                .iter()
+                .map(|c| c.spec.name.clone())
+                .collect(),
+            ..ServiceReport::new(name, service.action(), "pending")
+        };
+
+        // 1. Each dependency must meet its condition.
+        for (dep, condition, required, mut rx) in deps {
+            let wait = rx.wait_for(|p| meets(p, condition).is_some());
+            let verdict = match tokio::time::timeout_at(self.deadline, wait).await {
+                Err(_) => {
+                    report.state = "timed out".into();
+                    report.error = Some(format!("still waiting for {dep} at the timeout"));
+                    self.ui
+                        .done(name, false, "timed out waiting for its dependencies");
+                    return report;
+                }
+                Ok(Err(_)) => Some(Err(format!("{dep} ended without a result"))),
+                Ok(Ok(phase)) => meets(&phase, condition),
+            };
+            if let Some(Err(why)) = verdict {
+                if required {
+                    report.action = "none".into();
+                    report.state = "skipped".into();
+                    report.error = Some(format!("not started: {why}"));
+                    self.ui.done(name, false, &format!("not started: {why}"));
+                    return report;
+                }
+                self.ui.note(
+                    "Continuing",
+                    &format!("{name}: {why} (the dependency is not required)"),
+                );
+            }
+        }
+
+        // 2. Containers: surplus replicas go, the rest are created, recreated or started.
+        let grace = service
+            .grace
+            .unwrap_or(crate::commands::stop_all::DEFAULT_GRACE);
+        let mut ids = Vec::new();
+        let result = async {
+            for (id, container) in &service.surplus {
+                self.ui
+                    .step(name, "Removing", &format!("removing {container}"));
+                self.engine.stop_container(id, grace).await?;
+                self.engine.remove_container(id).await?;
+            }
+            let steps = service.containers.iter().map(|step| async move {
+                let spec = &step.spec;
+                match &step.action {
+                    Action::UpToDate { id } => Ok::<String, EngineError>(id.clone()),
+                    Action::Start { id } => {
+                        self.ui.step(name, "Starting", "starting");
+                        self.engine.start_container(id).await?;
+                        Ok(id.clone())
+                    }
+                    Action::Create => {
+                        self.ui.step(name, "Creating", "creating");
+                        let id = self.engine.create_container(spec).await?;
+                        self.ui.step(name, "Starting", "starting");
+                        self.engine.start_container(&id).await?;
+                        Ok(id)
+                    }
+                    Action::Recreate { id: old } => {
+                        self.ui.step(name, "Recreating", "recreating");
+                        self.engine.stop_container(old, grace).await?;
+                        self.engine.remove_container(old).await?;
+                        let id = self.engine.create_container(spec).await?;
+                        self.ui.step(name, "Starting", "starting");
+                        self.engine.start_container(&id).await?;
+                        Ok(id)
+                    }
+                }
+            });
+            for id in join_all(steps).await {
+                ids.push(id?);
+            }
+            Ok::<(), EngineError>(())
+        };
+        if let Err(e) = tokio::time::timeout_at(self.deadline, result)
+            .await
+            .unwrap_or_else(|_| {
+                Err(EngineError::Api {
+                    what: format!("start-up of {name}"),
+                    message: "the timeout came first".into(),
+                })
+            })
+        {
+            report.state = "failed".into();
+            report.error = Some(e.to_string());
+            self.ui.done(name, false, &e.to_string());
+            return report;
+        }
+        report.started_after = Some(self.started.elapsed().as_secs_f64());
+        me.send_replace(Phase::Started);
+
+        // 3. Readiness, unless nobody needs to know.
+        if self.opts.no_wait && !service.awaited && service.post_start.is_empty() {
+            report.state = "started".into();
+            self.ui.done(name, true, "started (not waited for)");
+            return report;
+        }
+        let wanted = if service.one_shot {
+            Wanted::Completion
+        } else {
+            Wanted::Ready
+        };
+        self.ui.step(
+            name,
+            "Waiting",
+            match wanted {
+                Wanted::Completion => "waiting (completion)",
+                Wanted::Ready => "waiting (ready)",
+            },
+        );
+        let waits = ids
+            .iter()
+            .map(|id| ready::wait(self.engine, id, wanted, self.deadline));
+        let outcomes = join_all(waits).await;
+        let mut healthy = true;
+        for (id, outcome) in ids.iter().zip(outcomes) {
+            match outcome {
+                Readiness::Ready { signal, healthy: h } => {
+                    healthy &= h;
+                    report.signal.get_or_insert(signal.to_string());
+                }
+                Readiness::Failed {
+                    reason,
+                    health_output,
+                } => {
+                    report.state = "failed".into();
+                    report.error = Some(format!("{} {reason}", short_id(id)));
+                    report.health_output = health_output;
+                    report.logs = self
+                        .engine
+                        .logs_tail(id, LOG_LINES)
+                        .await
+                        .unwrap_or_default();
+                    self.ui.done(name, false, &reason);
+                    me.send_replace(Phase::Failed(format!("{name} {reason}")));
+                    return report;
+                }
+                Readiness::TimedOut { health_output } => {
+                    report.state = "timed out".into();
+                    report.error = Some("not ready at the timeout".into());
+                    report.health_output = health_output;
+                    report.logs = self
+                        .engine
+                        .logs_tail(id, LOG_LINES)
+                        .await
+                        .unwrap_or_default();
+                    self.ui.done(name, false, "timed out waiting for readiness");
+                    me.send_replace(Phase::Failed(format!("{name} timed out")));
+                    return report;
+                }
+            }
+        }
+
+        // 4. post_start commands, in the first container, once it is ready.
+        if let Some(first) = ids.first().filter(|_| !service.post_start.is_empty()) {
+            for command in &service.post_start {
+                let shown = command.join(" ");
+                self.ui.step(name, "Running", &format!("running `{shown}`"));
+                let left = self.deadline.saturating_duration_since(Deadline::now());
+                let result = self
+                    .engine
+                    .exec_streaming(first, command, left, |bytes| {
+                        for line in String::from_utf8_lossy(bytes).lines() {
+                            self.ui.output(name, line);
+                        }
+                    })
+                    .await;
+                let failure = match result {
+                    Ok(0) => None,
+                    Ok(code) => Some(format!("post_start `{shown}` exited with code {code}")),
+                    Err(EngineError::TimedOut { .. }) => {
+                        report.state = "timed out".into();
+                        Some(format!(
+                            "post_start `{shown}` did not finish before the timeout"
+                        ))
+                    }
+                    Err(e) => Some(format!("post_start `{shown}`: {e}")),
+                };
+                if let Some(why) = failure {
+                    if report.state != "timed out" {
+                        report.state = "failed".into();
+                    }
+                    report.error = Some(why.clone());
+                    self.ui.done(name, false, &why);
+                    me.send_replace(Phase::Failed(format!("{name}: {why}")));
+                    return report;
+                }
+            }
+        }
+
+        report.ready_after = Some(self.started.elapsed().as_secs_f64());
+        let (state, phase) = match wanted {
+            Wanted::Completion => ("completed", Phase::Completed),
+            Wanted::Ready if healthy => ("healthy", Phase::Ready { healthy: true }),
+            Wanted::Ready => ("running", Phase::Ready { healthy: false }),
+        };
+        report.state = state.into();
+        let signal = report.signal.clone().unwrap_or_default();
+        self.ui.done(name, true, &format!("{state} ({signal})"));
+        me.send_replace(phase);
+        report
+    }
+}
+
+/// Whether a dependency in `phase` meets `condition`: None not yet, Some(Err) never will.
+fn meets(phase: &Phase, condition: Condition) -> Option<Result<(), String>> {
+    match (phase, condition) {
+        (Phase::Failed(why), _) => Some(Err(why.clone())),
+        (Phase::Pending, _) => None,
+        (Phase::Started, Condition::ServiceStarted) => Some(Ok(())),
+        (Phase::Started, _) => None,
+        (Phase::Ready { .. } | Phase::Completed, Condition::ServiceStarted) => Some(Ok(())),
+        (Phase::Ready { healthy: true }, Condition::ServiceHealthy) => Some(Ok(())),
+        (Phase::Ready { healthy: false }, Condition::ServiceHealthy) => Some(Err(
+            "a dependency waited for as healthy has no healthcheck".into(),
+        )),
+        (Phase::Completed, Condition::ServiceCompletedSuccessfully) => Some(Ok(())),
+        (Phase::Completed, Condition::ServiceHealthy) => {
+            Some(Err("a dependency waited for as healthy exited".into()))
+        }
+        (Phase::Ready { .. }, Condition::ServiceCompletedSuccessfully) => None,
+    }
+}
+
+/// The human report: one line per service, then what went wrong and why.
+pub fn render_text(report: &Report, color: bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if report.dry_run {
+        let _ = writeln!(
+            out,
+            "Plan for project {} (nothing was changed):",
+            report.project
+        );
+        for step in &report.images {
+            let _ = match step {
+                ImageStep::Pull { image, .. } => writeln!(out, "  pull image {image}"),
+                ImageStep::Build { image, service, .. } => {
+                    writeln!(out, "  build image {image} for {service}")
+                }
+            };
+        }
+        for n in &report.networks_created {
+            let _ = writeln!(out, "  ensure network {n}");
+        }
+        for v in &report.volumes_created {
+            let _ = writeln!(out, "  ensure volume {v}");
+        }
+        for o in &report.orphans_removed {
+            let _ = writeln!(out, "  remove orphan container {o}");
+        }
+    }
+    let mut table = crate::output::table::new(
+        &["SERVICE", "ACTION", "STATE", "READY AFTER", "SIGNAL"],
+        color,
+    );
+    for s in &report.services {
+        table.add_row(vec![
+            s.service.clone(),
+            s.action.clone(),
+            s.state.clone(),
+            s.ready_after
+                .map(|t| format!("{t:.1}s"))
+                .unwrap_or_default(),
+            s.signal.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&crate::output::table::render(&mut table));
+    for s in report.services.iter().filter(|s| s.error.is_some()) {
+        let _ = writeln!(
+            out,
+            "\n{}: {}",
+            s.service,
+            s.error.as_deref().unwrap_or_default()
+        );
+        if !s.health_output.is_empty() {
+            let _ = writeln!(out, "  last healthcheck output:");
+            for line in &s.health_output {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        if !s.logs.is_empty() {
+            let _ = writeln!(out, "  last log lines:");
+            for line in &s.logs {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    for p in &report.problems {
+        let _ = writeln!(out, "\nproblem: {p}");
+    }
+    if !report.dry_run {
+        let ready = report
+            .services
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.state.as_str(),
+                    "healthy" | "running" | "completed" | "started"
+                )
+            })
+            .count();
+        let _ = writeln!(
+            out,
+            "\n{ready} of {} service(s) up in {}",
+            report.services.len(),
+            seconds(Duration::from_secs_f64(report.seconds))
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_are_met_or_broken() {
+        use Condition::*;
+        assert_eq!(meets(&Phase::Pending, ServiceStarted), None);
+        assert_eq!(meets(&Phase::Started, ServiceStarted), Some(Ok(())));
+        assert_eq!(meets(&Phase::Started, ServiceHealthy), None);
+        assert_eq!(
+            meets(&Phase::Ready { healthy: true }, ServiceHealthy),
+            Some(Ok(()))
+        );
+        assert!(matches!(
+            meets(&Phase::Ready { healthy: false }, ServiceHealthy),
+            Some(Err(_))
+        ));
+        assert_eq!(
+            meets(&Phase::Completed, ServiceCompletedSuccessfully),
+            Some(Ok(()))
+        );
+        assert_eq!(
+            meets(
+                &Phase::Ready { healthy: true },
+                ServiceCompletedSuccessfully
+            ),
+            None
+        );
+        assert_eq!(
+            meets(&Phase::Failed("db exited".into()), ServiceStarted),
+            Some(Err("db exited".into()))
+        );
+    }
+
+    #[test]
+    fn preflight_problems_choose_the_exit_status() {
+        let config = Problem {
+            kind: Kind::Config,
+            message: "A is not set".into(),
+        };
+        let prerequisite = Problem {
+            kind: Kind::Prerequisite,
+            message: "port 80 is in use".into(),
+        };
+        let both = preflight_error(&[prerequisite.clone(), config]);
+        assert_eq!(both.code, Exit::Usage);
+        assert!(both.message.contains("A is not set") && both.message.contains("port 80"));
+        assert_eq!(preflight_error(&[prerequisite]).code, Exit::Unavailable);
+    }
+}

@@ -1,0 +1,403 @@
+//! What start-all will do, decided from the compose model and the containers that exist. Pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::config::ConfigError;
+use crate::config::compose::{ComposeModel, Condition, Dependency};
+use crate::config::graph::Graph;
+use crate::engine::spec::{ContainerSpec, LABEL_CONFIG_HASH};
+use crate::engine::{ContainerInfo, RunState};
+
+/// The services to bring up: the active ones (profiles), or those named with everything they
+/// depend on, transitively. Dependencies that are not declared and not `required` are dropped;
+/// required ones are a configuration error naming both services.
+pub fn select(
+    model: &ComposeModel,
+    profiles: &[String],
+    named: Option<&BTreeSet<&str>>,
+) -> Result<BTreeSet<String>, ConfigError> {
+    let mut wanted: Vec<String> = match named {
+        Some(names) => names.iter().map(|s| s.to_string()).collect(),
+        None => model
+            .services
+            .iter()
+            .filter(|(_, s)| model.is_active(s, profiles))
+            .map(|(name, _)| name.clone())
+            .collect(),
+    };
+    let mut selected = BTreeSet::new();
+    while let Some(name) = wanted.pop() {
+        if !selected.insert(name.clone()) {
+            continue;
+        }
+        let Some(service) = model.services.get(&name) else {
+            continue;
+        };
+        for (dep, d) in &service.depends_on {
+            if model.services.contains_key(dep) {
+                wanted.push(dep.clone());
+            } else if d.required {
+                return Err(ConfigError::Invalid {
+                    path: "the compose files".into(),
+                    key: format!("services.{name}.depends_on.{dep}"),
+                    message: format!("`{dep}` is not a declared service"),
+                });
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// What happens to one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Action {
+    Create,
+    /// Its configuration changed (or --force-recreate): stop, remove, create anew.
+    Recreate {
+        id: String,
+    },
+    /// Stopped with an unchanged configuration: start it again.
+    Start {
+        id: String,
+    },
+    /// Running with an unchanged configuration: leave it alone.
+    UpToDate {
+        id: String,
+    },
+}
+
+impl Action {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Recreate { .. } => "recreate",
+            Action::Start { .. } => "start",
+            Action::UpToDate { .. } => "up to date",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerStep {
+    pub spec: ContainerSpec,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServicePlan {
+    pub name: String,
+    pub containers: Vec<ContainerStep>,
+    /// Containers beyond the service's scale: (id, name), stopped and removed.
+    pub surplus: Vec<(String, String)>,
+    pub depends_on: BTreeMap<String, Dependency>,
+    /// Something waits for it with service_completed_successfully: exiting 0 is its success.
+    pub one_shot: bool,
+    /// A dependant waits for it to be healthy or completed, so it must be waited for even
+    /// with --no-wait.
+    pub awaited: bool,
+    pub post_start: Vec<Vec<String>>,
+    pub grace: Option<std::time::Duration>,
+}
+
+impl ServicePlan {
+    /// The action that describes the service as a whole: the strongest of its containers'.
+    pub fn action(&self) -> &'static str {
+        let rank = |a: &Action| match a {
+            Action::UpToDate { .. } => 0,
+            Action::Start { .. } => 1,
+            Action::Create => 2,
+            Action::Recreate { .. } => 3,
+        };
+        self.containers
+            .iter()
+            .map(|c| &c.action)
+            .max_by_key(|a| rank(a))
+            .map(Action::verb)
+            .unwrap_or("up to date")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Orphan {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub running: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub services: BTreeMap<String, ServicePlan>,
+    /// Services in an order where each comes after its dependencies.
+    pub order: Vec<String>,
+    /// Containers of the project whose service is not declared.
+    pub orphans: Vec<Orphan>,
+}
+
+/// Decide each container's action. `specs` holds, per selected service, the spec of each of
+/// its containers (numbers 1..=scale).
+pub fn plan(
+    model: &ComposeModel,
+    graph: &Graph,
+    specs: &BTreeMap<String, Vec<ContainerSpec>>,
+    existing: &[ContainerInfo],
+    force_recreate: bool,
+) -> Plan {
+    let mut services = BTreeMap::new();
+    for (name, specs) in specs {
+        let service = &model.services[name];
+        let mine: Vec<&ContainerInfo> = existing
+            .iter()
+            .filter(|c| !c.oneoff && c.service.as_deref() == Some(name.as_str()))
+            .collect();
+        let mut claimed = BTreeSet::new();
+        let containers = specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                // The container with this number, else one with this name.
+                let found = mine
+                    .iter()
+                    .find(|c| c.number == Some(number))
+                    .or_else(|| mine.iter().find(|c| c.name == spec.name));
+                let action = match found {
+                    None => Action::Create,
+                    Some(c) => {
+                        claimed.insert(c.id.clone());
+                        let same = c.config_hash.as_deref()
+                            == spec.labels.get(LABEL_CONFIG_HASH).map(String::as_str);
+                        let id = c.id.clone();
+                        if force_recreate || !same {
+                            Action::Recreate { id }
+                        } else if matches!(c.state, RunState::Running | RunState::Restarting) {
+                            Action::UpToDate { id }
+                        } else {
+                            Action::Start { id }
+                        }
+                    }
+                };
+                ContainerStep {
+                    spec: spec.clone(),
+                    action,
+                }
+            })
+            .collect();
+        let surplus = mine
+            .iter()
+            .filter(|c| !claimed.contains(&c.id))
+            .map(|c| (c.id.clone(), c.name.clone()))
+            .collect();
+        services.insert(
+            name.clone(),
+            ServicePlan {
+                name: name.clone(),
+                containers,
+                surplus,
+                depends_on: service
+                    .depends_on
+                    .iter()
+                    .filter(|(d, _)| model.services.contains_key(*d))
+                    .map(|(d, c)| (d.clone(), c.clone()))
+                    .collect(),
+                one_shot: false,
+                awaited: false,
+                post_start: service.x_phi.post_start.clone(),
+                grace: service.stop_grace_period,
+            },
+        );
+    }
+    // What the selected services' dependants wait for makes a service one-shot or awaited.
+    let selected: BTreeSet<&str> = services.keys().map(String::as_str).collect();
+    let conditions: BTreeMap<String, Vec<Condition>> = selected
+        .iter()
+        .map(|name| {
+            let waiting = model
+                .services
+                .iter()
+                .filter(|(other, _)| selected.contains(other.as_str()))
+                .filter_map(|(_, s)| s.depends_on.get(*name).map(|d| d.condition))
+                .collect();
+            (name.to_string(), waiting)
+        })
+        .collect();
+    for (name, plan) in services.iter_mut() {
+        let waiters = &conditions[name];
+        plan.one_shot = waiters.contains(&Condition::ServiceCompletedSuccessfully);
+        plan.awaited = waiters.iter().any(|c| *c != Condition::ServiceStarted);
+    }
+    let order = graph
+        .start_order()
+        .into_iter()
+        .filter(|s| services.contains_key(*s))
+        .map(String::from)
+        .collect();
+    let orphans = existing
+        .iter()
+        .filter(|c| !c.oneoff)
+        .filter(|c| {
+            c.service
+                .as_deref()
+                .is_none_or(|s| !model.services.contains_key(s))
+        })
+        .map(|c| Orphan {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            service: c.service.clone().unwrap_or_default(),
+            running: c.state == RunState::Running,
+        })
+        .collect();
+    Plan {
+        services,
+        order,
+        orphans,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{container, model};
+
+    fn spec(service: &str, hash: &str) -> ContainerSpec {
+        ContainerSpec {
+            name: format!("p-{service}-1"),
+            labels: [(LABEL_CONFIG_HASH.to_string(), hash.to_string())].into(),
+            ..ContainerSpec::default()
+        }
+    }
+
+    fn existing(service: &str, state: RunState, hash: &str) -> ContainerInfo {
+        ContainerInfo {
+            config_hash: Some(hash.into()),
+            ..container(service, state)
+        }
+    }
+
+    #[test]
+    fn selection_follows_dependencies_and_profiles() {
+        let mut m = model(
+            &[
+                ("web", &["api"]),
+                ("api", &["db"]),
+                ("db", &[]),
+                ("tool", &[]),
+            ],
+            Condition::ServiceHealthy,
+        );
+        m.services.get_mut("tool").unwrap().profiles = vec!["debug".into()];
+        let all = select(&m, &[], None).unwrap();
+        assert_eq!(all, ["api", "db", "web"].map(String::from).into());
+        let with = select(&m, &["debug".into()], None).unwrap();
+        assert!(with.contains("tool"));
+        let named: BTreeSet<&str> = ["api"].into();
+        let some = select(&m, &[], Some(&named)).unwrap();
+        assert_eq!(some, ["api", "db"].map(String::from).into());
+    }
+
+    #[test]
+    fn an_undeclared_required_dependency_is_named() {
+        let m = model(&[("web", &["ghost"])], Condition::ServiceStarted);
+        let err = select(&m, &[], None).unwrap_err().to_string();
+        assert!(err.contains("services.web.depends_on.ghost"), "{err}");
+        let mut m = m;
+        m.services
+            .get_mut("web")
+            .unwrap()
+            .depends_on
+            .get_mut("ghost")
+            .unwrap()
+            .required = false;
+        assert!(select(&m, &[], None).is_ok());
+    }
+
+    #[test]
+    fn each_container_gets_the_right_action() {
+        let m = model(
+            &[("a", &[]), ("b", &[]), ("c", &[]), ("d", &[])],
+            Condition::ServiceStarted,
+        );
+        let graph = Graph::new(&m).unwrap();
+        let specs: BTreeMap<String, Vec<ContainerSpec>> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|s| (s.to_string(), vec![spec(s, "new")]))
+            .collect();
+        let now = vec![
+            existing("a", RunState::Running, "new"),
+            existing("b", RunState::Exited, "new"),
+            existing("c", RunState::Running, "old"),
+        ];
+        let p = plan(&m, &graph, &specs, &now, false);
+        let action = |s: &str| p.services[s].containers[0].action.clone();
+        assert_eq!(action("a"), Action::UpToDate { id: "id-a".into() });
+        assert_eq!(action("b"), Action::Start { id: "id-b".into() });
+        assert_eq!(action("c"), Action::Recreate { id: "id-c".into() });
+        assert_eq!(action("d"), Action::Create);
+        let forced = plan(&m, &graph, &specs, &now, true);
+        assert_eq!(
+            forced.services["a"].containers[0].action,
+            Action::Recreate { id: "id-a".into() }
+        );
+    }
+
+    #[test]
+    fn surplus_replicas_and_orphans_are_found() {
+        let m = model(&[("web", &[])], Condition::ServiceStarted);
+        let graph = Graph::new(&m).unwrap();
+        let specs = BTreeMap::from([("web".to_string(), vec![spec("web", "h")])]);
+        let mut second = existing("web", RunState::Running, "h");
+        second.id = "id-web-2".into();
+        second.name = "p-web-2".into();
+        second.number = Some(2);
+        let mut oneoff = existing("web", RunState::Running, "h");
+        oneoff.id = "id-run".into();
+        oneoff.oneoff = true;
+        let now = vec![
+            existing("web", RunState::Running, "h"),
+            second,
+            oneoff,
+            existing("old", RunState::Running, "h"),
+        ];
+        let p = plan(&m, &graph, &specs, &now, false);
+        assert_eq!(
+            p.services["web"].surplus,
+            [("id-web-2".to_string(), "p-web-2".to_string())]
+        );
+        assert_eq!(p.orphans.len(), 1);
+        assert_eq!(p.orphans[0].service, "old");
+    }
+
+    #[test]
+    fn dependants_decide_what_is_awaited() {
+        let mut m = model(
+            &[
+                ("web", &["db", "init"]),
+                ("db", &[]),
+                ("init", &[]),
+                ("cache", &[]),
+            ],
+            Condition::ServiceHealthy,
+        );
+        m.services
+            .get_mut("web")
+            .unwrap()
+            .depends_on
+            .get_mut("init")
+            .unwrap()
+            .condition = Condition::ServiceCompletedSuccessfully;
+        let graph = Graph::new(&m).unwrap();
+        let specs: BTreeMap<String, Vec<ContainerSpec>> = ["web", "db", "init", "cache"]
+            .iter()
+            .map(|s| (s.to_string(), vec![spec(s, "h")]))
+            .collect();
+        let p = plan(&m, &graph, &specs, &[], false);
+        assert!(p.services["init"].one_shot && p.services["init"].awaited);
+        assert!(!p.services["db"].one_shot && p.services["db"].awaited);
+        assert!(!p.services["cache"].awaited && !p.services["web"].awaited);
+        let pos = |s: &str| p.order.iter().position(|o| o == s).unwrap();
+        assert!(pos("db") < pos("web") && pos("init") < pos("web"));
+    }
+}

@@ -1,0 +1,176 @@
+//! start-all's narration: one live line per service with a spinner on a terminal, plain
+//! timestamped lines otherwise, nothing with -q. Streamed command output goes through here too.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use console::Style;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::output::Printer;
+
+pub struct Ui<'a> {
+    printer: &'a Printer,
+    live: Option<Live>,
+    since: Instant,
+}
+
+struct Live {
+    multi: MultiProgress,
+    bars: Mutex<BTreeMap<String, ProgressBar>>,
+    width: usize,
+}
+
+impl<'a> Ui<'a> {
+    /// `services` in the order their lines should appear.
+    pub fn new(printer: &'a Printer, services: &[String]) -> Ui<'a> {
+        let live = printer.live_progress().then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let width = services.iter().map(String::len).max().unwrap_or(0);
+            Live {
+                multi,
+                bars: Mutex::new(BTreeMap::new()),
+                width,
+            }
+        });
+        let ui = Ui {
+            printer,
+            live,
+            since: Instant::now(),
+        };
+        if let Some(live) = &ui.live {
+            let mut bars = live.bars.lock().unwrap_or_else(|e| e.into_inner());
+            for service in services {
+                let bar = live.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner:.cyan} {prefix} {msg} {elapsed:.dim}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(format!("{service:<w$}", w = live.width));
+                bar.set_message("waiting for its dependencies");
+                bar.enable_steady_tick(Duration::from_millis(100));
+                bars.insert(service.clone(), bar);
+            }
+        }
+        ui
+    }
+
+    /// The service is now doing `what` (`creating`, `waiting (health)`).
+    pub fn step(&self, service: &str, verb: &str, what: &str) {
+        match &self.live {
+            Some(live) => {
+                if let Some(bar) = live
+                    .bars
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(service)
+                {
+                    bar.set_message(self.printer.redactor().redact(what).into_owned());
+                }
+            }
+            None if what.starts_with(&verb.to_lowercase()) => {
+                let rest = what[verb.len()..].trim_start();
+                let text = if rest.is_empty() {
+                    service.to_string()
+                } else {
+                    format!("{service} {rest}")
+                };
+                self.printer.progress(verb, &text);
+            }
+            None => self.printer.progress(verb, &format!("{service}: {what}")),
+        }
+    }
+
+    /// The service is done: `ok` or not, with a closing word.
+    pub fn done(&self, service: &str, ok: bool, what: &str) {
+        match &self.live {
+            Some(live) => {
+                if let Some(bar) = live
+                    .bars
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(service)
+                {
+                    let (mark, style) = if ok {
+                        ("✔", Style::new().green())
+                    } else {
+                        ("✘", Style::new().red().bold())
+                    };
+                    let text = self.printer.redactor().redact(what).into_owned();
+                    bar.set_style(
+                        ProgressStyle::with_template("{prefix} {wide_msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_prefix(format!(
+                        "{} {service:<w$}",
+                        style.apply_to(mark).for_stderr(),
+                        w = live.width
+                    ));
+                    bar.finish_with_message(format!("{text} {}", seconds(self.since.elapsed())));
+                }
+            }
+            None => {
+                let verb = if ok { "Ready" } else { "Failed" };
+                self.printer.progress(
+                    verb,
+                    &format!("{service} {what} ({})", seconds(self.since.elapsed())),
+                );
+            }
+        }
+    }
+
+    /// A line of output from something the service runs (a build, a post_start command).
+    pub fn output(&self, service: &str, line: &str) {
+        let text = format!("{service} | {line}");
+        match &self.live {
+            Some(live) => {
+                let text = self.printer.redactor().redact(&text).into_owned();
+                let _ = live.multi.println(text);
+            }
+            None => self.printer.progress("Output", &text),
+        }
+    }
+
+    /// A line not tied to one service's line (images, networks, orphans).
+    pub fn note(&self, verb: &str, text: &str) {
+        match &self.live {
+            Some(live) => {
+                let verb = Style::new().green().bold().apply_to(format!("{verb:>12}"));
+                let text = self.printer.redactor().redact(text).into_owned();
+                let _ = live.multi.println(format!("{} {text}", verb.for_stderr()));
+            }
+            None => self.printer.progress(verb, text),
+        }
+    }
+
+    /// A progress bar for bytes (image pulls), only on a terminal.
+    pub fn bytes_bar(&self, label: &str) -> Option<ProgressBar> {
+        let live = self.live.as_ref()?;
+        let bar = live.multi.insert(0, ProgressBar::new(0));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12.green.bold} {msg} {bytes}/{total_bytes} {wide_bar}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix("Pulling");
+        bar.set_message(label.to_string());
+        Some(bar)
+    }
+
+    /// Leave the terminal clean: finished lines stay, spinners stop.
+    pub fn close(&self) {
+        if let Some(live) = &self.live {
+            for bar in live.bars.lock().unwrap_or_else(|e| e.into_inner()).values() {
+                if !bar.is_finished() {
+                    bar.abandon();
+                }
+            }
+        }
+    }
+}
+
+pub fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
