@@ -17,7 +17,10 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 
 /// The man page (roff) of phi, or of one of its subcommands.
 pub fn man_page(subcommand: Option<&str>) -> std::io::Result<Vec<u8>> {
-    let root = crate::cli::command();
+    let mut root = crate::cli::command();
+    // Building propagates global flags (-f, -p, --json, --dir of `backup`, ...) into the
+    // subcommands, so each subcommand's page lists every flag it accepts.
+    root.build();
     let mut out = Vec::new();
     match subcommand {
         None => {
