@@ -139,9 +139,15 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
         env,
         diag,
         warned: BTreeSet::new(),
+        errors: Vec::new(),
     };
-    interp.walk(&mut doc, &mut String::new())?;
-    Ok(doc)
+    interp.walk(&mut doc, &mut String::new());
+    let mut errors = interp.errors;
+    match errors.len() {
+        0 => Ok(doc),
+        1 => Err(errors.remove(0)),
+        _ => Err(ConfigError::Several(errors)),
+    }
 }
 
 fn parse_yaml(path: &Path, text: &str) -> Result<Value, ConfigError> {
@@ -176,19 +182,22 @@ struct Interpolator<'a> {
     env: &'a Env,
     diag: &'a mut Diagnostics,
     warned: BTreeSet<String>,
+    /// Every value that could not be interpolated: all are reported, not only the first.
+    errors: Vec<ConfigError>,
 }
 
 impl Interpolator<'_> {
-    fn walk(&mut self, value: &mut Value, key: &mut String) -> Result<(), ConfigError> {
+    fn walk(&mut self, value: &mut Value, key: &mut String) {
         match value {
-            Value::String(s) if s.contains('$') => {
-                *s = self.interpolate(s, key)?;
-            }
+            Value::String(s) if s.contains('$') => match self.interpolate(s, key) {
+                Ok(text) => *s = text,
+                Err(e) => self.errors.push(e),
+            },
             Value::Sequence(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
                     let len = key.len();
                     let _ = write!(key, "[{i}]");
-                    self.walk(item, key)?;
+                    self.walk(item, key);
                     key.truncate(len);
                 }
             }
@@ -199,14 +208,13 @@ impl Interpolator<'_> {
                         key.push('.');
                     }
                     key.push_str(&key_text(k));
-                    self.walk(v, key)?;
+                    self.walk(v, key);
                     key.truncate(len);
                 }
             }
-            Value::Tagged(tagged) => self.walk(&mut tagged.value, key)?,
+            Value::Tagged(tagged) => self.walk(&mut tagged.value, key),
             _ => {}
         }
-        Ok(())
     }
 
     fn interpolate(&mut self, template: &str, key: &str) -> Result<String, ConfigError> {
@@ -724,6 +732,21 @@ services:
             err.contains("PGPASS") && err.contains("set the database password"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_missing_required_variable_is_reported_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  db:\n    environment:\n      A: ${A:?}\n      B: ${B:?need B}\n      C: ${C:?}\n",
+        );
+        let err = load(&[f], &env(&[("B", "set")])).unwrap_err().to_string();
+        assert!(err.starts_with("2 problems:"), "{err}");
+        assert!(err.contains("services.db.environment.A"), "{err}");
+        assert!(err.contains("services.db.environment.C"), "{err}");
+        assert!(!err.contains("environment.B"), "{err}");
     }
 
     #[test]

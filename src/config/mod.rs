@@ -70,6 +70,10 @@ pub enum ConfigError {
         reason: String,
     },
 
+    /// Several problems in one file, reported together (each `${VAR:?}` that is not set).
+    #[error("{} problems:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ConfigError>),
+
     #[error("no such service: {names} (declared: {declared})")]
     UnknownService { names: String, declared: String },
 
