@@ -493,3 +493,56 @@ fn ctrl_c_stops_waiting_and_leaves_the_containers_with_exit_130() {
     let running = docker(&["inspect", "-f", "{{.State.Running}}", &container]);
     assert_eq!(running.trim(), "true", "the container is left as it was");
 }
+
+#[test]
+fn services_scale_and_orphans_follow_the_flags() {
+    let stack = Stack::new("start-scope");
+    let p = &stack.name;
+    let compose = |scale: u32| {
+        format!(
+            "services:\n  db:\n{db}  api:\n{db}    scale: {scale}\n    depends_on: [db]\n  \
+             tool:\n{db}",
+            db = plain(""),
+        )
+    };
+    let dir = project_dir(&compose(2));
+    // --services brings up the named service and what it depends on, nothing else.
+    let out = start_all(dir.path(), &stack, &["--services", "api"]);
+    out.code(0);
+    let report = out.json();
+    assert_eq!(report["order"], serde_json::json!(["db", "api"]));
+    assert!(exists(&format!("{p}-api-1")) && exists(&format!("{p}-api-2")));
+    assert!(!exists(&format!("{p}-tool-1")));
+
+    // Scaling down removes the surplus container; the first one stays as it was.
+    let api1 = id_of(&format!("{p}-api-1"));
+    std::fs::write(dir.path().join("compose.yaml"), compose(1)).unwrap();
+    start_all(dir.path(), &stack, &[]).code(0);
+    assert!(!exists(&format!("{p}-api-2")), "surplus replica removed");
+    assert_eq!(id_of(&format!("{p}-api-1")), api1);
+
+    // A container of an undeclared service is listed, and removed only when asked.
+    stack.run(
+        "legacy",
+        &[],
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    let listed = start_all(dir.path(), &stack, &[]);
+    listed.code(0);
+    assert_eq!(
+        listed.json()["orphans"],
+        serde_json::json!([format!("{p}-legacy-1")])
+    );
+    assert!(exists(&format!("{p}-legacy-1")));
+    let removed = start_all(dir.path(), &stack, &["--remove-orphans"]);
+    removed.code(0);
+    assert_eq!(
+        removed.json()["orphans_removed"],
+        serde_json::json!([format!("{p}-legacy-1")])
+    );
+    assert!(!exists(&format!("{p}-legacy-1")));
+}
