@@ -154,26 +154,15 @@ pub async fn run(
         Vec::new()
     };
 
-    if !volumes.is_empty() && !opts.dry_run && !opts.yes {
+    if !volumes.is_empty() && !opts.dry_run {
         let question = format!(
             "Remove {} volume(s) of project {} ({})? Their data is deleted.",
             volumes.len(),
             project.name,
             volumes.join(", ")
         );
-        if !printer.interactive() {
-            return Err(Coded::new(
-                Exit::Usage,
-                format!(
-                    "refusing to delete {} volume(s) without confirmation: no terminal to ask on; pass --yes to confirm",
-                    volumes.len()
-                ),
-            )
-            .into());
-        }
-        if !printer.confirm(&question)? {
-            return Err(Coded::new(Exit::Failure, "cancelled; nothing was changed").into());
-        }
+        let action = format!("delete {} volume(s)", volumes.len());
+        crate::commands::confirm_destructive(printer, opts.yes, &action, &question)?;
     }
 
     if opts.dry_run {

@@ -259,8 +259,7 @@ pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
     };
     let mut read = |section: &str,
                     key: &str,
-                    m: &Option<Mapping>,
-                    known: &[&str]|
+                    m: &Option<Mapping>|
      -> Result<Settings, ConfigError> {
         let Some(m) = m else {
             return Ok(Settings::default());
@@ -278,7 +277,7 @@ pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
                 "driver" => {
                     driver = Some(scalar_text(v).ok_or_else(|| invalid(path, "must be a string"))?);
                 }
-                "internal" => {
+                "internal" if section == "networks" => {
                     internal = boolean(v).ok_or_else(|| invalid(path, "must be true or false"))?;
                 }
                 "labels" => match v {
@@ -299,7 +298,6 @@ pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
                     }
                     _ => return Err(invalid(path, "must be a list or a mapping")),
                 },
-                _ if known.contains(&k) => {}
                 _ => warnings.push(format!(
                     "{path} is not supported by phi start-all and is ignored"
                 )),
@@ -317,7 +315,7 @@ pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
             driver,
             mut labels,
             internal,
-        } = read("networks", key, m, &["driver", "internal", "labels"])?;
+        } = read("networks", key, m)?;
         let (name, external) = resource_name(project, &origin, "networks", key)?;
         labels.insert(LABEL_PROJECT.into(), project.name.clone());
         labels.insert(LABEL_NETWORK.into(), key.clone());
@@ -333,7 +331,7 @@ pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
     for (key, m) in section("volumes") {
         let Settings {
             driver, mut labels, ..
-        } = read("volumes", &key, &m, &["driver", "labels"])?;
+        } = read("volumes", &key, &m)?;
         let (name, external) = resource_name(project, &origin, "volumes", &key)?;
         labels.insert(LABEL_PROJECT.into(), project.name.clone());
         labels.insert(LABEL_VOLUME.into(), key.clone());

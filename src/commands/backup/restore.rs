@@ -241,25 +241,12 @@ pub async fn run(
         };
         printer.progress("Will replace", &what);
     }
-    if !opts.yes {
-        if !printer.interactive() {
-            return Err(Coded::new(
-                Exit::Usage,
-                format!(
-                    "refusing to restore {} without confirmation: no terminal to ask on; pass --yes to confirm",
-                    entry.id
-                ),
-            )
-            .into());
-        }
-        let question = format!(
-            "Restore backup {} into {}? The data listed above is overwritten.",
-            entry.id, project.name
-        );
-        if !printer.confirm(&question)? {
-            return Err(Coded::new(Exit::Failure, "cancelled; nothing was changed").into());
-        }
-    }
+    let question = format!(
+        "Restore backup {} into {}? The data listed above is overwritten.",
+        entry.id, project.name
+    );
+    let action = format!("restore {}", entry.id);
+    crate::commands::confirm_destructive(printer, opts.yes, &action, &question)?;
 
     // 4. Live items first, then the ones that need their service stopped.
     let mut results = Vec::new();

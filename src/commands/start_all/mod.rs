@@ -71,9 +71,7 @@ pub struct ServiceReport {
     /// `create`, `recreate`, `start`, `up to date` (with --dry-run: what would be done).
     pub action: String,
     pub containers: Vec<String>,
-    /// `healthy`, `running`, `completed`, `started` (not waited for), `failed`,
-    /// `timed out`, `skipped` (a dependency failed), `planned` (--dry-run).
-    pub state: String,
+    pub state: State,
     /// What decided readiness: `exec probe`, `engine healthcheck`, `running`, `exit 0`.
     pub signal: Option<String>,
     /// Seconds from the start of the run until its containers were started / it was ready.
@@ -85,13 +83,69 @@ pub struct ServiceReport {
     pub logs: Vec<String>,
 }
 
+/// Where a service ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Pending,
+    /// --dry-run: nothing was done.
+    Planned,
+    /// Started and not waited for (--no-wait).
+    Started,
+    /// Running, without a healthcheck.
+    Running,
+    Healthy,
+    /// A one-shot job that exited 0.
+    Completed,
+    Failed,
+    #[serde(rename = "timed out")]
+    TimedOut,
+    /// Not started: a dependency failed.
+    Skipped,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Planned => "planned",
+            State::Started => "started",
+            State::Running => "running",
+            State::Healthy => "healthy",
+            State::Completed => "completed",
+            State::Failed => "failed",
+            State::TimedOut => "timed out",
+            State::Skipped => "skipped",
+        }
+    }
+
+    /// Up as asked: ready, or started when not waited for.
+    pub fn is_up(self) -> bool {
+        matches!(
+            self,
+            State::Healthy | State::Running | State::Completed | State::Started
+        )
+    }
+
+    /// What dependants see once the service's task has ended; None leaves `Started`.
+    fn final_phase(self, service: &str) -> Option<Phase> {
+        Some(match self {
+            State::Started => return None,
+            State::Healthy => Phase::Ready { healthy: true },
+            State::Running => Phase::Ready { healthy: false },
+            State::Completed => Phase::Completed,
+            other => Phase::Failed(format!("{service} {}", other.as_str())),
+        })
+    }
+}
+
 impl ServiceReport {
-    fn new(service: &str, action: &str, state: &str) -> ServiceReport {
+    fn new(service: &str, action: &str, state: State) -> ServiceReport {
         ServiceReport {
             service: service.to_string(),
             action: action.to_string(),
             containers: Vec::new(),
-            state: state.to_string(),
+            state,
             signal: None,
             started_after: None,
             ready_after: None,
@@ -125,7 +179,7 @@ impl Report {
     pub fn exit(&self) -> Exit {
         if self.ok {
             Exit::Ok
-        } else if self.services.iter().any(|s| s.state == "timed out") {
+        } else if self.services.iter().any(|s| s.state == State::TimedOut) {
             Exit::Timeout
         } else {
             Exit::Failure
@@ -316,7 +370,7 @@ fn dry_run_report(
             let s = &plan.services[name];
             ServiceReport {
                 containers: s.containers.iter().map(|c| c.spec.name.clone()).collect(),
-                ..ServiceReport::new(name, s.action(), "planned")
+                ..ServiceReport::new(name, s.action(), State::Planned)
             }
         })
         .collect();
@@ -452,24 +506,16 @@ async fn execute(
         };
         async move {
             let outcome = cx.run(service, deps, me).await;
-            // Whatever happened, dependants must not wait for a phase that will not come.
-            me.send_if_modified(|phase| {
-                if matches!(phase, Phase::Pending | Phase::Started) && outcome.state != "started" {
-                    *phase = Phase::Failed(format!("{} {}", service.name, outcome.state));
-                    return true;
-                }
-                false
-            });
+            // The one place a service's end is published: dependants never wait for a phase
+            // that will not come.
+            if let Some(phase) = outcome.state.final_phase(&service.name) {
+                me.send_replace(phase);
+            }
             outcome
         }
     });
     report.services = join_all(tasks).await;
-    report.ok = report.services.iter().all(|s| {
-        matches!(
-            s.state.as_str(),
-            "healthy" | "running" | "completed" | "started"
-        )
-    });
+    report.ok = report.services.iter().all(|s| s.state.is_up());
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -477,7 +523,7 @@ async fn execute(
 fn not_started(service: &str, why: &str) -> ServiceReport {
     ServiceReport {
         error: Some(why.to_string()),
-        ..ServiceReport::new(service, "none", "skipped")
+        ..ServiceReport::new(service, "none", State::Skipped)
     }
 }
 
@@ -559,7 +605,7 @@ impl ServiceRun<'_> {
                 .iter()
                 .map(|c| c.spec.name.clone())
                 .collect(),
-            ..ServiceReport::new(name, service.action(), "pending")
+            ..ServiceReport::new(name, service.action(), State::Pending)
         };
 
         // 1. Each dependency must meet its condition.
@@ -567,7 +613,7 @@ impl ServiceRun<'_> {
             let wait = rx.wait_for(|p| meets(p, condition).is_some());
             let verdict = match tokio::time::timeout_at(self.deadline, wait).await {
                 Err(_) => {
-                    report.state = "timed out".into();
+                    report.state = State::TimedOut;
                     report.error = Some(format!("still waiting for {dep} at the timeout"));
                     self.ui
                         .done(name, false, "timed out waiting for its dependencies");
@@ -579,7 +625,7 @@ impl ServiceRun<'_> {
             if let Some(Err(why)) = verdict {
                 if required {
                     report.action = "none".into();
-                    report.state = "skipped".into();
+                    report.state = State::Skipped;
                     report.error = Some(format!("not started: {why}"));
                     self.ui.done(name, false, &format!("not started: {why}"));
                     return report;
@@ -598,8 +644,7 @@ impl ServiceRun<'_> {
         let mut ids = Vec::new();
         let result = async {
             for (id, container) in &service.surplus {
-                self.ui
-                    .step(name, "Removing", &format!("removing {container}"));
+                self.ui.step(name, "Removing", container);
                 self.engine.stop_container(id, grace).await?;
                 self.engine.remove_container(id).await?;
             }
@@ -608,23 +653,23 @@ impl ServiceRun<'_> {
                 match &step.action {
                     Action::UpToDate { id } => Ok::<String, EngineError>(id.clone()),
                     Action::Start { id } => {
-                        self.ui.step(name, "Starting", "starting");
+                        self.ui.step(name, "Starting", "");
                         self.engine.start_container(id).await?;
                         Ok(id.clone())
                     }
                     Action::Create => {
-                        self.ui.step(name, "Creating", "creating");
+                        self.ui.step(name, "Creating", "");
                         let id = self.engine.create_container(spec).await?;
-                        self.ui.step(name, "Starting", "starting");
+                        self.ui.step(name, "Starting", "");
                         self.engine.start_container(&id).await?;
                         Ok(id)
                     }
                     Action::Recreate { id: old } => {
-                        self.ui.step(name, "Recreating", "recreating");
+                        self.ui.step(name, "Recreating", "");
                         self.engine.stop_container(old, grace).await?;
                         self.engine.remove_container(old).await?;
                         let id = self.engine.create_container(spec).await?;
-                        self.ui.step(name, "Starting", "starting");
+                        self.ui.step(name, "Starting", "");
                         self.engine.start_container(&id).await?;
                         Ok(id)
                     }
@@ -644,7 +689,7 @@ impl ServiceRun<'_> {
                 })
             })
         {
-            report.state = "failed".into();
+            report.state = State::Failed;
             report.error = Some(e.to_string());
             self.ui.done(name, false, &e.to_string());
             return report;
@@ -654,7 +699,7 @@ impl ServiceRun<'_> {
 
         // 3. Readiness, unless nobody needs to know.
         if self.opts.no_wait && !service.awaited && service.post_start.is_empty() {
-            report.state = "started".into();
+            report.state = State::Started;
             self.ui.done(name, true, "started (not waited for)");
             return report;
         }
@@ -667,8 +712,8 @@ impl ServiceRun<'_> {
             name,
             "Waiting",
             match wanted {
-                Wanted::Completion => "waiting (completion)",
-                Wanted::Ready => "waiting (ready)",
+                Wanted::Completion => "(completion)",
+                Wanted::Ready => "(ready)",
             },
         );
         let waits = ids
@@ -686,31 +731,25 @@ impl ServiceRun<'_> {
                     reason,
                     health_output,
                 } => {
-                    report.state = "failed".into();
+                    report.state = State::Failed;
                     report.error = Some(format!("{} {reason}", short_id(id)));
                     report.health_output = health_output;
-                    report.logs = self
-                        .engine
-                        .logs_tail(id, LOG_LINES)
-                        .await
-                        .unwrap_or_default();
                     self.ui.done(name, false, &reason);
-                    me.send_replace(Phase::Failed(format!("{name} {reason}")));
-                    return report;
                 }
                 Readiness::TimedOut { health_output } => {
-                    report.state = "timed out".into();
+                    report.state = State::TimedOut;
                     report.error = Some("not ready at the timeout".into());
                     report.health_output = health_output;
-                    report.logs = self
-                        .engine
-                        .logs_tail(id, LOG_LINES)
-                        .await
-                        .unwrap_or_default();
                     self.ui.done(name, false, "timed out waiting for readiness");
-                    me.send_replace(Phase::Failed(format!("{name} timed out")));
-                    return report;
                 }
+            }
+            if report.state != State::Pending {
+                report.logs = self
+                    .engine
+                    .logs_tail(id, LOG_LINES)
+                    .await
+                    .unwrap_or_default();
+                return report;
             }
         }
 
@@ -718,7 +757,7 @@ impl ServiceRun<'_> {
         if let Some(first) = ids.first().filter(|_| !service.post_start.is_empty()) {
             for command in &service.post_start {
                 let shown = command.join(" ");
-                self.ui.step(name, "Running", &format!("running `{shown}`"));
+                self.ui.step(name, "Running", &format!("`{shown}`"));
                 let left = self.deadline.saturating_duration_since(Deadline::now());
                 let result = self
                     .engine
@@ -732,7 +771,7 @@ impl ServiceRun<'_> {
                     Ok(0) => None,
                     Ok(code) => Some(format!("post_start `{shown}` exited with code {code}")),
                     Err(EngineError::TimedOut { .. }) => {
-                        report.state = "timed out".into();
+                        report.state = State::TimedOut;
                         Some(format!(
                             "post_start `{shown}` did not finish before the timeout"
                         ))
@@ -740,27 +779,25 @@ impl ServiceRun<'_> {
                     Err(e) => Some(format!("post_start `{shown}`: {e}")),
                 };
                 if let Some(why) = failure {
-                    if report.state != "timed out" {
-                        report.state = "failed".into();
+                    if report.state != State::TimedOut {
+                        report.state = State::Failed;
                     }
-                    report.error = Some(why.clone());
                     self.ui.done(name, false, &why);
-                    me.send_replace(Phase::Failed(format!("{name}: {why}")));
+                    report.error = Some(why);
                     return report;
                 }
             }
         }
 
         report.ready_after = Some(self.started.elapsed().as_secs_f64());
-        let (state, phase) = match wanted {
-            Wanted::Completion => ("completed", Phase::Completed),
-            Wanted::Ready if healthy => ("healthy", Phase::Ready { healthy: true }),
-            Wanted::Ready => ("running", Phase::Ready { healthy: false }),
+        report.state = match wanted {
+            Wanted::Completion => State::Completed,
+            Wanted::Ready if healthy => State::Healthy,
+            Wanted::Ready => State::Running,
         };
-        report.state = state.into();
-        let signal = report.signal.clone().unwrap_or_default();
-        self.ui.done(name, true, &format!("{state} ({signal})"));
-        me.send_replace(phase);
+        let signal = report.signal.as_deref().unwrap_or_default();
+        let text = format!("{} ({signal})", report.state.as_str());
+        self.ui.done(name, true, &text);
         report
     }
 }
@@ -821,7 +858,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
         table.add_row(vec![
             s.service.clone(),
             s.action.clone(),
-            s.state.clone(),
+            s.state.as_str().to_string(),
             s.ready_after
                 .map(|t| format!("{t:.1}s"))
                 .unwrap_or_default(),
@@ -853,16 +890,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
         let _ = writeln!(out, "\nproblem: {p}");
     }
     if !report.dry_run {
-        let ready = report
-            .services
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.state.as_str(),
-                    "healthy" | "running" | "completed" | "started"
-                )
-            })
-            .count();
+        let ready = report.services.iter().filter(|s| s.state.is_up()).count();
         let _ = writeln!(
             out,
             "\n{ready} of {} service(s) up in {}",

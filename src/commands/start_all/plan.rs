@@ -146,9 +146,18 @@ pub fn plan(
     existing: &[ContainerInfo],
     force_recreate: bool,
 ) -> Plan {
+    // What the selected services' dependants wait for makes a service one-shot or awaited.
+    let waiting_for = |name: &str| -> Vec<Condition> {
+        specs
+            .keys()
+            .filter_map(|other| model.services[other].depends_on.get(name))
+            .map(|d| d.condition)
+            .collect()
+    };
     let mut services = BTreeMap::new();
     for (name, specs) in specs {
         let service = &model.services[name];
+        let waiters = waiting_for(name);
         let mine: Vec<&ContainerInfo> = existing
             .iter()
             .filter(|c| !c.oneoff && c.service.as_deref() == Some(name.as_str()))
@@ -203,31 +212,12 @@ pub fn plan(
                     .filter(|(d, _)| model.services.contains_key(*d))
                     .map(|(d, c)| (d.clone(), c.clone()))
                     .collect(),
-                one_shot: false,
-                awaited: false,
+                one_shot: waiters.contains(&Condition::ServiceCompletedSuccessfully),
+                awaited: waiters.iter().any(|c| *c != Condition::ServiceStarted),
                 post_start: service.x_phi.post_start.clone(),
                 grace: service.stop_grace_period,
             },
         );
-    }
-    // What the selected services' dependants wait for makes a service one-shot or awaited.
-    let selected: BTreeSet<&str> = services.keys().map(String::as_str).collect();
-    let conditions: BTreeMap<String, Vec<Condition>> = selected
-        .iter()
-        .map(|name| {
-            let waiting = model
-                .services
-                .iter()
-                .filter(|(other, _)| selected.contains(other.as_str()))
-                .filter_map(|(_, s)| s.depends_on.get(*name).map(|d| d.condition))
-                .collect();
-            (name.to_string(), waiting)
-        })
-        .collect();
-    for (name, plan) in services.iter_mut() {
-        let waiters = &conditions[name];
-        plan.one_shot = waiters.contains(&Condition::ServiceCompletedSuccessfully);
-        plan.awaited = waiters.iter().any(|c| *c != Condition::ServiceStarted);
     }
     let order = graph
         .start_order()

@@ -56,29 +56,23 @@ impl<'a> Ui<'a> {
         ui
     }
 
-    /// The service is now doing `what` (`creating`, `waiting (health)`).
-    pub fn step(&self, service: &str, verb: &str, what: &str) {
+    fn bar(live: &Live, service: &str) -> Option<ProgressBar> {
+        let bars = live.bars.lock().unwrap_or_else(|e| e.into_inner());
+        bars.get(service).cloned()
+    }
+
+    /// The service is now doing `verb` (`Creating`, `Waiting`), with an optional `detail`:
+    /// `creating` on its live line, `Creating web` as a plain line.
+    pub fn step(&self, service: &str, verb: &str, detail: &str) {
+        let join = |a: &str| format!("{a} {detail}").trim_end().to_string();
         match &self.live {
             Some(live) => {
-                if let Some(bar) = live
-                    .bars
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(service)
-                {
-                    bar.set_message(self.printer.redactor().redact(what).into_owned());
+                if let Some(bar) = Self::bar(live, service) {
+                    let text = join(&verb.to_lowercase());
+                    bar.set_message(self.printer.redactor().redact(&text).into_owned());
                 }
             }
-            None if what.starts_with(&verb.to_lowercase()) => {
-                let rest = what[verb.len()..].trim_start();
-                let text = if rest.is_empty() {
-                    service.to_string()
-                } else {
-                    format!("{service} {rest}")
-                };
-                self.printer.progress(verb, &text);
-            }
-            None => self.printer.progress(verb, &format!("{service}: {what}")),
+            None => self.printer.progress(verb, &join(service)),
         }
     }
 
@@ -86,12 +80,7 @@ impl<'a> Ui<'a> {
     pub fn done(&self, service: &str, ok: bool, what: &str) {
         match &self.live {
             Some(live) => {
-                if let Some(bar) = live
-                    .bars
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(service)
-                {
+                if let Some(bar) = Self::bar(live, service) {
                     let (mark, style) = if ok {
                         ("✔", Style::new().green())
                     } else {
