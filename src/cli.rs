@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::units::{self, parse_duration};
+
 const EXAMPLES: &str = "\
 Examples:
   phi status                          every service's state, health, uptime and ports
@@ -341,8 +343,8 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
 
-    /// Rotate the --log file when it would grow past this size, e.g. 10MB, 512KiB
-    #[arg(long, value_name = "SIZE", default_value = "10MB", value_parser = parse_size)]
+    /// Rotate the --log file when it would grow past this size, e.g. 10MB, 512k (powers of 1024)
+    #[arg(long, value_name = "SIZE", default_value = "10MB", value_parser = parse_positive_size)]
     pub log_max_size: u64,
 
     /// How many --log files to keep, the current one included
@@ -459,35 +461,12 @@ pub enum CompressionChoice {
     Gzip,
 }
 
-/// Parse a size: bytes, or a number with B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size; write e.g. 10MB or 512KiB"))?;
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: unknown unit; use B, KB, MB, GB, KiB, MiB or GiB"
-            ));
-        }
-    };
-    let bytes = number * factor;
-    if bytes < 1.0 {
-        return Err(format!("`{text}` is too small"));
+/// A size for a flag that must not be zero (see [`crate::units`] for the units).
+fn parse_positive_size(text: &str) -> Result<u64, String> {
+    match units::parse_size(text)? {
+        0 => Err(format!("`{text}` is too small")),
+        n => Ok(n),
     }
-    Ok(bytes as u64)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -501,21 +480,6 @@ pub struct CheckAuthArgs {
     pub strict: bool,
 }
 
-/// Parse "30", "30s", "1m30s", "250ms" into a duration. A bare number means seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = text.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 30s, 2m, 1m30s"))
-}
-
 /// The clap command, for completions, the man page and their drift tests.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
@@ -526,25 +490,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_accept_bare_seconds_and_units() {
-        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-1").is_err());
-    }
-
-    #[test]
-    fn sizes_take_decimal_and_binary_units() {
-        assert_eq!(parse_size("10MB"), Ok(10_000_000));
-        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
-        assert_eq!(parse_size("2048"), Ok(2048));
-        assert_eq!(parse_size("1.5k"), Ok(1500));
-        assert!(parse_size("ten").is_err());
-        assert!(parse_size("5 parsecs").is_err());
-        assert!(parse_size("0").is_err());
+    fn size_flags_refuse_zero() {
+        assert_eq!(parse_positive_size("10MB"), Ok(10 << 20));
+        assert!(parse_positive_size("0").is_err());
+        assert!(parse_positive_size("ten").is_err());
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl From<Exit> for std::process::ExitCode {
 }
 
 /// An error that knows which exit code it stands for. Domain errors that are not this
-/// type end as [`Exit::Failure`] unless they are one of the typed errors `classify` knows.
+/// type carry their own `exit()`; the top level reads the chain (`commands::classify`).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct Coded {
@@ -115,22 +115,6 @@ impl Coded {
             message: message.into(),
         }
     }
-}
-
-/// The exit code an error stands for: the first classified error in its chain wins.
-pub fn classify(err: &anyhow::Error) -> Exit {
-    for cause in err.chain() {
-        if let Some(coded) = cause.downcast_ref::<Coded>() {
-            return coded.code;
-        }
-        if let Some(config) = cause.downcast_ref::<crate::config::ConfigError>() {
-            return config.exit();
-        }
-        if let Some(engine) = cause.downcast_ref::<crate::engine::EngineError>() {
-            return engine.exit();
-        }
-    }
-    Exit::Failure
 }
 
 #[cfg(test)]
@@ -151,12 +135,5 @@ mod tests {
         assert_eq!(Exit::Unavailable.merge(Exit::Failure), Exit::Unavailable);
         assert_eq!(Exit::Timeout.merge(Exit::Interrupted), Exit::Interrupted);
         assert_eq!(Exit::Ok.merge(Exit::Ok), Exit::Ok);
-    }
-
-    #[test]
-    fn classify_finds_a_coded_error_anywhere_in_the_chain() {
-        let err = anyhow::Error::new(Coded::new(Exit::Usage, "bad")).context("while loading");
-        assert_eq!(classify(&err), Exit::Usage);
-        assert_eq!(classify(&anyhow::anyhow!("plain")), Exit::Failure);
     }
 }

@@ -14,6 +14,7 @@ pub mod redact;
 pub mod settings;
 #[cfg(test)]
 mod testing;
+pub mod units;
 
 use std::time::Duration;
 
@@ -88,7 +89,7 @@ pub fn run() -> Exit {
         Ok(exit) => exit,
         Err(err) if output::is_broken_pipe(&err) => Exit::Ok,
         Err(err) => {
-            let code = exit::classify(&err);
+            let code = commands::classify(&err);
             if code == Exit::Interrupted {
                 return code;
             }

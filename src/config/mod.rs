@@ -92,12 +92,6 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-
-    #[error("invalid DOCKER_HOST `{value}`: {reason}")]
-    DockerHost { value: String, reason: String },
-
-    #[error("{path}: invalid docker configuration: {message}")]
-    DockerConfig { path: PathBuf, message: String },
 }
 
 /// A YAML string, number or boolean as text; `None` for anything else. Interpolation can turn

@@ -1493,34 +1493,14 @@ fn short_port(text: &str) -> Result<(Vec<PortSpec>, Option<String>), String> {
     Ok((ports, warning))
 }
 
-/// A size in bytes: a number, or a number with a unit b, k, m, g, t, p (powers of 1024,
-/// optionally followed by `b` or `ib`), as Docker reads `512m` or `1.5GB`.
+/// A size in bytes: a number, or text in [`crate::units::parse_size`]'s form (`512m`, `1.5GB`).
 fn bytes(v: &Value) -> Option<i64> {
     if let Value::Number(n) = v {
         return n.as_i64().filter(|b| *b >= 0);
     }
-    let text = v.as_str()?.trim().to_ascii_lowercase();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let unit = unit.trim_start();
-    let unit = unit
-        .strip_suffix("ib")
-        .or_else(|| unit.strip_suffix('b').filter(|u| !u.is_empty()))
-        .unwrap_or(unit);
-    let multiplier: f64 = match unit {
-        "" | "b" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024.0 * 1024.0,
-        "g" => 1024.0 * 1024.0 * 1024.0,
-        "t" => 1024f64.powi(4),
-        "p" => 1024f64.powi(5),
-        _ => return None,
-    };
-    let value = number * multiplier;
-    (value.is_finite() && value >= 0.0 && value < i64::MAX as f64).then_some(value as i64)
+    crate::units::parse_size(v.as_str()?)
+        .ok()
+        .and_then(|n| i64::try_from(n).ok())
 }
 
 fn nano_cpus(v: &Value) -> Option<i64> {

@@ -565,7 +565,7 @@ pub fn duration(value: &Value) -> Result<Duration, String> {
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(Duration::from_secs_f64)
             .ok_or_else(|| format!("`{n}` is not a duration")),
-        Value::String(s) => crate::cli::parse_duration(s),
+        Value::String(s) => crate::units::parse_duration(s),
         _ => Err("must be a duration such as 5s".into()),
     }
 }

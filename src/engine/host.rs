@@ -6,7 +6,23 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::config::ConfigError;
+use crate::exit::Exit;
+
+/// The engine's address cannot be worked out: a configuration problem (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("invalid DOCKER_HOST `{value}`: {reason}")]
+    DockerHost { value: String, reason: String },
+
+    #[error("{path}: invalid docker configuration: {message}")]
+    DockerConfig { path: PathBuf, message: String },
+}
+
+impl HostError {
+    pub fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
@@ -48,7 +64,7 @@ pub fn docker_config_dir(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf
     }
 }
 
-pub fn resolve(var: &dyn Fn(&str) -> Option<String>) -> Result<Target, ConfigError> {
+pub fn resolve(var: &dyn Fn(&str) -> Option<String>) -> Result<Target, HostError> {
     let config_dir = docker_config_dir(var);
     if let Some(host) = var("DOCKER_HOST").filter(|h| !h.trim().is_empty()) {
         let tls_verify = var("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty() && v != "0");
@@ -57,7 +73,7 @@ pub fn resolve(var: &dyn Fn(&str) -> Option<String>) -> Result<Target, ConfigErr
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from)
                 .or_else(|| config_dir.clone())
-                .ok_or_else(|| ConfigError::DockerHost {
+                .ok_or_else(|| HostError::DockerHost {
                     value: host.clone(),
                     reason: "DOCKER_TLS_VERIFY is set but neither DOCKER_CERT_PATH nor HOME is"
                         .into(),
@@ -100,8 +116,8 @@ fn tls_files(dir: &Path) -> TlsFiles {
 }
 
 /// Parse an engine address as the docker CLI accepts it.
-pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Target, ConfigError> {
-    let bad = |reason: &str| ConfigError::DockerHost {
+pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Target, HostError> {
+    let bad = |reason: &str| HostError::DockerHost {
         value: host.to_string(),
         reason: reason.to_string(),
     };
@@ -162,14 +178,14 @@ pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Tar
     })
 }
 
-fn current_context(config_dir: &Path) -> Result<Option<String>, ConfigError> {
+fn current_context(config_dir: &Path) -> Result<Option<String>, HostError> {
     let path = config_dir.join("config.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(_) => return Ok(None),
     };
     let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| ConfigError::DockerConfig {
+        serde_json::from_str(&text).map_err(|e| HostError::DockerConfig {
             path: path.clone(),
             message: e.to_string(),
         })?;
@@ -181,26 +197,26 @@ fn current_context(config_dir: &Path) -> Result<Option<String>, ConfigError> {
 }
 
 /// A named context's endpoint, from `contexts/meta/<sha256(name)>/meta.json`.
-fn context_target(config_dir: &Path, name: &str) -> Result<Target, ConfigError> {
+fn context_target(config_dir: &Path, name: &str) -> Result<Target, HostError> {
     let id = hex(&Sha256::digest(name.as_bytes()));
     let meta = config_dir
         .join("contexts")
         .join("meta")
         .join(&id)
         .join("meta.json");
-    let text = std::fs::read_to_string(&meta).map_err(|_| ConfigError::DockerConfig {
+    let text = std::fs::read_to_string(&meta).map_err(|_| HostError::DockerConfig {
         path: meta.clone(),
         message: format!("docker context `{name}` does not exist"),
     })?;
     let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| ConfigError::DockerConfig {
+        serde_json::from_str(&text).map_err(|e| HostError::DockerConfig {
             path: meta.clone(),
             message: e.to_string(),
         })?;
     let endpoint = &json["Endpoints"]["docker"];
     let host = endpoint["Host"]
         .as_str()
-        .ok_or_else(|| ConfigError::DockerConfig {
+        .ok_or_else(|| HostError::DockerConfig {
             path: meta.clone(),
             message: format!("docker context `{name}` has no docker endpoint"),
         })?;
@@ -290,10 +306,7 @@ mod tests {
             "https://x:1",
         ] {
             let err = resolve(&with(&[("DOCKER_HOST", host)])).unwrap_err();
-            assert!(
-                matches!(err, ConfigError::DockerHost { .. }),
-                "{host}: {err}"
-            );
+            assert!(matches!(err, HostError::DockerHost { .. }), "{host}: {err}");
             assert!(err.to_string().contains(host), "{err}");
         }
     }

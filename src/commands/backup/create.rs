@@ -10,12 +10,13 @@ use serde::Serialize;
 use super::codec::{self, Compression, Pending, Written};
 use super::recipes::{self, Kind, Plan, Planned};
 use super::store::{self, Item, Manifest};
-use super::{Interrupt, Options, Stopped, container_for, human_bytes, seconds, transfer};
+use super::{Interrupt, Options, Stopped, container_for, seconds, transfer};
 use crate::engine::archive::StreamExec;
 use crate::engine::{CALL_TIMEOUT, ContainerInfo, Engine, EngineError, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
 use crate::settings::Project;
+use crate::units::format_bytes;
 
 /// How long a BGSAVE may take before the run gives up (unless --timeout says otherwise).
 const BGSAVE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -48,7 +49,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 item.service.clone(),
                 item.recipe.clone(),
                 item.source.clone(),
-                human_bytes(item.size),
+                format_bytes(item.size),
                 item.file.clone(),
             ]);
         }
@@ -62,7 +63,7 @@ pub fn render(report: &Report, color: bool) -> String {
             "{}: backup {id} complete, {} item(s), {} in {:.1}s{}\n",
             report.project,
             report.items.len(),
-            human_bytes(report.items.iter().map(|i| i.size).sum()),
+            format_bytes(report.items.iter().map(|i| i.size).sum()),
             report.duration_seconds,
             if report.pruned.is_empty() {
                 String::new()
@@ -273,7 +274,7 @@ struct Run<'a> {
 }
 
 fn classify_failure(err: &anyhow::Error) -> Exit {
-    match crate::exit::classify(err) {
+    match crate::commands::classify(err) {
         Exit::Interrupted => Exit::Interrupted,
         Exit::Timeout => Exit::Timeout,
         _ => Exit::Failure,
@@ -294,7 +295,7 @@ impl Run<'_> {
         let mut exit = Exit::Ok;
         let fail = |err: anyhow::Error, problems: &mut Vec<String>, exit: &mut Exit| {
             *exit = exit.merge(classify_failure(&err));
-            if crate::exit::classify(&err) != Exit::Interrupted {
+            if crate::commands::classify(&err) != Exit::Interrupted {
                 self.printer.warn(&format!("{err:#}"));
                 problems.push(format!("{err:#}"));
             } else {
@@ -524,9 +525,9 @@ impl Run<'_> {
             "Saved",
             &format!(
                 "{service} {source}: {} -> {} in {duration:.1}s ({}/s)",
-                human_bytes(written.raw_size),
-                human_bytes(written.size),
-                human_bytes((written.raw_size as f64 / duration.max(0.001)) as u64)
+                format_bytes(written.raw_size),
+                format_bytes(written.size),
+                format_bytes((written.raw_size as f64 / duration.max(0.001)) as u64)
             ),
         );
         self.items.push(Item {

@@ -368,10 +368,6 @@ fn seconds(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-fn human_bytes(n: u64) -> String {
-    indicatif::BinaryBytes(n).to_string()
-}
-
 fn age(time: SystemTime, now: SystemTime) -> String {
     let secs = now.duration_since(time).unwrap_or_default().as_secs();
     match secs {
@@ -459,7 +455,7 @@ fn render_list(report: &ListReport, color: bool) -> String {
             b.id.clone(),
             state,
             age(time, now),
-            human_bytes(b.size_bytes),
+            crate::units::format_bytes(b.size_bytes),
             b.items.to_string(),
             if b.services.is_empty() {
                 "-".into()

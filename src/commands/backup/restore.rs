@@ -173,7 +173,7 @@ pub async fn run(
         drop(bar);
         let problem = match back {
             Ok(back) => compare(item, &back),
-            Err(e) if crate::exit::classify(&e) == Exit::Interrupted => return Err(e),
+            Err(e) if crate::commands::classify(&e) == Exit::Interrupted => return Err(e),
             Err(e) => Some(e.to_string()),
         };
         if let Some(problem) = problem {

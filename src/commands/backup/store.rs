@@ -494,7 +494,7 @@ mod tests {
                 err.to_string().contains("is locked by phi backup (pid"),
                 "{err}"
             );
-            assert_eq!(crate::exit::classify(&err), Exit::Timeout);
+            assert_eq!(crate::commands::classify(&err), Exit::Timeout);
             drop(first);
             lock(dir.path(), "backup prune", Duration::ZERO, |_| {})
                 .await

@@ -29,6 +29,7 @@ use crate::exit::{Coded, Exit};
 use crate::http;
 use crate::output::{Printer, table};
 use crate::settings::Project;
+use crate::units::format_bytes;
 
 /// Version of the JSON documents `phi monitor` prints and logs.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -869,19 +870,23 @@ impl LiveView {
                 m.map_or("-".into(), |m| {
                     format!(
                         "{} / {}",
-                        bytes(m.memory_bytes),
-                        bytes(m.memory_limit_bytes)
+                        format_bytes(m.memory_bytes),
+                        format_bytes(m.memory_limit_bytes)
                     )
                 }),
                 paint(pct(m.and_then(|m| m.memory_percent)), Metric::Memory),
                 m.map_or("-".into(), |m| {
-                    format!("{} / {}", bytes(m.net_rx_bytes), bytes(m.net_tx_bytes))
+                    format!(
+                        "{} / {}",
+                        format_bytes(m.net_rx_bytes),
+                        format_bytes(m.net_tx_bytes)
+                    )
                 }),
                 m.map_or("-".into(), |m| {
                     format!(
                         "{} / {}",
-                        bytes(m.block_read_bytes),
-                        bytes(m.block_write_bytes)
+                        format_bytes(m.block_read_bytes),
+                        format_bytes(m.block_write_bytes)
                     )
                 }),
                 m.map_or("-".into(), |m| m.pids.to_string()),
@@ -924,24 +929,6 @@ impl LiveView {
         }
         self.lines = out.lines().count();
         printer.data(&out)
-    }
-}
-
-/// Bytes in binary units, like the docker CLI: `512B`, `1.5KiB`, `200MiB`, `1.2GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n}B")
-    } else if v >= 100.0 {
-        format!("{v:.0}{}", UNITS[unit])
-    } else {
-        format!("{v:.1}{}", UNITS[unit])
     }
 }
 
@@ -1077,14 +1064,6 @@ mod tests {
             .validate()
             .is_ok()
         );
-    }
-
-    #[test]
-    fn byte_sizes_read_like_the_docker_cli() {
-        assert_eq!(bytes(512), "512B");
-        assert_eq!(bytes(1536), "1.5KiB");
-        assert_eq!(bytes(200 << 20), "200MiB");
-        assert_eq!(bytes(5 << 30), "5.0GiB");
     }
 
     #[test]
