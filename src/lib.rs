@@ -12,6 +12,7 @@ pub mod http;
 pub mod output;
 pub mod redact;
 pub mod settings;
+pub mod spec;
 #[cfg(test)]
 mod testing;
 pub mod units;
@@ -22,11 +23,12 @@ use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command, GlobalArgs};
+use config::Project;
 use engine::{CALL_TIMEOUT, Engine};
 use exit::{Coded, Exit};
 use output::{Format, Printer};
 use redact::Redactor;
-use settings::{ProcessEnv, Project};
+use settings::ProcessEnv;
 
 /// Default limit for `phi status` as a whole (engine calls and probes).
 const STATUS_TIMEOUT: Duration = Duration::from_secs(30);

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::GlobalArgs;
-use crate::config::ConfigError;
-use crate::config::compose::{self, ComposeModel, DEFAULT_FILES, Diagnostics};
+use crate::config::compose::{self, DEFAULT_FILES};
 use crate::config::env::Env;
+use crate::config::{ConfigError, Project};
 use crate::redact::Redactor;
 
 /// Override files Compose merges automatically after the default file, in lookup order.
@@ -17,21 +17,6 @@ const OVERRIDE_FILES: [&str; 4] = [
     "docker-compose.override.yaml",
     "docker-compose.override.yml",
 ];
-
-/// Everything a project command needs to know about the stack.
-#[derive(Debug, Clone)]
-pub struct Project {
-    pub name: String,
-    /// Where the name came from, for -v and error messages.
-    pub name_origin: String,
-    pub directory: PathBuf,
-    pub files: Vec<PathBuf>,
-    pub env_files: Vec<PathBuf>,
-    pub profiles: Vec<String>,
-    pub model: ComposeModel,
-    pub env: Env,
-    pub diagnostics: Diagnostics,
-}
 
 /// The process environment, captured once, so resolution is a function of its inputs.
 pub type ProcessEnv = HashMap<String, String>;

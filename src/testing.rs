@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::Project;
 use crate::config::compose::{self, ComposeModel, Condition, Dependency, Service};
 use crate::config::env::Env;
 use crate::engine::{ContainerInfo, RunState};
 use crate::redact::Redactor;
-use crate::settings::Project;
 
 /// Project `name` from `file`, loaded by the real loader with `env`, in `directory`.
 pub fn load_project(name: &str, directory: &Path, file: PathBuf, env: Env) -> Project {

@@ -10,14 +10,13 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::join_all;
 use serde::Serialize;
 
-use crate::config::ConfigError;
+use crate::config::Project;
 use crate::config::compose::ComposeModel;
 use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState, probe_command};
 use crate::exit::Exit;
 use crate::http;
 use crate::output::table;
-use crate::settings::Project;
 
 /// Version of the JSON document `phi status --json` prints.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -95,34 +94,6 @@ fn rfc3339<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, 
         Some(t) => s.serialize_str(&humantime::format_rfc3339_seconds(*t).to_string()),
         None => s.serialize_none(),
     }
-}
-
-/// The services the user asked about: all declared ones, or exactly those named.
-/// An unknown name is a usage error (exit 2).
-pub fn select<'a>(
-    model: &'a ComposeModel,
-    wanted: &'a [String],
-) -> Result<Option<BTreeSet<&'a str>>, ConfigError> {
-    if wanted.is_empty() {
-        return Ok(None);
-    }
-    let unknown: Vec<&str> = wanted
-        .iter()
-        .map(String::as_str)
-        .filter(|name| !model.services.contains_key(*name))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ConfigError::UnknownService {
-            names: unknown.join(", "),
-            declared: model
-                .services
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
-    Ok(Some(wanted.iter().map(String::as_str).collect()))
 }
 
 /// Turn declared services and the project's containers into rows. Pure.
@@ -382,7 +353,7 @@ pub async fn report(
     services: &[String],
     deadline: Duration,
 ) -> anyhow::Result<Report> {
-    let selected = select(&project.model, services)?;
+    let selected = project.select(services)?;
     let mut containers = engine.project_containers(&project.name).await?;
     confirm_starting(engine, &mut containers, deadline).await;
     let mut rows = assess(
@@ -702,11 +673,11 @@ mod tests {
         let rows = assess(&m, &["debug".into()], None, &[], now());
         assert!(rows.iter().any(|r| r.service == "debug"));
         let wanted = vec!["db".to_string()];
-        let selected = select(&m, &wanted).unwrap().unwrap();
+        let selected = m.select(&wanted).unwrap().unwrap();
         let rows = assess(&m, &[], Some(&selected), &containers, now());
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].service, "db");
-        let err = select(&m, &["nope".to_string()]).unwrap_err().to_string();
+        let err = m.select(&["nope".to_string()]).unwrap_err().to_string();
         assert!(
             err.contains("nope") && err.contains("db, debug, web"),
             "{err}"

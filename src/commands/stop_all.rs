@@ -12,11 +12,11 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::config::Project;
 use crate::config::graph::Graph;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
-use crate::settings::Project;
 
 pub const SCHEMA_VERSION: u32 = 1;
 /// Compose's default time between the stop signal and SIGKILL.
@@ -138,7 +138,7 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<Report> {
     let graph = Graph::new(&project.model)?;
-    let selected = crate::commands::status::select(&project.model, &opts.services)?;
+    let selected = project.select(&opts.services)?;
     if opts.volumes && selected.is_some() {
         return Err(Coded::new(
             Exit::Usage,

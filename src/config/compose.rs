@@ -42,6 +42,31 @@ pub struct ComposeModel {
     pub raw: Value,
 }
 
+impl ComposeModel {
+    /// The services `wanted` names (`--services`): `None` when the list is empty (every
+    /// service), an error naming the unknown ones (and the declared ones) otherwise.
+    pub fn select<'a>(
+        &'a self,
+        wanted: &'a [String],
+    ) -> Result<Option<BTreeSet<&'a str>>, ConfigError> {
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        let unknown: Vec<&str> = wanted
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !self.services.contains_key(*name))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ConfigError::UnknownService {
+                names: unknown.join(", "),
+                declared: self.services.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        }
+        Ok(Some(wanted.iter().map(String::as_str).collect()))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Service {
     /// The whole merged and interpolated definition, for the parts read on demand.

@@ -9,12 +9,13 @@ pub mod env;
 pub mod graph;
 pub mod interpolate;
 pub mod merge;
-pub mod service_spec;
+pub mod project;
 pub mod xphi;
 
 use std::path::PathBuf;
 
 use crate::exit::Exit;
+pub use project::Project;
 
 /// A configuration problem: always exit 2, and always names the file, line or key.
 /// No variant ever carries a variable's value.

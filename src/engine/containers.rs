@@ -9,7 +9,8 @@ use bollard::models::{
 use bollard::query_parameters::ListContainersOptions;
 use futures_util::future::join_all;
 
-use super::{Engine, EngineError, LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use super::{Engine, EngineError};
+use crate::spec::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunState {
@@ -272,7 +273,7 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
             .pid
             .filter(|p| *p > 0)
             .and_then(|p| u32::try_from(p).ok()),
-        config_hash: labels.get(super::spec::LABEL_CONFIG_HASH).cloned(),
+        config_hash: labels.get(crate::spec::LABEL_CONFIG_HASH).cloned(),
         health_test,
         health_log,
     }

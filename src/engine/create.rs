@@ -14,8 +14,8 @@ use bollard::models::{
 use bollard::query_parameters::{CreateContainerOptions, LogsOptions};
 use futures_util::StreamExt;
 
-use super::spec::{ContainerSpec, MountKind, NetworkSpec, VolumeSpec};
 use super::{Engine, EngineError};
+use crate::spec::{ContainerSpec, MountKind, NetworkSpec, VolumeSpec};
 
 /// What a command run inside a container ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,7 +338,7 @@ fn is_not_found(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::spec::{HealthSpec, MountSpec, NetworkAttachment, PortSpec};
+    use crate::spec::{HealthSpec, MountSpec, NetworkAttachment, PortSpec};
 
     #[test]
     fn restart_policies() {

@@ -1,6 +1,7 @@
 //! Getting images onto the engine: pull from a registry, build from a context directory.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::spec::BuildSpec;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,17 +16,6 @@ use super::{Engine, EngineError};
 pub struct PullProgress {
     pub current: u64,
     pub total: u64,
-}
-
-/// What to build: the context directory and the options of Compose's `build:`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BuildSpec {
-    pub context: PathBuf,
-    /// Relative to the context.
-    pub dockerfile: String,
-    pub args: BTreeMap<String, String>,
-    pub target: Option<String>,
-    pub tag: String,
 }
 
 /// A pull or build must show progress at least this often, or it is taken as stalled.

@@ -8,7 +8,8 @@ use bollard::query_parameters::{
     StopContainerOptions,
 };
 
-use super::{Engine, EngineError, LABEL_PROJECT};
+use super::{Engine, EngineError};
+use crate::spec::LABEL_PROJECT;
 
 impl Engine {
     /// Stop a container: its stop signal, then SIGKILL after `grace`. The call may take the

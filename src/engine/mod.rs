@@ -7,7 +7,6 @@ pub mod create;
 pub mod host;
 pub mod images;
 pub mod lifecycle;
-pub mod spec;
 pub mod stats;
 
 use std::future::Future;
@@ -19,12 +18,6 @@ use crate::exit::Exit;
 pub use containers::{ContainerInfo, HealthState, PortMapping, RunState, probe_command};
 pub use host::Target;
 pub use stats::{LocalReader, RawStats};
-
-/// Labels Docker Compose puts on what it creates; phi finds a project's containers by them.
-pub const LABEL_PROJECT: &str = "com.docker.compose.project";
-pub const LABEL_SERVICE: &str = "com.docker.compose.service";
-pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
-pub const LABEL_ONEOFF: &str = "com.docker.compose.oneoff";
 
 /// How long connecting (and the first exchange) may take before the engine counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use phi::engine::spec::{
+use phi::engine::{CALL_TIMEOUT, Engine, host};
+use phi::spec::{
     ContainerSpec, HealthSpec, MountKind, MountSpec, NetworkAttachment, NetworkSpec, PortSpec,
     VolumeSpec,
 };
-use phi::engine::{CALL_TIMEOUT, Engine, host};
 
 use crate::support::{BUSYBOX, Stack, docker};
 

@@ -11,11 +11,11 @@ use super::codec::{self, Compression, Pending, Written};
 use super::recipes::{self, Kind, Plan, Planned};
 use super::store::{self, Item, Manifest};
 use super::{Interrupt, Options, Stopped, container_for, seconds, transfer};
+use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{CALL_TIMEOUT, ContainerInfo, Engine, EngineError, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
-use crate::settings::Project;
 use crate::units::format_bytes;
 
 /// How long a BGSAVE may take before the run gives up (unless --timeout says otherwise).
@@ -206,7 +206,7 @@ pub async fn run(
 /// What a run of the selected services backs up; nothing declared is a usage error that says
 /// what could be declared, and how. Needs no engine.
 pub fn plan(project: &Project, services: &[String]) -> anyhow::Result<Plan> {
-    let selected = crate::commands::status::select(&project.model, services)?;
+    let selected = project.select(services)?;
     let plan = recipes::plan(&project.model, selected.as_ref());
     if plan.items.is_empty() {
         let origin = project

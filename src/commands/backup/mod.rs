@@ -22,11 +22,11 @@ use anyhow::Context;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::config::Project;
 use crate::config::graph::Graph;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
-use crate::settings::Project;
 pub use codec::Compression;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -314,7 +314,7 @@ async fn stop_services(
             .services
             .get(&service)
             .and_then(|s| s.stop_grace_period)
-            .unwrap_or(crate::commands::stop_all::DEFAULT_GRACE);
+            .unwrap_or(crate::spec::DEFAULT_STOP_GRACE);
         printer.progress("Stopping", &format!("{service} ({}) for the copy", c.name));
         engine.stop_container(&c.id, grace).await?;
         stopped.push(Stopped {

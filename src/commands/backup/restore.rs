@@ -12,11 +12,11 @@ use super::codec;
 use super::store::{self, Item, State};
 use super::verify::compare;
 use super::{Interrupt, Options, Stopped, container_for, recipes, seconds, transfer};
+use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
-use crate::settings::Project;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Restored {

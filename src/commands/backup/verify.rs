@@ -9,11 +9,11 @@ use serde::Serialize;
 use super::codec::{self, ReadBack};
 use super::store::{self, Entry, Item, State};
 use super::{Options, container_for, recipes, transfer};
+use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
-use crate::settings::Project;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemCheck {

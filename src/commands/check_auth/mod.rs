@@ -24,9 +24,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::config::Project;
 use crate::exit::Exit;
 use crate::output::{Printer, table};
-use crate::settings::Project;
 
 /// Version of the JSON document `phi check-auth --json` prints.
 pub const SCHEMA_VERSION: u32 = 1;

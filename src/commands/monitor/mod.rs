@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use self::metrics::{Breach, Episodes, Event, Metric, Metrics, Thresholds};
 use self::telemetry::{Family, RotatingLog};
 use crate::config::ConfigError;
+use crate::config::Project;
 use crate::config::compose::ComposeModel;
 use crate::engine::{
     ContainerInfo, Engine, EngineError, HealthState, LocalReader, RawStats, RunState, Target,
@@ -28,7 +29,6 @@ use crate::engine::{
 use crate::exit::{Coded, Exit};
 use crate::http;
 use crate::output::{Printer, table};
-use crate::settings::Project;
 use crate::units::format_bytes;
 
 /// Version of the JSON documents `phi monitor` prints and logs.
@@ -235,9 +235,9 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<Exit> {
     opts.validate()?;
-    let selected: Option<BTreeSet<String>> =
-        crate::commands::status::select(&project.model, &opts.services)?
-            .map(|s| s.into_iter().map(String::from).collect());
+    let selected: Option<BTreeSet<String>> = project
+        .select(&opts.services)?
+        .map(|s| s.into_iter().map(String::from).collect());
     let env_limits = (
         env_percent(project, "CPU_THRESHOLD")?,
         env_percent(project, "MEM_THRESHOLD")?,

@@ -22,14 +22,14 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant as Deadline;
 
+use crate::config::Project;
 use crate::config::compose::Condition;
 use crate::config::graph::Graph;
-use crate::config::service_spec;
-use crate::engine::spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 use crate::engine::{Engine, EngineError, containers::short_id};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
-use crate::settings::Project;
+use crate::spec;
+use crate::spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 
 pub use plan::Action;
 use plan::{Plan, ServicePlan};
@@ -209,7 +209,7 @@ pub async fn run(
     let started = Instant::now();
     let deadline = Deadline::now() + opts.timeout;
     let graph = Graph::new(&project.model)?;
-    let named = crate::commands::status::select(&project.model, &opts.services)?;
+    let named = project.select(&opts.services)?;
     let selected = plan::select(&project.model, &project.profiles, named.as_ref())?;
 
     // Every container's spec; translation problems are configuration errors.
@@ -220,7 +220,7 @@ pub async fn run(
         let scale = project.model.services[name].replicas;
         let mut list = Vec::new();
         for number in 1..=scale {
-            match service_spec::container_spec(project, name, number) {
+            match spec::container_spec(project, name, number) {
                 Ok((spec, warnings)) => {
                     if number == 1 {
                         for w in warnings {
@@ -239,7 +239,7 @@ pub async fn run(
             }
         }
         if let Some(image) = list.first().map(|s| s.image.clone()) {
-            match service_spec::build_spec(project, name, &image) {
+            match spec::build_spec(project, name, &image) {
                 Ok(Some((build, warnings))) => {
                     for w in warnings {
                         printer.warn(&w);
@@ -255,7 +255,7 @@ pub async fn run(
         }
         specs.insert(name.clone(), list);
     }
-    let resources = service_spec::project_resources(project)?;
+    let resources = spec::project_resources(project)?;
     for w in &resources.warnings {
         printer.warn(w);
     }
@@ -451,7 +451,7 @@ async fn execute(
 
     for orphan in &plan.orphans {
         if opts.remove_orphans {
-            let grace = crate::commands::stop_all::DEFAULT_GRACE;
+            let grace = crate::spec::DEFAULT_STOP_GRACE;
             if orphan.running {
                 engine.stop_container(&orphan.id, grace).await?;
             }
@@ -638,9 +638,7 @@ impl ServiceRun<'_> {
         }
 
         // 2. Containers: surplus replicas go, the rest are created, recreated or started.
-        let grace = service
-            .grace
-            .unwrap_or(crate::commands::stop_all::DEFAULT_GRACE);
+        let grace = service.grace.unwrap_or(crate::spec::DEFAULT_STOP_GRACE);
         let mut ids = Vec::new();
         let result = async {
             for (id, container) in &service.surplus {

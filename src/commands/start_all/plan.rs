@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::config::ConfigError;
 use crate::config::compose::{ComposeModel, Condition, Dependency};
 use crate::config::graph::Graph;
-use crate::engine::spec::{ContainerSpec, LABEL_CONFIG_HASH};
 use crate::engine::{ContainerInfo, RunState};
+use crate::spec::{ContainerSpec, LABEL_CONFIG_HASH};
 
 /// The services to bring up: the active ones (profiles), or those named with everything they
 /// depend on, transitively. Dependencies that are not declared and not `required` are dropped;

@@ -9,10 +9,10 @@ use serde::Serialize;
 use super::plan::Plan;
 use super::{Options, PullPolicy};
 use crate::commands::check_auth;
-use crate::engine::images::BuildSpec;
-use crate::engine::spec::{MountKind, NetworkSpec, VolumeSpec};
+use crate::config::Project;
 use crate::engine::{ContainerInfo, Engine, EngineError, RunState};
-use crate::settings::Project;
+use crate::spec::BuildSpec;
+use crate::spec::{MountKind, NetworkSpec, VolumeSpec};
 
 /// Which exit status a problem leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -1,6 +1,21 @@
-//! What one container is to be created with, as plain data: `config::service_spec` builds it
-//! from a Compose service, the engine turns it into an API request. No bollard type appears
-//! here, so the translation and its hash can be tested without an engine.
+//! A Compose service as plain container data: what one container is to be created with
+//! ([`ContainerSpec`]), the project's networks and volumes, what to build, the labels that
+//! tie them to the project, and the config hash. Translated from `config`'s model here, one
+//! file per key group; turned into API requests by `engine`. No bollard type appears here, so
+//! the translation and its hash are tested without an engine.
+
+mod build;
+mod environment;
+mod health;
+mod networks;
+mod ports;
+mod resources;
+mod runtime;
+mod service;
+mod volumes;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,7 +23,19 @@ use std::time::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::LABEL_NUMBER;
+pub use build::{BuildSpec, build_spec};
+pub use resources::{LABEL_NETWORK, LABEL_VOLUME, Resources, project_resources};
+pub use service::{LABEL_CONFIG_FILES, LABEL_WORKING_DIR, container_spec};
+
+/// Labels Docker Compose puts on what it creates; phi finds a project's containers by them.
+pub const LABEL_PROJECT: &str = "com.docker.compose.project";
+pub const LABEL_SERVICE: &str = "com.docker.compose.service";
+pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
+pub const LABEL_ONEOFF: &str = "com.docker.compose.oneoff";
+
+/// How long a container gets to stop before it is killed, when the service does not say
+/// (`stop_grace_period`): Compose's and Docker's default.
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// The label phi puts the [`config_hash`] of a container's spec in; a container whose label
 /// differs from the hash of the current spec runs with an outdated configuration.
@@ -153,7 +180,7 @@ pub fn config_hash(spec: &ContainerSpec) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod hash_tests {
     use super::*;
 
     fn spec() -> ContainerSpec {

@@ -1,0 +1,167 @@
+//! `environment`, `env_file` and `labels`.
+
+use std::collections::BTreeMap;
+
+use serde_norway::Value;
+
+use crate::config::{ConfigError, scalar_text};
+
+use super::service::{Cx, LABEL_CONFIG_FILES, LABEL_WORKING_DIR, boolean};
+use super::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use crate::config::env::parse_env_file;
+
+impl Cx<'_> {
+    /// `env_file` entries in order, then `environment` over them; sorted `KEY=VALUE`.
+    pub(super) fn environment(&self) -> Result<Vec<String>, ConfigError> {
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        for (key, path, required) in self.env_files()? {
+            let full = self.project.directory.join(&path);
+            if !required && !full.exists() {
+                continue;
+            }
+            let entries = parse_env_file(&full).map_err(|e| match e {
+                ConfigError::Read { path, source } => {
+                    self.invalid(&key, format!("cannot read {}: {source}", path.display()))
+                }
+                other => other,
+            })?;
+            for (name, value, _) in entries {
+                vars.insert(name, value);
+            }
+        }
+        let from_project = |key: &str, vars: &mut BTreeMap<String, String>| {
+            if let Some(value) = self.project.env.get(key)? {
+                vars.insert(key.to_string(), value);
+            } else {
+                vars.remove(key);
+            }
+            Ok::<_, ConfigError>(())
+        };
+        match self.get("environment") {
+            None => {}
+            Some(Value::Sequence(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let entry = scalar_text(item).ok_or_else(|| {
+                        self.invalid(&format!("environment[{i}]"), "must be KEY=VALUE or KEY")
+                    })?;
+                    match entry.split_once('=') {
+                        _ if entry.is_empty() || entry.starts_with('=') => {
+                            return Err(self.invalid(
+                                &format!("environment[{i}]"),
+                                "must be KEY=VALUE or KEY (the name is empty)",
+                            ));
+                        }
+                        Some((key, value)) => {
+                            vars.insert(key.to_string(), value.to_string());
+                        }
+                        None => from_project(&entry, &mut vars)?,
+                    }
+                }
+            }
+            Some(Value::Mapping(map)) => {
+                for (key, value) in map {
+                    let key = scalar_text(key)
+                        .ok_or_else(|| self.invalid("environment", "keys must be strings"))?;
+                    match value {
+                        Value::Null => from_project(&key, &mut vars)?,
+                        v => {
+                            let value = scalar_text(v).ok_or_else(|| {
+                                self.invalid(&format!("environment.{key}"), "must be a string")
+                            })?;
+                            vars.insert(key, value);
+                        }
+                    }
+                }
+            }
+            Some(_) => return Err(self.invalid("environment", "must be a list or a mapping")),
+        }
+        Ok(vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect())
+    }
+
+    /// `env_file`: a path, or a list of paths and `{path, required}` mappings.
+    /// Each entry with its key path.
+    pub(super) fn env_files(&self) -> Result<Vec<(String, String, bool)>, ConfigError> {
+        let items: Vec<(String, &Value)> = match self.get("env_file") {
+            None => return Ok(Vec::new()),
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("env_file[{i}]"), v))
+                .collect(),
+            Some(v) => vec![("env_file".to_string(), v)],
+        };
+        items
+            .into_iter()
+            .map(|(key, v)| match v {
+                Value::Mapping(m) => {
+                    let path = m
+                        .get("path")
+                        .and_then(scalar_text)
+                        .ok_or_else(|| self.invalid(&format!("{key}.path"), "must be a path"))?;
+                    let required = match m.get("required") {
+                        None | Some(Value::Null) => true,
+                        Some(r) => boolean(r).ok_or_else(|| {
+                            self.invalid(&format!("{key}.required"), "must be true or false")
+                        })?,
+                    };
+                    Ok((key, path, required))
+                }
+                v => scalar_text(v)
+                    .map(|p| (key.clone(), p, true))
+                    .ok_or_else(|| self.invalid(&key, "must be a path or {path, required}")),
+            })
+            .collect()
+    }
+
+    /// The service's labels, then Compose's and phi's own (which win).
+    pub(super) fn labels(&self, number: u32) -> Result<BTreeMap<String, String>, ConfigError> {
+        let mut labels = BTreeMap::new();
+        match self.get("labels") {
+            None => {}
+            Some(Value::Sequence(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let entry = scalar_text(item).ok_or_else(|| {
+                        self.invalid(&format!("labels[{i}]"), "must be KEY=VALUE")
+                    })?;
+                    let (k, v) = entry.split_once('=').unwrap_or((&entry, ""));
+                    labels.insert(k.to_string(), v.to_string());
+                }
+            }
+            Some(Value::Mapping(map)) => {
+                for (k, v) in map {
+                    let k = scalar_text(k)
+                        .ok_or_else(|| self.invalid("labels", "keys must be strings"))?;
+                    let v = match v {
+                        Value::Null => String::new(),
+                        v => scalar_text(v).ok_or_else(|| {
+                            self.invalid(&format!("labels.{k}"), "must be a string")
+                        })?,
+                    };
+                    labels.insert(k, v);
+                }
+            }
+            Some(_) => return Err(self.invalid("labels", "must be a list or a mapping")),
+        }
+        let files = self
+            .project
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        for (k, v) in [
+            (LABEL_PROJECT, self.project.name.clone()),
+            (LABEL_SERVICE, self.service.to_string()),
+            (LABEL_NUMBER, number.to_string()),
+            (LABEL_ONEOFF, "False".to_string()),
+            (
+                LABEL_WORKING_DIR,
+                self.project.directory.display().to_string(),
+            ),
+            (LABEL_CONFIG_FILES, files),
+        ] {
+            labels.insert(k.to_string(), v);
+        }
+        Ok(labels)
+    }
+}

@@ -1,0 +1,200 @@
+//! `restart`, `extra_hosts`, resource limits (`mem_limit`, `cpus`, `deploy.resources`) and
+//! `logging`.
+
+use std::collections::BTreeMap;
+
+use serde_norway::Value;
+
+use crate::config::{ConfigError, scalar_text};
+
+use super::service::{Cx, unbracket};
+
+const BYTES_FORM: &str = "must be a number of bytes or a size such as 512m or 1g";
+const CPUS_FORM: &str = "must be a number of CPUs such as 0.5";
+
+impl Cx<'_> {
+    pub(super) fn restart(&self) -> Result<Option<String>, ConfigError> {
+        // YAML 1.1 readers take an unquoted `no` for false.
+        if self.get("restart") == Some(&Value::Bool(false)) {
+            return Ok(Some("no".to_string()));
+        }
+        let Some(policy) = self.string("restart")? else {
+            return Ok(None);
+        };
+        let valid = match policy.split_once(':') {
+            None => ["no", "always", "on-failure", "unless-stopped"].contains(&policy.as_str()),
+            Some(("on-failure", n)) => n.parse::<u32>().is_ok(),
+            Some(_) => false,
+        };
+        if !valid {
+            return Err(self.invalid(
+                "restart",
+                "must be no, always, on-failure[:N] or unless-stopped",
+            ));
+        }
+        Ok(Some(policy))
+    }
+
+    pub(super) fn extra_hosts(&self) -> Result<Vec<String>, ConfigError> {
+        let mut out = Vec::new();
+        match self.get("extra_hosts") {
+            None => {}
+            Some(Value::Sequence(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let entry = scalar_text(item).unwrap_or_default();
+                    // `host=ip` (the newer form) or `host:ip` (which IPv6 addresses also use).
+                    let pair = entry.split_once('=').or_else(|| entry.split_once(':'));
+                    match pair {
+                        Some((host, ip)) if !host.is_empty() && !ip.is_empty() => {
+                            out.push(format!("{host}:{}", unbracket(ip)));
+                        }
+                        _ => {
+                            return Err(self.invalid(
+                                &format!("extra_hosts[{i}]"),
+                                "must be HOST=IP or HOST:IP",
+                            ));
+                        }
+                    }
+                }
+            }
+            Some(Value::Mapping(map)) => {
+                for (host, ips) in map {
+                    let host = scalar_text(host)
+                        .ok_or_else(|| self.invalid("extra_hosts", "keys must be host names"))?;
+                    let key = format!("extra_hosts.{host}");
+                    let ips = match ips {
+                        Value::Sequence(items) => {
+                            items.iter().map(scalar_text).collect::<Option<Vec<_>>>()
+                        }
+                        v => scalar_text(v).map(|ip| vec![ip]),
+                    }
+                    .filter(|ips| !ips.is_empty())
+                    .ok_or_else(|| self.invalid(&key, "must be an IP address or a list of them"))?;
+                    out.extend(ips.iter().map(|ip| format!("{host}:{}", unbracket(ip))));
+                }
+            }
+            Some(_) => return Err(self.invalid("extra_hosts", "must be a list or a mapping")),
+        }
+        Ok(out)
+    }
+
+    /// `mem_limit` and `cpus`, else `deploy.resources.limits`; other `deploy` keys are warned.
+    pub(super) fn resources(&mut self) -> Result<(Option<i64>, Option<i64>), ConfigError> {
+        let mut memory = self
+            .get("mem_limit")
+            .map(|v| bytes(v).ok_or_else(|| self.invalid("mem_limit", BYTES_FORM)))
+            .transpose()?;
+        let mut cpus = self
+            .get("cpus")
+            .map(|v| nano_cpus(v).ok_or_else(|| self.invalid("cpus", CPUS_FORM)))
+            .transpose()?;
+        let Some(deploy) = self.get("deploy") else {
+            return Ok((memory, cpus));
+        };
+        let deploy = deploy
+            .as_mapping()
+            .ok_or_else(|| self.invalid("deploy", "must be a mapping"))?;
+        for (k, v) in deploy {
+            let k = k.as_str().unwrap_or("?");
+            match k {
+                // Read by the compose loader as the number of containers.
+                "replicas" => {}
+                "resources" => {
+                    let resources = v
+                        .as_mapping()
+                        .ok_or_else(|| self.invalid("deploy.resources", "must be a mapping"))?;
+                    for (rk, rv) in resources {
+                        let rk = rk.as_str().unwrap_or("?");
+                        if rk != "limits" {
+                            self.unsupported(&format!("deploy.resources.{rk}"));
+                            continue;
+                        }
+                        let limits = rv.as_mapping().ok_or_else(|| {
+                            self.invalid("deploy.resources.limits", "must be a mapping")
+                        })?;
+                        for (lk, lv) in limits {
+                            let lk = lk.as_str().unwrap_or("?");
+                            let key = format!("deploy.resources.limits.{lk}");
+                            match lk {
+                                "memory" => {
+                                    let value =
+                                        bytes(lv).ok_or_else(|| self.invalid(&key, BYTES_FORM))?;
+                                    memory.get_or_insert(value);
+                                }
+                                "cpus" => {
+                                    let value = nano_cpus(lv)
+                                        .ok_or_else(|| self.invalid(&key, CPUS_FORM))?;
+                                    cpus.get_or_insert(value);
+                                }
+                                _ => self.unsupported(&key),
+                            }
+                        }
+                    }
+                }
+                _ if k.starts_with("x-") => {}
+                _ => self.unsupported(&format!("deploy.{k}")),
+            }
+        }
+        Ok((memory, cpus))
+    }
+
+    pub(super) fn logging(
+        &self,
+    ) -> Result<(Option<String>, BTreeMap<String, String>), ConfigError> {
+        let Some(value) = self.get("logging") else {
+            return Ok((None, BTreeMap::new()));
+        };
+        let m = value
+            .as_mapping()
+            .ok_or_else(|| self.invalid("logging", "must be a mapping"))?;
+        let mut driver = None;
+        let mut options = BTreeMap::new();
+        for (k, v) in m {
+            let k = k.as_str().unwrap_or("?");
+            match (k, v) {
+                (_, Value::Null) => {}
+                ("driver", v) => {
+                    driver = Some(
+                        scalar_text(v)
+                            .ok_or_else(|| self.invalid("logging.driver", "must be a string"))?,
+                    );
+                }
+                ("options", Value::Mapping(opts)) => {
+                    for (ok, ov) in opts {
+                        let ok = scalar_text(ok).ok_or_else(|| {
+                            self.invalid("logging.options", "keys must be strings")
+                        })?;
+                        let ov = scalar_text(ov).ok_or_else(|| {
+                            self.invalid(&format!("logging.options.{ok}"), "must be a string")
+                        })?;
+                        options.insert(ok, ov);
+                    }
+                }
+                ("options", _) => return Err(self.invalid("logging.options", "must be a mapping")),
+                _ => return Err(self.invalid(&format!("logging.{k}"), "is not a logging setting")),
+            }
+        }
+        Ok((driver, options))
+    }
+}
+
+/// A size in bytes: a number, or text in [`crate::units::parse_size`]'s form (`512m`, `1.5GB`).
+pub(super) fn bytes(v: &Value) -> Option<i64> {
+    if let Value::Number(n) = v {
+        return n.as_i64().filter(|b| *b >= 0);
+    }
+    crate::units::parse_size(v.as_str()?)
+        .ok()
+        .and_then(|n| i64::try_from(n).ok())
+}
+
+fn nano_cpus(v: &Value) -> Option<i64> {
+    let cpus: f64 = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    (0.0..1e9)
+        .contains(&cpus)
+        .then(|| (cpus * 1e9).round() as i64)
+}

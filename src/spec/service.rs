@@ -1,0 +1,348 @@
+//! The translation of one Compose service into the [`ContainerSpec`] of one of its containers,
+//! following the Compose specification. Pure apart from reading the service's env files.
+//!
+//! Keys phi does not translate are reported as warnings, one per key; a value of the wrong
+//! type or form is a [`ConfigError::Invalid`] that names the key path and never quotes the
+//! value (it may come from a variable).
+
+use std::path::{Path, PathBuf};
+
+use serde_norway::{Mapping, Value};
+
+use super::resources::resource_name;
+use super::{ContainerSpec, LABEL_COMPOSE_CONFIG_HASH, LABEL_CONFIG_HASH, config_hash};
+use crate::config::{ConfigError, Project, scalar_text};
+
+pub const LABEL_WORKING_DIR: &str = "com.docker.compose.project.working_dir";
+pub const LABEL_CONFIG_FILES: &str = "com.docker.compose.project.config_files";
+
+/// Service keys translated here.
+const TRANSLATED: &[&str] = &[
+    "image",
+    "container_name",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "volumes",
+    "tmpfs",
+    "networks",
+    "healthcheck",
+    "restart",
+    "user",
+    "working_dir",
+    "hostname",
+    "read_only",
+    "init",
+    "security_opt",
+    "cap_add",
+    "cap_drop",
+    "extra_hosts",
+    "mem_limit",
+    "cpus",
+    "deploy",
+    "logging",
+    "stop_signal",
+    "stop_grace_period",
+    "secrets",
+    "labels",
+];
+
+/// Service keys phi reads elsewhere (ordering, selection, replicas) or warns about when loading.
+const READ_ELSEWHERE: &[&str] = &["depends_on", "profiles", "scale", "extends", "build"];
+
+/// Where secrets are mounted in the container.
+pub(super) const SECRETS_DIR: &str = "/run/secrets";
+
+/// The spec of container `number` of `service_name`, and warnings about what is left out.
+pub fn container_spec(
+    project: &Project,
+    service_name: &str,
+    number: u32,
+) -> Result<(ContainerSpec, Vec<String>), ConfigError> {
+    let origin = origin_of(project);
+    let prefix = format!("services.{service_name}");
+    let Some(service) = project.model.services.get(service_name) else {
+        let declared = project
+            .model
+            .services
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ConfigError::UnknownService {
+            names: service_name.to_string(),
+            declared,
+        });
+    };
+    let empty = Mapping::new();
+    let map = service.raw.as_mapping().unwrap_or(&empty);
+    let mut cx = Cx {
+        project,
+        origin,
+        prefix,
+        service: service_name,
+        map,
+        warnings: Vec::new(),
+    };
+
+    for key in map.keys() {
+        let key = key.as_str().unwrap_or("?");
+        if !(key.starts_with("x-") || TRANSLATED.contains(&key) || READ_ELSEWHERE.contains(&key)) {
+            cx.unsupported(key);
+        }
+    }
+
+    let image = match cx.string("image")? {
+        Some(image) => image,
+        None if map.contains_key("build") => format!("{}-{service_name}", project.name),
+        None => {
+            return Err(cx.invalid("image", "is required unless the service has `build:`"));
+        }
+    };
+    let name = match cx.string("container_name")? {
+        Some(_) if service.replicas > 1 => {
+            return Err(cx.invalid(
+                "container_name",
+                "cannot be set for a service with more than one container (scale or \
+                 deploy.replicas): container names must be unique",
+            ));
+        }
+        Some(name) => name,
+        None => format!("{}-{service_name}-{number}", project.name),
+    };
+
+    let (memory_bytes, nano_cpus) = cx.resources()?;
+    let (log_driver, log_options) = cx.logging()?;
+    let mut mounts = cx.volumes()?;
+    mounts.extend(cx.tmpfs()?);
+    mounts.extend(cx.secrets()?);
+
+    let mut spec = ContainerSpec {
+        name,
+        image,
+        command: cx.command_line("command")?,
+        entrypoint: cx.command_line("entrypoint")?,
+        env: cx.environment()?,
+        labels: cx.labels(number)?,
+        ports: cx.ports()?,
+        mounts,
+        networks: cx.networks()?,
+        healthcheck: cx.healthcheck()?,
+        restart: cx.restart()?,
+        user: cx.string("user")?,
+        working_dir: cx.string("working_dir")?,
+        hostname: cx.string("hostname")?,
+        read_only: cx.bool("read_only")?.unwrap_or(false),
+        init: cx.bool("init")?,
+        security_opt: cx.string_list("security_opt")?,
+        cap_add: cx.string_list("cap_add")?,
+        cap_drop: cx.string_list("cap_drop")?,
+        extra_hosts: cx.extra_hosts()?,
+        memory_bytes,
+        nano_cpus,
+        log_driver,
+        log_options,
+        stop_signal: cx.string("stop_signal")?,
+        stop_grace_seconds: service
+            .stop_grace_period
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+    };
+    let hash = config_hash(&spec);
+    spec.labels
+        .insert(LABEL_COMPOSE_CONFIG_HASH.to_string(), hash.clone());
+    spec.labels.insert(LABEL_CONFIG_HASH.to_string(), hash);
+    Ok((spec, cx.warnings))
+}
+
+pub(super) fn origin_of(project: &Project) -> String {
+    project
+        .files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The translation context: one service of one project.
+pub(super) struct Cx<'a> {
+    pub(super) project: &'a Project,
+    pub(super) origin: String,
+    /// `services.<name>`
+    pub(super) prefix: String,
+    pub(super) service: &'a str,
+    pub(super) map: &'a Mapping,
+    pub(super) warnings: Vec<String>,
+}
+
+impl<'a> Cx<'a> {
+    pub(super) fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.origin.clone(),
+            key: format!("{}.{key}", self.prefix),
+            message: message.into(),
+        }
+    }
+
+    pub(super) fn unsupported(&mut self, key: &str) {
+        self.warnings.push(format!(
+            "{}.{key} is not supported by phi start-all and is ignored",
+            self.prefix
+        ));
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    pub(super) fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        self.get(key)
+            .map(|v| scalar_text(v).ok_or_else(|| self.invalid(key, "must be a string")))
+            .transpose()
+    }
+
+    pub(super) fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+        self.get(key)
+            .map(|v| boolean(v).ok_or_else(|| self.invalid(key, "must be true or false")))
+            .transpose()
+    }
+
+    pub(super) fn string_list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    scalar_text(v)
+                        .ok_or_else(|| self.invalid(&format!("{key}[{i}]"), "must be a string"))
+                })
+                .collect(),
+            Some(_) => Err(self.invalid(key, "must be a list of strings")),
+        }
+    }
+
+    /// A top-level section (`networks`, `volumes`, `secrets`) entry.
+    pub(super) fn top_level(&self, section: &str, name: &str) -> Option<&Value> {
+        self.project.model.raw.get(section)?.get(name)
+    }
+
+    pub(super) fn engine_name(&self, section: &str, key: &str) -> Result<String, ConfigError> {
+        resource_name(self.project, &self.origin, section, key).map(|(name, _)| name)
+    }
+
+    pub(super) fn command_line(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Sequence(_)) => self.string_list(key).map(Some),
+            Some(v) => {
+                let line = scalar_text(v)
+                    .ok_or_else(|| self.invalid(key, "must be a string or a list"))?;
+                split_shell(&line)
+                    .map(Some)
+                    .map_err(|message| self.invalid(key, message))
+            }
+        }
+    }
+}
+
+pub(super) fn boolean(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Some(true),
+            "false" | "no" | "off" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An IPv6 address as Compose also accepts it in `extra_hosts`: `[::1]`.
+pub(super) fn unbracket(ip: &str) -> &str {
+    ip.strip_prefix('[')
+        .and_then(|ip| ip.strip_suffix(']'))
+        .unwrap_or(ip)
+}
+
+/// Remove `.` and resolve `..` lexically, as Compose does for bind sources.
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Split a command line into words as a POSIX shell would, without expansions: whitespace
+/// separates words, single quotes keep everything, double quotes keep everything but
+/// backslash escapes of `"`, `\`, `$` and `` ` ``, a backslash outside quotes keeps the next
+/// character.
+pub fn split_shell(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("has an unterminated single quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
+                            Some('\n') => {}
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err("has an unterminated double quote".into()),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err("has an unterminated double quote".into()),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some('\n') => {}
+                Some(c) => {
+                    in_word = true;
+                    word.push(c);
+                }
+                None => return Err("ends with a lone backslash".into()),
+            },
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}

@@ -1,0 +1,761 @@
+//! The translation, tested through the real loader on small compose files.
+
+use std::path::Path;
+
+use serde_norway::Value;
+
+use super::build::build_spec;
+use super::resources::project_resources;
+use super::runtime::bytes;
+use super::service::{container_spec, split_shell};
+use super::*;
+use crate::config::Project;
+use crate::config::env::Env;
+use crate::redact::Redactor;
+use std::time::Duration;
+
+/// A project named `demo` from `yaml`, loaded by the real loader in a temp dir.
+fn project(yaml: &str, vars: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let process = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    let env = Env::load(process, &[], dir.path(), Redactor::new()).unwrap();
+    let project = crate::testing::load_project("demo", dir.path(), file, env);
+    (dir, project)
+}
+
+fn spec_of(yaml: &str, vars: &[(&str, &str)]) -> (ContainerSpec, Vec<String>) {
+    let (_dir, project) = project(yaml, vars);
+    container_spec(&project, "web", 1).unwrap()
+}
+
+fn build(yaml: &str) -> ContainerSpec {
+    spec_of(yaml, &[]).0
+}
+
+fn error(yaml: &str, vars: &[(&str, &str)]) -> String {
+    let (_dir, project) = project(yaml, vars);
+    container_spec(&project, "web", 1).unwrap_err().to_string()
+}
+
+fn web(body: &str) -> String {
+    format!("services:\n  web:\n    image: nginx:1\n{body}")
+}
+
+fn port(ip: Option<&str>, host: Option<u16>, container: u16, protocol: &str) -> PortSpec {
+    PortSpec {
+        host_ip: ip.map(str::to_string),
+        host_port: host,
+        container_port: container,
+        protocol: protocol.into(),
+    }
+}
+
+fn mount(kind: MountKind, source: Option<&str>, target: &str, read_only: bool) -> MountSpec {
+    MountSpec {
+        kind,
+        source: source.map(str::to_string),
+        target: target.into(),
+        read_only,
+    }
+}
+
+#[test]
+fn a_minimal_service_gets_name_labels_and_the_default_network() {
+    let (_dir, project) = project(&web(""), &[]);
+    let (spec, warnings) = container_spec(&project, "web", 2).unwrap();
+    assert_eq!(spec.name, "demo-web-2");
+    assert_eq!(spec.image, "nginx:1");
+    assert_eq!(spec.command, None);
+    assert_eq!(spec.entrypoint, None);
+    assert_eq!(
+        spec.networks,
+        [NetworkAttachment {
+            name: "demo_default".into(),
+            aliases: vec!["web".into()],
+        }]
+    );
+    let dir = project.directory.display().to_string();
+    let file = project.files[0].display().to_string();
+    let labels = &spec.labels;
+    assert_eq!(labels[LABEL_PROJECT], "demo");
+    assert_eq!(labels[LABEL_SERVICE], "web");
+    assert_eq!(labels[LABEL_NUMBER], "2");
+    assert_eq!(labels[LABEL_ONEOFF], "False");
+    assert_eq!(labels[LABEL_WORKING_DIR], dir);
+    assert_eq!(labels[LABEL_CONFIG_FILES], file);
+    let mut unhashed = spec.clone();
+    unhashed.labels.remove(LABEL_CONFIG_HASH);
+    assert_eq!(labels[LABEL_CONFIG_HASH], config_hash(&unhashed));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(spec.restart, None);
+    assert!(!spec.read_only);
+}
+
+#[test]
+fn container_name_wins_and_unknown_services_are_errors() {
+    let spec = build(&web("    container_name: the-web\n"));
+    assert_eq!(spec.name, "the-web");
+    let err = error(&web("    container_name: the-web\n    scale: 2\n"), &[]);
+    assert!(err.contains("services.web.container_name"), "{err}");
+    let (_dir, project) = project(&web(""), &[]);
+    let err = container_spec(&project, "ghost", 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ghost") && err.contains("web"), "{err}");
+}
+
+#[test]
+fn the_demo_stack_translates_without_warnings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    let file = dir.join("compose.yaml");
+    let env = Env::load(Vec::new(), &[], &dir, Redactor::new()).unwrap();
+    let project = crate::testing::load_project("phi-demo", &dir, file, env);
+    for service in ["postgres", "redis", "dashboard"] {
+        let (spec, warnings) = container_spec(&project, service, 1).unwrap();
+        assert!(warnings.is_empty(), "{service}: {warnings:?}");
+        assert_eq!(spec.name, format!("phi-demo-{service}-1"));
+        assert_eq!(spec.restart.as_deref(), Some("unless-stopped"));
+        assert_eq!(spec.networks[0].name, "phi-demo_default");
+    }
+    let postgres = container_spec(&project, "postgres", 1).unwrap().0;
+    assert_eq!(
+        postgres.mounts,
+        [mount(
+            MountKind::Volume,
+            Some("phi-demo_pgdata"),
+            "/var/lib/postgresql/data",
+            false
+        )]
+    );
+    assert_eq!(
+        postgres.ports,
+        [port(Some("127.0.0.1"), Some(15432), 5432, "tcp")]
+    );
+    assert!(postgres.env.contains(&"POSTGRES_USER=phi".to_string()));
+    let health = postgres.healthcheck.unwrap();
+    assert_eq!(health.test[..2], ["CMD", "pg_isready"]);
+    assert_eq!(health.retries, Some(30));
+    let dashboard = container_spec(&project, "dashboard", 1).unwrap().0;
+    assert_eq!(dashboard.working_dir.as_deref(), Some("/app"));
+    assert_eq!(dashboard.command.unwrap()[0], "gunicorn");
+    let app = dir.join("dashboard").display().to_string();
+    assert_eq!(
+        dashboard.mounts,
+        [mount(MountKind::Bind, Some(&app), "/app", true)]
+    );
+}
+
+#[test]
+fn replicas_share_the_config_hash() {
+    let (_dir, project) = project(&web("    environment: [A=1]\n"), &[]);
+    let one = container_spec(&project, "web", 1).unwrap().0;
+    let two = container_spec(&project, "web", 2).unwrap().0;
+    assert_eq!(one.labels[LABEL_CONFIG_HASH], two.labels[LABEL_CONFIG_HASH]);
+    let other = build(&web("    environment: [A=2]\n"));
+    assert_ne!(
+        one.labels[LABEL_CONFIG_HASH],
+        other.labels[LABEL_CONFIG_HASH]
+    );
+    let ported = build(&web("    environment: [A=1]\n    ports: ['80']\n"));
+    assert_ne!(
+        one.labels[LABEL_CONFIG_HASH],
+        ported.labels[LABEL_CONFIG_HASH]
+    );
+}
+
+#[test]
+fn an_image_is_required_unless_the_service_builds() {
+    let err = error("services:\n  web:\n    command: x\n", &[]);
+    assert!(err.contains("services.web.image"), "{err}");
+    let (spec, warnings) = spec_of("services:\n  web:\n    build: .\n", &[]);
+    assert_eq!(spec.image, "demo-web");
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn build_settings_are_read() {
+    let yaml = "services:\n  web:\n    build:\n      context: ./app\n      \
+                dockerfile: Dockerfile.expenditure\n      target: prod\n      \
+                args: {VERSION: '1.2', FROM_ENV: }\n      cache_from: [x]\n";
+    let (_dir, p) = project(yaml, &[("FROM_ENV", "e")]);
+    let (build, warnings) = build_spec(&p, "web", "demo-web").unwrap().unwrap();
+    assert_eq!(build.context, p.directory.join("app"));
+    assert_eq!(build.dockerfile, "Dockerfile.expenditure");
+    assert_eq!(build.target.as_deref(), Some("prod"));
+    assert_eq!(build.args["VERSION"], "1.2");
+    assert_eq!(build.args["FROM_ENV"], "e");
+    assert_eq!(build.tag, "demo-web");
+    assert_eq!(
+        warnings,
+        ["services.web.build.cache_from is not supported by phi start-all and is ignored"]
+    );
+    let (_dir, p) = project("services:\n  web:\n    image: a\n", &[]);
+    assert!(build_spec(&p, "web", "a").unwrap().is_none());
+    let (_dir, p) = project(
+        "services:\n  web:\n    build: https://github.com/x/y.git\n",
+        &[],
+    );
+    let err = build_spec(&p, "web", "a").unwrap_err().to_string();
+    assert!(err.contains("services.web.build.context"), "{err}");
+}
+
+#[test]
+fn project_resources_carry_compose_labels_and_external_names() {
+    let yaml = "services:\n  web:\n    image: a\nnetworks:\n  back:\n    internal: true\n    \
+                ipam: {}\n  shared:\n    external: true\n    name: corp\nvolumes:\n  data:\n    \
+                labels: {team: ops}\n  old:\n    external: true\n";
+    let (_dir, p) = project(yaml, &[]);
+    let r = project_resources(&p).unwrap();
+    let net = |n: &str| r.networks.iter().find(|x| x.name == n).unwrap();
+    assert!(net("demo_back").internal);
+    assert_eq!(net("demo_back").labels[LABEL_NETWORK], "back");
+    assert_eq!(net("demo_default").labels[LABEL_PROJECT], "demo");
+    assert!(net("corp").external);
+    let vol = |n: &str| r.volumes.iter().find(|x| x.name == n).unwrap();
+    assert_eq!(vol("demo_data").labels["team"], "ops");
+    assert_eq!(vol("demo_data").labels[LABEL_VOLUME], "data");
+    assert!(vol("old").external);
+    assert_eq!(
+        r.warnings,
+        ["networks.back.ipam is not supported by phi start-all and is ignored"]
+    );
+}
+
+#[test]
+fn command_and_entrypoint_split_strings_and_keep_lists() {
+    let spec = build(&web(
+        "    command: sh -c 'echo \"$$HOME\" done' \"a b\"\n    entrypoint: [\"/bin/tini\", \"--\", 5]\n",
+    ));
+    assert_eq!(
+        spec.command.unwrap(),
+        ["sh", "-c", "echo \"$HOME\" done", "a b"]
+    );
+    assert_eq!(spec.entrypoint.unwrap(), ["/bin/tini", "--", "5"]);
+    let err = error(&web("    command: \"echo 'oops\"\n"), &[]);
+    assert!(
+        err.contains("services.web.command") && err.contains("quote"),
+        "{err}"
+    );
+    let err = error(&web("    entrypoint: {a: b}\n"), &[]);
+    assert!(err.contains("services.web.entrypoint"), "{err}");
+}
+
+#[test]
+fn the_shell_splitter_follows_posix_quoting() {
+    assert_eq!(split_shell("  a   b\tc ").unwrap(), ["a", "b", "c"]);
+    assert_eq!(split_shell("'a b'c \"d\\\"e\"").unwrap(), ["a bc", "d\"e"]);
+    assert_eq!(split_shell("a\\ b \"\\n\"").unwrap(), ["a b", "\\n"]);
+    assert_eq!(split_shell("'' x").unwrap(), ["", "x"]);
+    assert!(split_shell("").unwrap().is_empty());
+    assert!(split_shell("\"open").is_err());
+    assert!(split_shell("'open").is_err());
+    assert!(split_shell("end\\").is_err());
+}
+
+#[test]
+fn environment_lists_maps_and_env_files_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = web(
+        "    env_file: [a.env, {path: missing.env, required: false}]\n    environment:\n      - B=from-environment\n      - FROM_HOST\n      - UNSET_HERE\n      - EMPTY=\n",
+    );
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    std::fs::write(
+        dir.path().join("a.env"),
+        "A=from-file\nB=from-file\nUNSET_HERE=file\n",
+    )
+    .unwrap();
+    let process = [("FROM_HOST".to_string(), "host".to_string())];
+    let env = Env::load(process, &[], dir.path(), Redactor::new()).unwrap();
+    let project = crate::testing::load_project("demo", dir.path(), file, env);
+    let spec = container_spec(&project, "web", 1).unwrap().0;
+    assert_eq!(
+        spec.env,
+        [
+            "A=from-file",
+            "B=from-environment",
+            "EMPTY=",
+            "FROM_HOST=host"
+        ]
+    );
+
+    let map = spec_of(
+        &web("    environment:\n      Z: 1\n      DEBUG: true\n      HOSTVAR:\n      GONE:\n"),
+        &[("HOSTVAR", "h")],
+    )
+    .0;
+    assert_eq!(map.env, ["DEBUG=true", "HOSTVAR=h", "Z=1"]);
+}
+
+#[test]
+fn a_required_env_file_must_exist() {
+    let err = error(&web("    env_file: nope.env\n"), &[]);
+    assert!(
+        err.contains("services.web.env_file") && err.contains("nope.env"),
+        "{err}"
+    );
+    let err = error(&web("    env_file: [a.env, {path: b.env}]\n"), &[]);
+    assert!(err.contains("services.web.env_file[0]"), "{err}");
+    let err = error(&web("    environment: [A=1, =x]\n"), &[]);
+    assert!(err.contains("services.web.environment[1]"), "{err}");
+}
+
+#[test]
+fn short_ports_cover_every_form() {
+    let spec = build(&web(
+        "    ports:\n      - \"80\"\n      - 8080:80\n      - 127.0.0.1:8081:81\n      - 127.0.0.1::82\n      - 8000-8002:9000-9002\n      - 53:53/udp\n      - \"[::1]:8443:443\"\n      - 7000-7001\n      - 9090\n",
+    ));
+    assert_eq!(
+        spec.ports,
+        [
+            port(None, None, 80, "tcp"),
+            port(None, Some(8080), 80, "tcp"),
+            port(Some("127.0.0.1"), Some(8081), 81, "tcp"),
+            port(Some("127.0.0.1"), None, 82, "tcp"),
+            port(None, Some(8000), 9000, "tcp"),
+            port(None, Some(8001), 9001, "tcp"),
+            port(None, Some(8002), 9002, "tcp"),
+            port(None, Some(53), 53, "udp"),
+            port(Some("::1"), Some(8443), 443, "tcp"),
+            port(None, None, 7000, "tcp"),
+            port(None, None, 7001, "tcp"),
+            port(None, None, 9090, "tcp"),
+        ]
+    );
+}
+
+#[test]
+fn a_host_range_for_one_port_publishes_its_first_port_with_a_warning() {
+    let (spec, warnings) = spec_of(&web("    ports: [\"8000-8010:80\"]\n"), &[]);
+    assert_eq!(spec.ports, [port(None, Some(8000), 80, "tcp")]);
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].starts_with("services.web.ports[0]"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn long_ports_read_target_published_host_ip_and_protocol() {
+    let spec = build(&web(
+        "    ports:\n      - target: 80\n        published: \"8080\"\n        host_ip: 0.0.0.0\n        protocol: UDP\n        mode: host\n      - target: \"443\"\n",
+    ));
+    assert_eq!(
+        spec.ports,
+        [
+            port(Some("0.0.0.0"), Some(8080), 80, "udp"),
+            port(None, None, 443, "tcp"),
+        ]
+    );
+    let err = error(&web("    ports:\n      - published: 80\n"), &[]);
+    assert!(err.contains("services.web.ports[0].target"), "{err}");
+    let err = error(
+        &web("    ports:\n      - {target: 80, protocol: icmp}\n"),
+        &[],
+    );
+    assert!(err.contains("services.web.ports[0].protocol"), "{err}");
+}
+
+#[test]
+fn bad_ports_name_the_key_and_not_the_value() {
+    for bad in [
+        "\"99999\"",
+        "\"80/icmp\"",
+        "\"1:2:3:4\"",
+        "\"8000-8002:80-81\"",
+        "{}",
+    ] {
+        let err = error(&web(&format!("    ports: [\"1\", {bad}]\n")), &[]);
+        assert!(err.contains("services.web.ports[1]"), "{bad}: {err}");
+    }
+    let err = error(
+        &web("    ports: [\"${SECRET_PORT}\"]\n"),
+        &[("SECRET_PORT", "hunter2:80")],
+    );
+    assert!(err.contains("services.web.ports[0]"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn short_volumes_cover_named_bind_and_anonymous() {
+    let (dir, project) = project(
+        "services:\n  web:\n    image: nginx\n    volumes:\n      - data:/data\n      - logs:/logs:ro\n      - ext:/ext:rw\n      - ./site:/usr/share/nginx/html:ro\n      - ../up/./x:/x\n      - /etc/hosts:/etc/hosts\n      - /cache\n      - ~/cfg:/cfg\nvolumes:\n  data:\n  logs:\n    name: shared-logs\n  ext:\n    external: true\n",
+        &[("HOME", "/home/me")],
+    );
+    let (spec, warnings) = container_spec(&project, "web", 1).unwrap();
+    let root = dir.path().display().to_string();
+    let parent = dir.path().parent().unwrap().display().to_string();
+    assert_eq!(
+        spec.mounts,
+        [
+            mount(MountKind::Volume, Some("demo_data"), "/data", false),
+            mount(MountKind::Volume, Some("shared-logs"), "/logs", true),
+            mount(MountKind::Volume, Some("ext"), "/ext", false),
+            mount(
+                MountKind::Bind,
+                Some(&format!("{root}/site")),
+                "/usr/share/nginx/html",
+                true
+            ),
+            mount(
+                MountKind::Bind,
+                Some(&format!("{parent}/up/x")),
+                "/x",
+                false
+            ),
+            mount(MountKind::Bind, Some("/etc/hosts"), "/etc/hosts", false),
+            mount(MountKind::Volume, None, "/cache", false),
+            mount(MountKind::Bind, Some("/home/me/cfg"), "/cfg", false),
+        ]
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn volume_modes_phi_ignores_are_warned() {
+    let (spec, warnings) = spec_of(&web("    volumes: [\"/a:/b:ro,z\"]\n"), &[]);
+    assert!(spec.mounts[0].read_only);
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].contains("services.web.volumes[0]") && warnings[0].contains("`z`"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn long_volumes_and_tmpfs() {
+    let (dir, project) = project(
+        "services:\n  web:\n    image: nginx\n    volumes:\n      - type: volume\n        source: data\n        target: /data\n        read_only: true\n      - type: bind\n        source: ./conf\n        target: /conf\n        bind: {create_host_path: true}\n      - type: tmpfs\n        target: /scratch\n      - type: volume\n        target: /anon\n    tmpfs: [/run, \"/tmp:size=64m\"]\nvolumes:\n  data: {}\n",
+        &[],
+    );
+    let (spec, warnings) = container_spec(&project, "web", 1).unwrap();
+    let root = dir.path().display().to_string();
+    assert_eq!(
+        spec.mounts,
+        [
+            mount(MountKind::Volume, Some("demo_data"), "/data", true),
+            mount(
+                MountKind::Bind,
+                Some(&format!("{root}/conf")),
+                "/conf",
+                false
+            ),
+            mount(MountKind::Tmpfs, None, "/scratch", false),
+            mount(MountKind::Volume, None, "/anon", false),
+            mount(MountKind::Tmpfs, None, "/run", false),
+            mount(MountKind::Tmpfs, None, "/tmp", false),
+        ]
+    );
+    assert_eq!(
+        warnings,
+        ["services.web.volumes[1].bind is not supported by phi start-all and is ignored"]
+    );
+    let one = spec_of(&web("    tmpfs: /run\n"), &[]).0;
+    assert_eq!(one.mounts, [mount(MountKind::Tmpfs, None, "/run", false)]);
+}
+
+#[test]
+fn bad_volumes_name_the_key() {
+    let err = error(&web("    volumes: [\"data:/data\"]\n"), &[]);
+    assert!(
+        err.contains("services.web.volumes[0]") && err.contains("top-level `volumes`"),
+        "{err}"
+    );
+    let err = error(&web("    volumes: [\"./a:relative\"]\n"), &[]);
+    assert!(err.contains("services.web.volumes[0]"), "{err}");
+    let err = error(
+        &web("    volumes:\n      - {type: npipe, target: /x}\n"),
+        &[],
+    );
+    assert!(err.contains("services.web.volumes[0].type"), "{err}");
+    let err = error(
+        &web("    volumes:\n      - {type: bind, target: /x}\n"),
+        &[],
+    );
+    assert!(err.contains("services.web.volumes[0].source"), "{err}");
+    let err = error(&web("    tmpfs: [/ok, relative]\n"), &[]);
+    assert!(err.contains("services.web.tmpfs[1]"), "{err}");
+}
+
+#[test]
+fn networks_in_list_and_map_form_use_engine_names_and_aliases() {
+    let yaml = "services:\n  web:\n    image: nginx\n    networks:\n      front:\n        aliases: [www, web, site, www]\n      back:\n      outside:\n        ipv4_address: 10.0.0.5\nnetworks:\n  front:\n  back:\n    name: the-back\n  outside:\n    external: true\n";
+    let (spec, warnings) = spec_of(yaml, &[]);
+    assert_eq!(
+        spec.networks,
+        [
+            NetworkAttachment {
+                name: "demo_front".into(),
+                aliases: vec!["web".into(), "www".into(), "site".into()],
+            },
+            NetworkAttachment {
+                name: "the-back".into(),
+                aliases: vec!["web".into()],
+            },
+            NetworkAttachment {
+                name: "outside".into(),
+                aliases: vec!["web".into()],
+            },
+        ]
+    );
+    assert_eq!(
+        warnings,
+        [
+            "services.web.networks.outside.ipv4_address is not supported by phi start-all and is ignored"
+        ]
+    );
+    let list = build(
+        "services:\n  web:\n    image: nginx\n    networks: [default, front]\nnetworks:\n  default:\n    name: shared\n  front: {}\n",
+    );
+    let names: Vec<_> = list.networks.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["shared", "demo_front"]);
+    let err = error(&web("    networks: [ghost]\n"), &[]);
+    assert!(
+        err.contains("services.web.networks[0]") && err.contains("top-level `networks`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn healthchecks_take_the_engine_form() {
+    let spec = build(&web(
+        "    healthcheck:\n      test: curl -f http://localhost/health\n      interval: 10s\n      timeout: 1m30s\n      start_period: 5\n      start_interval: 500ms\n      retries: \"3\"\n",
+    ));
+    assert_eq!(
+        spec.healthcheck,
+        Some(HealthSpec {
+            test: vec!["CMD-SHELL".into(), "curl -f http://localhost/health".into()],
+            interval: Some(Duration::from_secs(10)),
+            timeout: Some(Duration::from_secs(90)),
+            start_period: Some(Duration::from_secs(5)),
+            start_interval: Some(Duration::from_millis(500)),
+            retries: Some(3),
+        })
+    );
+    let list = build(&web(
+        "    healthcheck:\n      test: [CMD, pg_isready, -U, app]\n",
+    ));
+    assert_eq!(
+        list.healthcheck.unwrap().test,
+        ["CMD", "pg_isready", "-U", "app"]
+    );
+    let off = build(&web(
+        "    healthcheck:\n      test: [CMD, x]\n      disable: true\n",
+    ));
+    assert_eq!(off.healthcheck.unwrap().test, ["NONE"]);
+    let err = error(&web("    healthcheck:\n      test: [pg_isready]\n"), &[]);
+    assert!(err.contains("services.web.healthcheck.test"), "{err}");
+    let err = error(&web("    healthcheck:\n      interval: soon\n"), &[]);
+    assert!(err.contains("services.web.healthcheck.interval"), "{err}");
+    let err = error(&web("    healthcheck:\n      retries: many\n"), &[]);
+    assert!(err.contains("services.web.healthcheck.retries"), "{err}");
+}
+
+#[test]
+fn plain_settings_are_translated() {
+    let (spec, warnings) = spec_of(
+        &web(
+            "    restart: on-failure:3\n    user: 1000\n    working_dir: /app\n    hostname: web1\n    read_only: \"true\"\n    init: true\n    security_opt: [no-new-privileges:true]\n    cap_add: [NET_ADMIN]\n    cap_drop: [ALL]\n    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\", \"v6=[::1]\"]\n    mem_limit: 512m\n    cpus: 1.5\n    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: 3}\n    stop_signal: SIGINT\n    stop_grace_period: 1m30s\n",
+        ),
+        &[],
+    );
+    assert_eq!(spec.restart.as_deref(), Some("on-failure:3"));
+    assert_eq!(spec.user.as_deref(), Some("1000"));
+    assert_eq!(spec.working_dir.as_deref(), Some("/app"));
+    assert_eq!(spec.hostname.as_deref(), Some("web1"));
+    assert!(spec.read_only);
+    assert_eq!(spec.init, Some(true));
+    assert_eq!(spec.security_opt, ["no-new-privileges:true"]);
+    assert_eq!(spec.cap_add, ["NET_ADMIN"]);
+    assert_eq!(spec.cap_drop, ["ALL"]);
+    assert_eq!(
+        spec.extra_hosts,
+        ["db:10.0.0.2", "cache:10.0.0.3", "v6:::1"]
+    );
+    assert_eq!(spec.memory_bytes, Some(512 * 1024 * 1024));
+    assert_eq!(spec.nano_cpus, Some(1_500_000_000));
+    assert_eq!(spec.log_driver.as_deref(), Some("json-file"));
+    assert_eq!(spec.log_options["max-size"], "10m");
+    assert_eq!(spec.log_options["max-file"], "3");
+    assert_eq!(spec.stop_signal.as_deref(), Some("SIGINT"));
+    assert_eq!(spec.stop_grace_seconds, Some(90));
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn restart_policies_are_checked() {
+    for (text, policy) in [
+        ("no", "no"),
+        ("\"no\"", "no"),
+        ("always", "always"),
+        ("unless-stopped", "unless-stopped"),
+        ("on-failure", "on-failure"),
+        ("on-failure:5", "on-failure:5"),
+    ] {
+        let spec = build(&web(&format!("    restart: {text}\n")));
+        assert_eq!(spec.restart.as_deref(), Some(policy), "{text}");
+    }
+    for bad in ["sometimes", "on-failure:x", "always:3"] {
+        let err = error(&web(&format!("    restart: {bad}\n")), &[]);
+        assert!(err.contains("services.web.restart"), "{err}");
+    }
+}
+
+#[test]
+fn extra_hosts_in_map_form() {
+    let spec = build(&web(
+        "    extra_hosts:\n      db: 10.0.0.2\n      multi: [\"::1\", 127.0.0.1]\n      v6: \"[fe80::1]\"\n",
+    ));
+    assert_eq!(
+        spec.extra_hosts,
+        ["db:10.0.0.2", "multi:::1", "multi:127.0.0.1", "v6:fe80::1"]
+    );
+    let err = error(&web("    extra_hosts: [justahost]\n"), &[]);
+    assert!(err.contains("services.web.extra_hosts[0]"), "{err}");
+}
+
+#[test]
+fn deploy_limits_apply_only_without_the_plain_keys() {
+    let (spec, warnings) = spec_of(
+        &web(
+            "    deploy:\n      replicas: 2\n      resources:\n        limits: {memory: 1g, cpus: \"0.5\", pids: 10}\n        reservations: {memory: 1m}\n      placement: {constraints: []}\n",
+        ),
+        &[],
+    );
+    assert_eq!(spec.memory_bytes, Some(1 << 30));
+    assert_eq!(spec.nano_cpus, Some(500_000_000));
+    assert_eq!(
+        warnings,
+        [
+            "services.web.deploy.resources.limits.pids is not supported by phi start-all and is ignored",
+            "services.web.deploy.resources.reservations is not supported by phi start-all and is ignored",
+            "services.web.deploy.placement is not supported by phi start-all and is ignored",
+        ]
+    );
+    let plain = build(&web(
+        "    mem_limit: 1000\n    cpus: 2\n    deploy:\n      resources:\n        limits: {memory: 1g, cpus: 0.5}\n",
+    ));
+    assert_eq!(plain.memory_bytes, Some(1000));
+    assert_eq!(plain.nano_cpus, Some(2_000_000_000));
+}
+
+#[test]
+fn sizes_read_docker_units() {
+    let size = |s: &str| bytes(&Value::String(s.into()));
+    assert_eq!(size("100"), Some(100));
+    assert_eq!(size("1k"), Some(1024));
+    assert_eq!(size("1KB"), Some(1024));
+    assert_eq!(size("512m"), Some(512 << 20));
+    assert_eq!(size("1.5g"), Some(3 << 29));
+    assert_eq!(size("2GiB"), Some(2 << 30));
+    assert_eq!(size("10b"), Some(10));
+    assert_eq!(size("1 t"), Some(1 << 40));
+    assert_eq!(size("lots"), None);
+    assert_eq!(size("5x"), None);
+    assert_eq!(size(""), None);
+    assert_eq!(bytes(&Value::Number((-1).into())), None);
+}
+
+#[test]
+fn bad_settings_name_the_key_and_not_the_value() {
+    let vars = [("MEM", "s3cr3t-value")];
+    for (body, key) in [
+        ("    mem_limit: ${MEM}\n", "services.web.mem_limit"),
+        ("    cpus: ${MEM}\n", "services.web.cpus"),
+        ("    restart: ${MEM}\n", "services.web.restart"),
+        ("    read_only: ${MEM}\n", "services.web.read_only"),
+        ("    user: [a]\n", "services.web.user"),
+        ("    cap_add: NET_ADMIN\n", "services.web.cap_add"),
+        ("    environment: [1, [x]]\n", "services.web.environment[1]"),
+        (
+            "    logging: {driver: x, level: y}\n",
+            "services.web.logging.level",
+        ),
+        (
+            "    deploy: {resources: {limits: {memory: \"${MEM}\"}}}\n",
+            "services.web.deploy.resources.limits.memory",
+        ),
+    ] {
+        let err = error(&web(body), &vars);
+        assert!(err.contains(key), "{body}: {err}");
+        assert!(err.contains("compose.yaml"), "{body}: {err}");
+        assert!(!err.contains("s3cr3t"), "{body}: {err}");
+    }
+}
+
+#[test]
+fn secrets_are_read_only_binds_of_their_files() {
+    let (dir, project) = project(
+        "services:\n  web:\n    image: nginx\n    secrets:\n      - db_pass\n      - source: api_key\n        target: key.txt\n        mode: 0400\n      - source: api_key\n        target: /etc/key\nsecrets:\n  db_pass:\n    file: ./secrets/db.txt\n  api_key:\n    file: /srv/key\n",
+        &[],
+    );
+    let (spec, warnings) = container_spec(&project, "web", 1).unwrap();
+    assert_eq!(
+        warnings,
+        ["services.web.secrets[1].mode is not supported by phi start-all and is ignored"]
+    );
+    let root = dir.path().display().to_string();
+    assert_eq!(
+        spec.mounts,
+        [
+            mount(
+                MountKind::Bind,
+                Some(&format!("{root}/secrets/db.txt")),
+                "/run/secrets/db_pass",
+                true
+            ),
+            mount(
+                MountKind::Bind,
+                Some("/srv/key"),
+                "/run/secrets/key.txt",
+                true
+            ),
+            mount(MountKind::Bind, Some("/srv/key"), "/etc/key", true),
+        ]
+    );
+    let err = error(&web("    secrets: [ghost]\n"), &[]);
+    assert!(
+        err.contains("services.web.secrets[0]") && err.contains("top-level `secrets`"),
+        "{err}"
+    );
+    let err = error(
+        "services:\n  web:\n    image: nginx\n    secrets: [token]\nsecrets:\n  token:\n    environment: TOKEN\n",
+        &[],
+    );
+    assert!(
+        err.contains("secrets.token.file") && err.contains("services.web.secrets[0]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn service_labels_come_in_both_forms_and_compose_labels_win() {
+    let list = build(&web(
+        "    labels: [\"team=ops\", \"flag\", \"com.docker.compose.project=evil\"]\n",
+    ));
+    assert_eq!(list.labels["team"], "ops");
+    assert_eq!(list.labels["flag"], "");
+    assert_eq!(list.labels[LABEL_PROJECT], "demo");
+    let map = build(&web(
+        "    labels:\n      team: ops\n      tier: 2\n      empty:\n",
+    ));
+    assert_eq!(map.labels["team"], "ops");
+    assert_eq!(map.labels["tier"], "2");
+    assert_eq!(map.labels["empty"], "");
+}
+
+#[test]
+fn untranslated_keys_are_warned_once_each_and_known_ones_are_not() {
+    let yaml = "services:\n  db:\n    image: postgres\n  web:\n    image: nginx\n    devices: [/dev/fuse]\n    ulimits: {nofile: 1024}\n    privileged: true\n    network_mode: host\n    depends_on: [db]\n    profiles: [web]\n    scale: 1\n    x-phi: {health_url: \"http://localhost/\"}\n    x-team: ops\n    container_name: w\n";
+    let (_, warnings) = spec_of(yaml, &[]);
+    let mut expected: Vec<String> = ["devices", "ulimits", "privileged", "network_mode"]
+        .iter()
+        .map(|k| format!("services.web.{k} is not supported by phi start-all and is ignored"))
+        .collect();
+    expected.sort();
+    let mut warnings = warnings;
+    warnings.sort();
+    assert_eq!(warnings, expected);
+}

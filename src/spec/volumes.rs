@@ -1,0 +1,274 @@
+//! `volumes`, `tmpfs` and `secrets`: the container's mounts.
+
+use std::path::PathBuf;
+
+use serde_norway::{Mapping, Value};
+
+use crate::config::{ConfigError, scalar_text};
+
+use super::service::{Cx, SECRETS_DIR, boolean, normalize};
+use super::{MountKind, MountSpec};
+
+impl Cx<'_> {
+    pub(super) fn volumes(&mut self) -> Result<Vec<MountSpec>, ConfigError> {
+        let items = match self.get("volumes") {
+            None => return Ok(Vec::new()),
+            Some(Value::Sequence(items)) => items,
+            Some(_) => return Err(self.invalid("volumes", "must be a list")),
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("volumes[{i}]");
+            let mount = match item {
+                Value::Mapping(m) => self.long_volume(&key, m)?,
+                v => {
+                    let text = scalar_text(v).ok_or_else(|| {
+                        self.invalid(&key, "must be SOURCE:TARGET[:MODE] or a mapping")
+                    })?;
+                    self.short_volume(&key, &text)?
+                }
+            };
+            out.push(mount);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn short_volume(&mut self, key: &str, text: &str) -> Result<MountSpec, ConfigError> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let (source, target, mode) = match parts.as_slice() {
+            [target] => (None, *target, None),
+            [source, target] => (Some(*source), *target, None),
+            [source, target, mode] => (Some(*source), *target, Some(*mode)),
+            _ => {
+                return Err(self.invalid(key, "must be [SOURCE:]TARGET[:MODE]"));
+            }
+        };
+        if !target.starts_with('/') {
+            return Err(self.invalid(key, "the container path must be absolute"));
+        }
+        let mut read_only = false;
+        for option in mode.unwrap_or("").split(',').filter(|o| !o.is_empty()) {
+            match option {
+                "ro" => read_only = true,
+                "rw" => read_only = false,
+                other => self.warnings.push(format!(
+                    "{}.{key}: volume option `{other}` is not supported by phi start-all and is ignored",
+                    self.prefix
+                )),
+            }
+        }
+        let (kind, source) = match source {
+            None => (MountKind::Volume, None),
+            Some("") => return Err(self.invalid(key, "the source is empty")),
+            Some(s) if is_path(s) => (MountKind::Bind, Some(self.host_path(key, s)?)),
+            Some(s) => (MountKind::Volume, Some(self.volume_name(key, s)?)),
+        };
+        Ok(MountSpec {
+            kind,
+            source,
+            target: target.to_string(),
+            read_only,
+        })
+    }
+
+    pub(super) fn long_volume(&mut self, key: &str, m: &Mapping) -> Result<MountSpec, ConfigError> {
+        let field = |f: &str| m.get(f).filter(|v| !v.is_null());
+        for k in m.keys() {
+            let k = k.as_str().unwrap_or("?");
+            match k {
+                "type" | "source" | "target" | "read_only" => {}
+                "bind" | "volume" | "tmpfs" | "consistency" => self.warnings.push(format!(
+                    "{}.{key}.{k} is not supported by phi start-all and is ignored",
+                    self.prefix
+                )),
+                _ => return Err(self.invalid(&format!("{key}.{k}"), "is not a volume setting")),
+            }
+        }
+        let kind = match field("type").and_then(scalar_text).as_deref() {
+            Some("volume") => MountKind::Volume,
+            Some("bind") => MountKind::Bind,
+            Some("tmpfs") => MountKind::Tmpfs,
+            _ => {
+                return Err(self.invalid(&format!("{key}.type"), "must be volume, bind or tmpfs"));
+            }
+        };
+        let target = field("target")
+            .and_then(scalar_text)
+            .filter(|t| t.starts_with('/'))
+            .ok_or_else(|| {
+                self.invalid(
+                    &format!("{key}.target"),
+                    "is required: an absolute container path",
+                )
+            })?;
+        let read_only = match field("read_only") {
+            None => false,
+            Some(v) => boolean(v).ok_or_else(|| {
+                self.invalid(&format!("{key}.read_only"), "must be true or false")
+            })?,
+        };
+        let source = match field("source") {
+            None => None,
+            Some(v) => Some(
+                scalar_text(v)
+                    .ok_or_else(|| self.invalid(&format!("{key}.source"), "must be a string"))?,
+            )
+            .filter(|s| !s.is_empty()),
+        };
+        let source_key = format!("{key}.source");
+        let source = match (kind, source) {
+            (MountKind::Volume, None) => None,
+            (MountKind::Volume, Some(s)) => Some(self.volume_name(&source_key, &s)?),
+            (MountKind::Bind, None) => {
+                return Err(self.invalid(&source_key, "is required for a bind mount"));
+            }
+            (MountKind::Bind, Some(s)) => Some(self.host_path(&source_key, &s)?),
+            (MountKind::Tmpfs, _) => None,
+        };
+        Ok(MountSpec {
+            kind,
+            source,
+            target,
+            read_only,
+        })
+    }
+
+    /// A bind source as an absolute host path: `~` is the user's home, relative paths are
+    /// taken from the project directory.
+    pub(super) fn host_path(&self, key: &str, source: &str) -> Result<String, ConfigError> {
+        let path = if source == "~" || source.starts_with("~/") {
+            let home = self
+                .project
+                .env
+                .raw("HOME")
+                .map(|v| PathBuf::from(&v.value))
+                .ok_or_else(|| self.invalid(key, "uses ~ but HOME is not set"))?;
+            home.join(source.trim_start_matches('~').trim_start_matches('/'))
+        } else {
+            self.project.directory.join(source)
+        };
+        Ok(normalize(&path).display().to_string())
+    }
+
+    /// The engine name of named volume `name`, which must be declared at the top level.
+    pub(super) fn volume_name(&self, key: &str, name: &str) -> Result<String, ConfigError> {
+        let declared = self
+            .project
+            .model
+            .raw
+            .get("volumes")
+            .and_then(Value::as_mapping)
+            .is_some_and(|m| m.contains_key(name));
+        if !declared {
+            return Err(self.invalid(
+                key,
+                "refers to a named volume that is not declared under the top-level `volumes`",
+            ));
+        }
+        self.engine_name("volumes", name)
+    }
+
+    pub(super) fn tmpfs(&self) -> Result<Vec<MountSpec>, ConfigError> {
+        let paths = match self.get("tmpfs") {
+            None => Vec::new(),
+            Some(Value::Sequence(_)) => self.string_list("tmpfs")?,
+            Some(v) => {
+                vec![
+                    scalar_text(v)
+                        .ok_or_else(|| self.invalid("tmpfs", "must be a path or a list"))?,
+                ]
+            }
+        };
+        paths
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let target = p.split(':').next().unwrap_or("").to_string();
+                if !target.starts_with('/') {
+                    let key = if self.get("tmpfs").is_some_and(Value::is_sequence) {
+                        format!("tmpfs[{i}]")
+                    } else {
+                        "tmpfs".to_string()
+                    };
+                    return Err(self.invalid(&key, "must be an absolute container path"));
+                }
+                Ok(MountSpec {
+                    kind: MountKind::Tmpfs,
+                    source: None,
+                    target,
+                    read_only: false,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn secrets(&mut self) -> Result<Vec<MountSpec>, ConfigError> {
+        let items = match self.get("secrets") {
+            None => return Ok(Vec::new()),
+            Some(Value::Sequence(items)) => items,
+            Some(_) => return Err(self.invalid("secrets", "must be a list")),
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("secrets[{i}]");
+            let (source, target) = match item {
+                Value::Mapping(m) => {
+                    for k in m.keys() {
+                        let k = k.as_str().unwrap_or("?");
+                        if !["source", "target"].contains(&k) {
+                            self.unsupported(&format!("{key}.{k}"));
+                        }
+                    }
+                    let source = m.get("source").and_then(scalar_text).ok_or_else(|| {
+                        self.invalid(&format!("{key}.source"), "is required: a secret name")
+                    })?;
+                    let target = match m.get("target").filter(|v| !v.is_null()) {
+                        None => None,
+                        Some(t) => Some(scalar_text(t).ok_or_else(|| {
+                            self.invalid(&format!("{key}.target"), "must be a path")
+                        })?),
+                    };
+                    (source, target)
+                }
+                v => (
+                    scalar_text(v).ok_or_else(|| self.invalid(&key, "must be a secret name"))?,
+                    None,
+                ),
+            };
+            let target = match target {
+                Some(t) if t.starts_with('/') => t,
+                Some(t) => format!("{SECRETS_DIR}/{t}"),
+                None => format!("{SECRETS_DIR}/{source}"),
+            };
+            let Some(definition) = self.top_level("secrets", &source) else {
+                return Err(self.invalid(
+                    &key,
+                    "refers to a secret that is not declared under the top-level `secrets`",
+                ));
+            };
+            let file = definition
+                .get("file")
+                .and_then(scalar_text)
+                .ok_or_else(|| ConfigError::Invalid {
+                    path: self.origin.clone(),
+                    key: format!("secrets.{source}.file"),
+                    message: format!(
+                        "is required: phi start-all mounts secrets from files ({}.{key})",
+                        self.prefix
+                    ),
+                })?;
+            out.push(MountSpec {
+                kind: MountKind::Bind,
+                source: Some(self.host_path(&format!("secrets.{source}.file"), &file)?),
+                target,
+                read_only: true,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A short volume source that is a host path rather than a volume name.
+pub(super) fn is_path(source: &str) -> bool {
+    source.starts_with('.') || source.starts_with('/') || source.starts_with('~')
+}
