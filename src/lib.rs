@@ -1,7 +1,8 @@
 //! phi: operate a Docker Compose stack through the Docker Engine API.
 //!
 //! One invocation flows: argv -> `cli` -> `settings` (flags + env files + compose files ->
-//! Project) -> `commands` (plan, then `engine` calls) -> report -> `output` -> exit status.
+//! Project, and the subcommand's Settings) -> `commands` (plan, then `engine` calls) -> report
+//! -> `output` -> exit status. The README's Design section has the room table.
 
 pub mod cli;
 pub mod commands;
@@ -17,21 +18,16 @@ pub mod spec;
 mod testing;
 pub mod units;
 
-use std::time::Duration;
-
 use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command, GlobalArgs};
+use commands::{Ctx, Interrupt};
 use config::Project;
-use engine::{CALL_TIMEOUT, Engine};
-use exit::{Coded, Exit};
-use output::{Format, Printer};
+use exit::Exit;
+use output::Printer;
 use redact::Redactor;
 use settings::ProcessEnv;
-
-/// Default limit for `phi status` as a whole (engine calls and probes).
-const STATUS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Run phi with the process's arguments and environment; returns the exit status.
 pub fn run() -> Exit {
@@ -49,13 +45,12 @@ pub fn run() -> Exit {
     };
     let process = settings::process_env();
     let redactor = Redactor::new();
-    let g = &cli.global;
-    let format = if g.json { Format::Json } else { Format::Human };
+    let out = settings::output(&cli.global);
     let printer = Printer::new(
-        format,
-        g.quiet,
-        g.verbose,
-        g.color,
+        out.format,
+        out.quiet,
+        out.verbose,
+        out.color,
         |name| process.get(name).cloned(),
         redactor.clone(),
     );
@@ -70,20 +65,7 @@ pub fn run() -> Exit {
             return Exit::Failure;
         }
     };
-    // `monitor` ends on Ctrl-C by design (exit 0) and handles it itself; everything else is
-    // interrupted (exit 130).
-    // `backup` handles it itself too: it must start stopped services again and say what was
-    // left incomplete before it exits 130.
-    let handles_interrupt = matches!(cli.command, Command::Monitor(_) | Command::Backup(_));
-    let result = runtime.block_on(async {
-        if handles_interrupt {
-            return dispatch(&cli, &printer, &process, redactor).await;
-        }
-        tokio::select! {
-            result = dispatch(&cli, &printer, &process, redactor) => result,
-            _ = tokio::signal::ctrl_c() => Err(Coded::new(Exit::Interrupted, "interrupted").into()),
-        }
-    });
+    let result = runtime.block_on(dispatch(&cli, printer.clone(), &process, redactor));
     // Do not wait for background tasks (e.g. idle connections) on the way out.
     runtime.shutdown_background();
 
@@ -110,224 +92,59 @@ pub fn run() -> Exit {
 
 async fn dispatch(
     cli: &Cli,
-    printer: &Printer,
+    printer: Printer,
     process: &ProcessEnv,
     redactor: Redactor,
 ) -> anyhow::Result<Exit> {
+    let g = &cli.global;
     match &cli.command {
         Command::Completions { shell } => {
             printer.data_bytes(&commands::docs::completions(*shell))?;
-            Ok(Exit::Ok)
+            return Ok(Exit::Ok);
         }
         Command::Man { subcommand } => {
             let page = commands::docs::man_page(subcommand.as_deref())
-                .map_err(|e| Coded::new(Exit::Usage, e.to_string()))?;
+                .map_err(|e| exit::Coded::new(Exit::Usage, e.to_string()))?;
             printer.data_bytes(&page)?;
-            Ok(Exit::Ok)
+            return Ok(Exit::Ok);
         }
-        Command::Status(args) => {
-            let project = load_project(&cli.global, process, printer, redactor)?;
-            let limit = cli.global.timeout.unwrap_or(STATUS_TIMEOUT);
-            let work = async {
-                let (engine, _) = connect(&project, printer, limit).await?;
-                commands::status::report(&project, &engine, &args.services, limit).await
-            };
-            let report = tokio::time::timeout(limit, work).await.map_err(|_| {
-                Coded::new(
-                    Exit::Timeout,
-                    format!(
-                        "status did not finish within {}",
-                        humantime::format_duration(limit)
-                    ),
-                )
-            })??;
-            printer
-                .report(&report, |color| {
-                    commands::status::render_table(&report, color)
-                })
-                .context("writing the status")?;
-            Ok(report.exit())
-        }
-        Command::StartAll(args) => {
-            let project = load_project(&cli.global, process, printer, redactor)?;
-            let limit = cli
-                .global
-                .timeout
-                .unwrap_or(commands::start_all::DEFAULT_TIMEOUT);
-            let (engine, target) = connect(&project, printer, limit).await?;
-            let options = commands::start_all::Options {
-                services: args.services.clone(),
-                force_recreate: args.force_recreate,
-                no_wait: args.no_wait,
-                remove_orphans: args.remove_orphans,
-                dry_run: args.dry_run,
-                pull: match args.pull {
-                    cli::PullChoice::Always => commands::start_all::PullPolicy::Always,
-                    cli::PullChoice::Missing => commands::start_all::PullPolicy::Missing,
-                    cli::PullChoice::Never => commands::start_all::PullPolicy::Never,
-                },
-                build: args.build,
-                timeout: limit,
-                local_engine: target.address.starts_with("unix://"),
-            };
-            let report = commands::start_all::run(&project, &engine, &options, printer).await?;
-            printer
-                .report(&report, |color| {
-                    commands::start_all::render_text(&report, color)
-                })
-                .context("writing the report")?;
-            Ok(report.exit())
-        }
-        Command::StopAll(args) => {
-            let project = load_project(&cli.global, process, printer, redactor)?;
-            let (engine, _) = connect(&project, printer, CALL_TIMEOUT).await?;
-            let options = commands::stop_all::Options {
-                services: args.services.clone(),
-                remove: args.remove || args.volumes,
-                volumes: args.volumes,
-                remove_orphans: args.remove_orphans,
-                dry_run: args.dry_run,
-                timeout: cli.global.timeout,
-                yes: cli.global.yes,
-            };
-            let report = commands::stop_all::run(&project, &engine, &options, printer).await?;
-            printer
-                .report(&report, |_| commands::stop_all::render_text(&report))
-                .context("writing the report")?;
-            Ok(if report.ok { Exit::Ok } else { Exit::Failure })
-        }
-        Command::Monitor(args) => {
-            let project = load_project(&cli.global, process, printer, redactor)?;
-            let limit = cli.global.timeout.unwrap_or(CALL_TIMEOUT);
-            let (engine, target) = connect(&project, printer, limit).await?;
-            let options = monitor_options(args, printer);
-            commands::monitor::run(&project, engine, &target, &options, printer).await
-        }
-        Command::Backup(args) => {
-            let project = load_project(&cli.global, process, printer, redactor)?;
-            let options = backup_options(args, &cli.global);
-            commands::backup::precheck(&project, &options)?;
-            let limit = cli.global.timeout.unwrap_or(CALL_TIMEOUT);
-            let engine = match &options.action {
-                action if commands::backup::needs_engine(action) => {
-                    Some(connect(&project, printer, limit).await?.0)
-                }
-                commands::backup::Action::Verify { .. } => {
-                    match connect(&project, printer, limit).await {
-                        Ok((engine, _)) => Some(engine),
-                        Err(e) => {
-                            printer.warn(&format!(
-                                "{e:#}; postgres dumps are listed with a local pg_restore if there is one"
-                            ));
-                            None
-                        }
-                    }
-                }
-                _ => None,
-            };
-            commands::backup::run(&project, engine.as_ref(), &options, printer).await
-        }
-        Command::CheckAuth(args) => {
-            let project = load_project(&cli.global, process, printer, redactor)?;
-            let options = commands::check_auth::Options {
-                online: args.online,
-                strict: args.strict,
-                timeout: cli
-                    .global
-                    .timeout
-                    .unwrap_or(commands::check_auth::DEFAULT_TIMEOUT),
-            };
-            let report = commands::check_auth::report(&project, &options, printer).await;
-            printer
-                .report(&report, |color| {
-                    commands::check_auth::render_table(&report, color)
-                })
-                .context("writing the checks")?;
-            Ok(report.exit())
-        }
+        _ => {}
     }
-}
-
-fn backup_options(args: &cli::BackupArgs, global: &GlobalArgs) -> commands::backup::Options {
-    use cli::BackupAction as A;
-    use commands::backup::Action;
-    let compression = |c: Option<cli::CompressionChoice>| {
-        c.map(|c| match c {
-            cli::CompressionChoice::Zstd => commands::backup::Compression::Zstd,
-            cli::CompressionChoice::Gzip => commands::backup::Compression::Gzip,
-        })
+    let interrupt = Interrupt::listen();
+    let project = load_project(g, process, &printer, redactor)?;
+    let ctx = Ctx {
+        project,
+        printer,
+        interrupt,
     };
-    let (action, create, retention) = match &args.action {
-        None => (
-            Action::Create {
-                services: args.create.services.clone(),
-                prune: !args.create.no_prune,
-            },
-            Some(&args.create),
-            &args.create.retention,
-        ),
-        Some(A::Create(create)) => (
-            Action::Create {
-                services: create.services.clone(),
-                prune: !create.no_prune,
-            },
-            Some(create),
-            &create.retention,
-        ),
-        Some(A::List) => (Action::List, None, &args.create.retention),
-        Some(A::Verify { id }) => (
-            Action::Verify { id: id.clone() },
-            None,
-            &args.create.retention,
-        ),
-        Some(A::Restore { id, services }) => (
-            Action::Restore {
-                id: id.clone(),
-                services: services.clone(),
-            },
-            None,
-            &args.create.retention,
-        ),
-        Some(A::Prune { retention, dry_run }) => {
-            (Action::Prune { dry_run: *dry_run }, None, retention)
+    let work = async {
+        match &cli.command {
+            Command::Status(args) => commands::status::run(&ctx, settings::status(args, g)).await,
+            Command::StartAll(args) => {
+                commands::start_all::run(&ctx, settings::start_all(args, g)).await
+            }
+            Command::StopAll(args) => {
+                commands::stop_all::run(&ctx, settings::stop_all(args, g)).await
+            }
+            Command::Monitor(args) => {
+                commands::monitor::run(&ctx, settings::monitor(args, g)).await
+            }
+            Command::Backup(args) => commands::backup::run(&ctx, settings::backup(args, g)).await,
+            Command::CheckAuth(args) => {
+                commands::check_auth::run(&ctx, settings::check_auth(args, g)).await
+            }
+            Command::Completions { .. } | Command::Man { .. } => Ok(Exit::Ok),
         }
     };
-    commands::backup::Options {
-        action,
-        dir: args.dir.clone(),
-        compression: compression(create.and_then(|c| c.compression)),
-        keep_last: retention.keep_last,
-        keep_days: retention.keep_days,
-        lock_timeout: args.lock_timeout,
-        timeout: global.timeout,
-        yes: global.yes,
+    // `monitor` ends on an interrupt by design (exit 0), and `backup` must start stopped
+    // services again and say what was left incomplete before it exits 130: both handle it
+    // themselves. Everything else is interrupted where it stands (exit 130).
+    if matches!(cli.command, Command::Monitor(_) | Command::Backup(_)) {
+        return work.await;
     }
-}
-
-fn monitor_options(args: &cli::MonitorArgs, printer: &Printer) -> commands::monitor::Options {
-    use std::io::IsTerminal;
-    commands::monitor::Options {
-        services: args.services.clone(),
-        once: args.once,
-        interval: args.interval,
-        count: args.count,
-        cpu: args.cpu,
-        memory: args.mem,
-        max_restarts: args.max_restarts,
-        consecutive: args.consecutive,
-        webhook: args.webhook.clone(),
-        webhook_timeout: args.webhook_timeout,
-        log: args.log.clone(),
-        log_max_bytes: args.log_max_size,
-        log_files: args.log_files,
-        prometheus: args.prometheus.clone(),
-        sort: match args.sort {
-            cli::SortBy::Cpu => commands::monitor::SortKey::Cpu,
-            cli::SortBy::Mem => commands::monitor::SortKey::Memory,
-            cli::SortBy::Name => commands::monitor::SortKey::Name,
-        },
-        json_lines: printer.json() || !std::io::stdout().is_terminal(),
-        engine_stats: args.engine_stats,
+    tokio::select! {
+        result = work => result,
+        _ = ctx.interrupt.wait() => Err(commands::interrupted()),
     }
 }
 
@@ -366,20 +183,4 @@ fn load_project(
         printer.note(&format!("env files: {}", env_files.join(", ")));
     }
     Ok(project)
-}
-
-async fn connect(
-    project: &Project,
-    printer: &Printer,
-    limit: Duration,
-) -> anyhow::Result<(Engine, engine::Target)> {
-    let lookup = |name: &str| project.env.get(name).ok().flatten();
-    let target = engine::host::resolve(&lookup)?;
-    printer.debug(&format!(
-        "engine {} (from {})",
-        target.address, target.origin
-    ));
-    let engine = Engine::connect(&target, limit.min(CALL_TIMEOUT)).await?;
-    printer.debug(&format!("engine API version {}", engine.api_version()));
-    Ok((engine, target))
 }

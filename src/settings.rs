@@ -1,13 +1,16 @@
-//! Resolve the command line, env files and compose files into the [`Project`] a command runs on.
-//! Pure apart from reading the files it is pointed at; the process environment comes in as data.
+//! Resolve the command line, env files and compose files into the [`Project`] a command runs
+//! on, and each subcommand's flags into its `Settings`: clap's types end here. Pure apart from
+//! reading the files it is pointed at; the process environment comes in as data.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{self, GlobalArgs};
+use crate::commands::{backup, check_auth, monitor, start_all, status, stop_all};
 use crate::config::compose::{self, DEFAULT_FILES};
 use crate::config::env::Env;
 use crate::config::{ConfigError, Project};
+use crate::output::{ColorChoice, Format};
 use crate::redact::Redactor;
 
 /// Override files Compose merges automatically after the default file, in lookup order.
@@ -204,6 +207,167 @@ fn validate_project_name(name: &str, origin: &str) -> Result<(), ConfigError> {
             origin: origin.to_string(),
             reason: "it must be lower-case letters, digits, `-` and `_`, starting with a letter or digit".into(),
         })
+    }
+}
+
+// ------------------------------------------------------------------ command settings --
+//
+// Each subcommand's settings from its flags and the global ones: clap's types stop here.
+
+/// How output looks: `--json`, `-q`, `-v`, `--color`.
+pub struct OutputSettings {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub color: ColorChoice,
+}
+
+pub fn output(global: &GlobalArgs) -> OutputSettings {
+    OutputSettings {
+        format: if global.json {
+            Format::Json
+        } else {
+            Format::Human
+        },
+        quiet: global.quiet,
+        verbose: global.verbose,
+        color: match global.color {
+            cli::ColorChoice::Auto => ColorChoice::Auto,
+            cli::ColorChoice::Always => ColorChoice::Always,
+            cli::ColorChoice::Never => ColorChoice::Never,
+        },
+    }
+}
+
+/// `phi status`.
+pub fn status(args: &cli::StatusArgs, global: &GlobalArgs) -> status::Settings {
+    status::Settings {
+        services: args.services.clone(),
+        timeout: global.timeout.unwrap_or(status::DEFAULT_TIMEOUT),
+    }
+}
+
+/// `phi start-all`.
+pub fn start_all(args: &cli::StartAllArgs, global: &GlobalArgs) -> start_all::Settings {
+    start_all::Settings {
+        services: args.services.clone(),
+        force_recreate: args.force_recreate,
+        no_wait: args.no_wait,
+        remove_orphans: args.remove_orphans,
+        dry_run: args.dry_run,
+        pull: match args.pull {
+            cli::PullChoice::Always => start_all::PullPolicy::Always,
+            cli::PullChoice::Missing => start_all::PullPolicy::Missing,
+            cli::PullChoice::Never => start_all::PullPolicy::Never,
+        },
+        build: args.build,
+        timeout: global.timeout.unwrap_or(start_all::DEFAULT_TIMEOUT),
+    }
+}
+
+/// `phi stop-all`.
+pub fn stop_all(args: &cli::StopAllArgs, global: &GlobalArgs) -> stop_all::Settings {
+    stop_all::Settings {
+        services: args.services.clone(),
+        remove: args.remove || args.volumes,
+        volumes: args.volumes,
+        remove_orphans: args.remove_orphans,
+        dry_run: args.dry_run,
+        timeout: global.timeout,
+        yes: global.yes,
+    }
+}
+
+/// `phi check-auth`.
+pub fn check_auth(args: &cli::CheckAuthArgs, global: &GlobalArgs) -> check_auth::Settings {
+    check_auth::Settings {
+        online: args.online,
+        strict: args.strict,
+        timeout: global.timeout.unwrap_or(check_auth::DEFAULT_TIMEOUT),
+    }
+}
+
+/// `phi backup` and its actions.
+pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
+    use backup::Action;
+    use cli::BackupAction as A;
+    let compression = |c: Option<cli::CompressionChoice>| {
+        c.map(|c| match c {
+            cli::CompressionChoice::Zstd => backup::Compression::Zstd,
+            cli::CompressionChoice::Gzip => backup::Compression::Gzip,
+        })
+    };
+    let (action, create, retention) = match &args.action {
+        None => (
+            Action::Create {
+                services: args.create.services.clone(),
+                prune: !args.create.no_prune,
+            },
+            Some(&args.create),
+            &args.create.retention,
+        ),
+        Some(A::Create(create)) => (
+            Action::Create {
+                services: create.services.clone(),
+                prune: !create.no_prune,
+            },
+            Some(create),
+            &create.retention,
+        ),
+        Some(A::List) => (Action::List, None, &args.create.retention),
+        Some(A::Verify { id }) => (
+            Action::Verify { id: id.clone() },
+            None,
+            &args.create.retention,
+        ),
+        Some(A::Restore { id, services }) => (
+            Action::Restore {
+                id: id.clone(),
+                services: services.clone(),
+            },
+            None,
+            &args.create.retention,
+        ),
+        Some(A::Prune { retention, dry_run }) => {
+            (Action::Prune { dry_run: *dry_run }, None, retention)
+        }
+    };
+    backup::Settings {
+        action,
+        dir: args.dir.clone(),
+        compression: compression(create.and_then(|c| c.compression)),
+        keep_last: retention.keep_last,
+        keep_days: retention.keep_days,
+        lock_timeout: args.lock_timeout,
+        timeout: global.timeout,
+        yes: global.yes,
+    }
+}
+
+/// `phi monitor`.
+pub fn monitor(args: &cli::MonitorArgs, global: &GlobalArgs) -> monitor::Settings {
+    monitor::Settings {
+        services: args.services.clone(),
+        once: args.once,
+        interval: args.interval,
+        count: args.count,
+        cpu: args.cpu,
+        memory: args.mem,
+        max_restarts: args.max_restarts,
+        consecutive: args.consecutive,
+        webhook: args.webhook.clone(),
+        webhook_timeout: args.webhook_timeout,
+        log: args.log.clone(),
+        log_max_bytes: args.log_max_size,
+        log_files: args.log_files,
+        prometheus: args.prometheus.clone(),
+        sort: match args.sort {
+            cli::SortBy::Cpu => monitor::SortKey::Cpu,
+            cli::SortBy::Mem => monitor::SortKey::Memory,
+            cli::SortBy::Name => monitor::SortKey::Name,
+        },
+        timeout: global.timeout.unwrap_or(monitor::DEFAULT_TIMEOUT),
+        engine_stats: args.engine_stats,
     }
 }
 

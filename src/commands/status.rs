@@ -10,6 +10,9 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::join_all;
 use serde::Serialize;
 
+use anyhow::Context;
+
+use crate::commands::{Ctx, within};
 use crate::config::Project;
 use crate::config::compose::ComposeModel;
 use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
@@ -344,6 +347,31 @@ fn failed_probe(url: String, error: String) -> Probe {
         error: Some(error),
         ok: false,
     }
+}
+
+/// What `phi status` runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub services: Vec<String>,
+    /// The limit of the whole command (engine calls and probes).
+    pub timeout: Duration,
+}
+
+/// Default limit for `phi status` as a whole (engine calls and probes).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `phi status`: the report, printed; 0 when every service passes, 3 otherwise.
+pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
+    let limit = settings.timeout;
+    let report = within(limit, "status", async {
+        let (engine, _) = ctx.connect(limit).await?;
+        report(&ctx.project, &engine, &settings.services, limit).await
+    })
+    .await?;
+    ctx.printer
+        .report(&report, |color| render_table(&report, color))
+        .context("writing the status")?;
+    Ok(report.exit())
 }
 
 /// Gather, assess, probe: the whole report.

@@ -12,8 +12,12 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use anyhow::Context;
+
+use crate::commands::Ctx;
 use crate::config::Project;
 use crate::config::graph::Graph;
+use crate::engine::CALL_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
@@ -23,7 +27,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct Settings {
     pub services: Vec<String>,
     pub remove: bool,
     pub volumes: bool,
@@ -60,7 +64,7 @@ pub fn plan(
     project: &Project,
     graph: &Graph,
     containers: &[ContainerInfo],
-    opts: &Options,
+    opts: &Settings,
     selected: Option<&BTreeSet<&str>>,
 ) -> Plan {
     let declared = &project.model.services;
@@ -131,10 +135,21 @@ pub struct Report {
     pub problems: Vec<String>,
 }
 
-pub async fn run(
+/// `phi stop-all`: the report, printed; 0 when everything asked for was done, 1 otherwise.
+pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
+    let (engine, _) = ctx.connect(CALL_TIMEOUT).await?;
+    let report = stop(&ctx.project, &engine, &settings, &ctx.printer).await?;
+    ctx.printer
+        .report(&report, |_| render_text(&report))
+        .context("writing the report")?;
+    Ok(if report.ok { Exit::Ok } else { Exit::Failure })
+}
+
+/// Plan, confirm, then stop (and remove) in reverse dependency order.
+pub async fn stop(
     project: &Project,
     engine: &Engine,
-    opts: &Options,
+    opts: &Settings,
     printer: &Printer,
 ) -> anyhow::Result<Report> {
     let graph = Graph::new(&project.model)?;
@@ -296,7 +311,7 @@ async fn execute(engine: &Engine, step: &Step, printer: &Printer) -> Outcome {
     }
 }
 
-fn dry_run_report(project: &Project, plan: &Plan, opts: &Options, volumes: &[String]) -> Report {
+fn dry_run_report(project: &Project, plan: &Plan, opts: &Settings, volumes: &[String]) -> Report {
     let mut containers = Vec::new();
     for steps in plan.steps.values() {
         for step in steps {
@@ -414,8 +429,8 @@ mod tests {
         )
     }
 
-    fn opts() -> Options {
-        Options {
+    fn opts() -> Settings {
+        Settings {
             services: vec![],
             remove: false,
             volumes: false,
@@ -453,7 +468,7 @@ mod tests {
             !plan.steps["cron"][0].stop,
             "an exited container is not stopped again"
         );
-        let fast = Options {
+        let fast = Settings {
             timeout: Some(Duration::from_secs(2)),
             ..opts()
         };
@@ -472,7 +487,7 @@ mod tests {
         ];
         let plan1 = plan(&p, &g, &containers, &opts(), None);
         assert!(!plan1.steps.contains_key("old"));
-        let with = Options {
+        let with = Settings {
             remove_orphans: true,
             ..opts()
         };

@@ -144,6 +144,12 @@ impl Engine {
         &self.address
     }
 
+    /// Whether the engine runs on this machine (a unix socket): then host ports and cgroup
+    /// files can be checked here.
+    pub fn is_local(&self) -> bool {
+        self.address.starts_with("unix://")
+    }
+
     pub fn api_version(&self) -> String {
         let v = self.docker.client_version();
         format!("{}.{}", v.major_version, v.minor_version)

@@ -7,7 +7,6 @@ use std::io::{self, IsTerminal, Write};
 
 use console::Style;
 
-use crate::cli::ColorChoice;
 use crate::redact::Redactor;
 
 /// How data is rendered on stdout.
@@ -17,6 +16,16 @@ pub enum Format {
     Human,
     /// One JSON document (or JSON lines for streams).
     Json,
+}
+
+/// `--color`: when to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// Colour terminals, unless NO_COLOR or TERM=dumb say otherwise (CLICOLOR_FORCE forces it).
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 /// Decide whether a stream gets colour. `--color` wins; with `auto`: NO_COLOR (non-empty)
@@ -49,6 +58,7 @@ pub struct Printer {
     pub quiet: bool,
     pub verbose: u8,
     stdout_color: bool,
+    stdout_terminal: bool,
     stderr_terminal: bool,
     stdin_terminal: bool,
     redactor: Redactor,
@@ -74,6 +84,7 @@ impl Printer {
             quiet,
             verbose,
             stdout_color,
+            stdout_terminal: io::stdout().is_terminal(),
             stderr_terminal: io::stderr().is_terminal(),
             stdin_terminal: io::stdin().is_terminal(),
             redactor,
@@ -86,6 +97,11 @@ impl Printer {
 
     pub fn json(&self) -> bool {
         self.format == Format::Json
+    }
+
+    /// Whether stdout is a terminal (a person reads it) rather than a pipe or a file.
+    pub fn stdout_terminal(&self) -> bool {
+        self.stdout_terminal
     }
 
     pub fn stdout_color(&self) -> bool {

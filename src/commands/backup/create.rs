@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::codec::{self, Compression, Pending, Written};
 use super::recipes::{self, Kind, Plan, Planned};
 use super::store::{self, Item, Manifest};
-use super::{Interrupt, Options, Stopped, container_for, seconds, transfer};
+use super::{Settings, Stopped, container_for, seconds, transfer};
+use crate::commands::{Ctx, Interrupt};
 use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{CALL_TIMEOUT, ContainerInfo, Engine, EngineError, RunState};
@@ -80,17 +81,15 @@ pub fn render(report: &Report, color: bool) -> String {
     text
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn run(
-    project: &Project,
+    ctx: &Ctx,
     engine: &Engine,
     dir: &Path,
     services: &[String],
     prune_after: bool,
-    opts: &Options,
-    printer: &Printer,
-    interrupt: &Interrupt,
+    opts: &Settings,
 ) -> anyhow::Result<Report> {
+    let (project, printer, interrupt) = (&ctx.project, &ctx.printer, &ctx.interrupt);
     let plan = plan(project, services)?;
     let compression = match (
         opts.compression,

@@ -20,10 +20,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use serde::Serialize;
-use tokio::sync::watch;
 
+use crate::commands::{Ctx, interrupted};
 use crate::config::Project;
 use crate::config::graph::Graph;
+use crate::engine::CALL_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
@@ -43,7 +44,7 @@ pub enum Action {
 }
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct Settings {
     pub action: Action,
     pub dir: Option<PathBuf>,
     pub compression: Option<Compression>,
@@ -55,42 +56,53 @@ pub struct Options {
     pub yes: bool,
 }
 
-impl Options {
+impl Settings {
     fn stall(&self) -> Duration {
         self.timeout.unwrap_or(DEFAULT_STALL)
     }
 }
 
 /// Whether the action needs the engine (list and prune never do; verify can do without).
-pub fn needs_engine(action: &Action) -> bool {
+fn needs_engine(action: &Action) -> bool {
     matches!(action, Action::Create { .. } | Action::Restore { .. })
 }
 
 /// Checks that need no engine, run before connecting: a run with nothing to back up is a
 /// configuration error (exit 2) even when the engine is down.
-pub fn precheck(project: &Project, opts: &Options) -> anyhow::Result<()> {
+fn precheck(project: &Project, opts: &Settings) -> anyhow::Result<()> {
     if let Action::Create { services, .. } = &opts.action {
         create::plan(project, services)?;
     }
     Ok(())
 }
 
-/// Run the action; returns the exit status after printing its report.
-pub async fn run(
-    project: &Project,
-    engine: Option<&Engine>,
-    opts: &Options,
-    printer: &Printer,
-) -> anyhow::Result<Exit> {
+/// `phi backup` and its actions; returns the exit status after printing the report.
+/// Handles interruption itself: stopped services are started again, and what was left
+/// incomplete is said, before it exits 130.
+pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
+    let (project, opts, printer, interrupt) =
+        (&ctx.project, &settings, &ctx.printer, &ctx.interrupt);
+    precheck(project, opts)?;
+    let limit = opts.timeout.unwrap_or(CALL_TIMEOUT);
+    let engine = match &opts.action {
+        action if needs_engine(action) => Some(ctx.connect(limit).await?.0),
+        Action::Verify { .. } => match ctx.connect(limit).await {
+            Ok((engine, _)) => Some(engine),
+            Err(e) => {
+                printer.warn(&format!(
+                    "{e:#}; postgres dumps are listed with a local pg_restore if there is one"
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
+    let engine = engine.as_ref();
     let dir = backup_dir(project, opts)?;
-    let interrupt = Interrupt::listen();
     match &opts.action {
         Action::Create { services, prune } => {
             let engine = engine.context("the engine is needed to make a backup")?;
-            let report = create::run(
-                project, engine, &dir, services, *prune, opts, printer, &interrupt,
-            )
-            .await?;
+            let report = create::run(ctx, engine, &dir, services, *prune, opts).await?;
             printer
                 .report(&report, |color| create::render(&report, color))
                 .context("writing the report")?;
@@ -125,10 +137,7 @@ pub async fn run(
         }
         Action::Restore { id, services } => {
             let engine = engine.context("the engine is needed to restore")?;
-            let report = restore::run(
-                project, engine, &dir, id, services, opts, printer, &interrupt,
-            )
-            .await?;
+            let report = restore::run(ctx, engine, &dir, id, services, opts).await?;
             printer
                 .report(&report, |_| restore::render(&report))
                 .context("writing the report")?;
@@ -174,7 +183,7 @@ pub async fn run(
 
 /// BACKUP_DIR, then x-phi backup.dir, then ./backups; relative paths start at the project
 /// directory. The flag wins over all (relative to the current directory, like any flag).
-fn backup_dir(project: &Project, opts: &Options) -> anyhow::Result<PathBuf> {
+fn backup_dir(project: &Project, opts: &Settings) -> anyhow::Result<PathBuf> {
     if let Some(dir) = &opts.dir {
         return Ok(std::path::absolute(dir)?);
     }
@@ -192,7 +201,7 @@ fn backup_dir(project: &Project, opts: &Options) -> anyhow::Result<PathBuf> {
 }
 
 /// The retention: flags, then BACKUP_RETENTION_DAYS (days only), then x-phi.
-fn policy(project: &Project, opts: &Options) -> anyhow::Result<retention::Policy> {
+fn policy(project: &Project, opts: &Settings) -> anyhow::Result<retention::Policy> {
     let defaults = &project.model.x_phi.backup;
     let env_days = match project.env.get("BACKUP_RETENTION_DAYS")? {
         Some(text) if !text.trim().is_empty() => {
@@ -213,53 +222,6 @@ fn policy(project: &Project, opts: &Options) -> anyhow::Result<retention::Policy
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         keep_within: days.map(|d| Duration::from_secs(d.saturating_mul(86_400))),
     })
-}
-
-/// Ctrl-C and SIGTERM, seen by every part of a run from its start.
-#[derive(Clone)]
-pub struct Interrupt(watch::Receiver<bool>);
-
-impl Interrupt {
-    fn listen() -> Interrupt {
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(async move {
-            let term = async {
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(mut s) => {
-                        s.recv().await;
-                    }
-                    Err(_) => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term => {}
-            }
-            let _ = tx.send(true);
-        });
-        Interrupt(rx)
-    }
-
-    pub fn happened(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Run `work` unless interrupted first; an interruption drops it (its files are left
-    /// incomplete) and gives exit 130.
-    pub async fn run<T>(
-        &self,
-        work: impl std::future::Future<Output = anyhow::Result<T>>,
-    ) -> anyhow::Result<T> {
-        let mut rx = self.0.clone();
-        tokio::select! {
-            result = work => result,
-            _ = rx.wait_for(|v| *v) => Err(interrupted()),
-        }
-    }
-}
-
-fn interrupted() -> anyhow::Error {
-    Coded::new(Exit::Interrupted, "interrupted").into()
 }
 
 /// The container a service's data is in: its first non-one-off container, running ones first.

@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::codec;
 use super::store::{self, Item, State};
 use super::verify::compare;
-use super::{Interrupt, Options, Stopped, container_for, recipes, seconds, transfer};
+use super::{Settings, Stopped, container_for, recipes, seconds, transfer};
+use crate::commands::Ctx;
 use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{ContainerInfo, Engine, RunState};
@@ -81,17 +82,15 @@ fn needs_stop(project: &Project, item: &Item) -> bool {
     item.recipe == "redis" || (stop && (item.recipe == "volume" || item.recipe == "path"))
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn run(
-    project: &Project,
+    ctx: &Ctx,
     engine: &Engine,
     dir: &Path,
     id: &str,
     services: &[String],
-    opts: &Options,
-    printer: &Printer,
-    interrupt: &Interrupt,
+    opts: &Settings,
 ) -> anyhow::Result<Report> {
+    let (project, printer, interrupt) = (&ctx.project, &ctx.printer, &ctx.interrupt);
     if !dir.is_dir() {
         return Err(Coded::new(
             Exit::Usage,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::codec::{self, ReadBack};
 use super::store::{self, Entry, Item, State};
-use super::{Options, container_for, recipes, transfer};
+use super::{Settings, container_for, recipes, transfer};
 use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{Engine, RunState};
@@ -94,7 +94,7 @@ pub async fn run(
     engine: Option<&Engine>,
     dir: &Path,
     id: Option<&str>,
-    opts: &Options,
+    opts: &Settings,
     printer: &Printer,
 ) -> anyhow::Result<Report> {
     let listing = store::scan(dir, &project.name)

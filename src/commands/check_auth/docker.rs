@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Area, Check};
+use crate::commands::checks::{Area, Check};
 use crate::engine::{self, CALL_TIMEOUT, Engine};
 
 /// Docker Hub, where images without a registry host come from.
@@ -233,7 +233,7 @@ pub async fn engine_check(lookup: &dyn Fn(&str) -> Option<String>, timeout: Dura
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::check_auth::Level;
+    use crate::commands::checks::Level;
 
     #[test]
     fn registries_from_image_references() {

@@ -1,6 +1,7 @@
 //! Files that hold secrets: env files (permissions, ignored by git), and secret-looking
 //! values written literally into compose files instead of coming from the environment.
 
+use crate::commands::checks::shown;
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::time::Duration;
 use serde_norway::Value;
 
 use super::process::{self, RunError};
-use super::{Area, Check};
+use crate::commands::checks::{Area, Check};
 use crate::config::interpolate;
 use crate::redact::is_secret_name;
 
@@ -36,15 +37,6 @@ pub fn describe_mode(mode: u32) -> String {
         parts.push(format!("others can {}", words(mode & 7)));
     }
     parts.join(", ")
-}
-
-/// A path as the user knows it: relative to the project directory when inside it.
-pub fn shown(path: &Path, dir: &Path) -> String {
-    match path.strip_prefix(dir) {
-        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
-        Ok(rel) => rel.display().to_string(),
-        Err(_) => path.display().to_string(),
-    }
 }
 
 /// An env file must not be readable by group or others.
@@ -365,7 +357,7 @@ pub fn literal_checks(raw: &RawCompose, files: &[PathBuf], dir: &Path) -> Vec<Ch
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::check_auth::Level;
+    use crate::commands::checks::Level;
 
     #[test]
     fn group_and_other_bits_are_described() {

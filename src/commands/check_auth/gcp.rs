@@ -11,7 +11,7 @@ use rustls::pki_types::pem::{self, PemObject};
 
 use super::files::{describe_mode, mode_of};
 use super::process::{self, RunError};
-use super::{Area, Check};
+use crate::commands::checks::{Area, Check};
 use crate::redact::Redactor;
 
 /// Credential types Google's client libraries accept in a key file.
@@ -323,7 +323,7 @@ pub async fn gcloud_check(timeout: Duration) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::check_auth::Level;
+    use crate::commands::checks::Level;
 
     /// A fresh 2048-bit RSA key in PEM PKCS#8, made by the openssl CLI.
     pub fn openssl_rsa_key() -> String {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Area, Check};
+use crate::commands::checks::{Area, Check};
 use crate::http;
 
 /// Classic token prefixes and what they are.
@@ -280,7 +280,7 @@ pub fn assess_answer(url: &str, answer: &http::Answer) -> Check {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::commands::check_auth::Level;
+    use crate::commands::checks::Level;
 
     /// A classic token with a valid checksum, made from a 30-character random part.
     pub fn valid_classic(prefix: &str, random: &str) -> String {

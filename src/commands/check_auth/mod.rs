@@ -15,8 +15,6 @@ mod files;
 mod gcp;
 mod github;
 mod process;
-mod template;
-mod vars;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -24,6 +22,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::checks::{Area, Check, Level, required_variables, shown, vars};
+use anyhow::Context;
+
+use crate::commands::Ctx;
 use crate::config::Project;
 use crate::exit::Exit;
 use crate::output::{Printer, table};
@@ -32,105 +34,6 @@ use crate::output::{Printer, table};
 pub const SCHEMA_VERSION: u32 = 1;
 /// How long each wait (engine, GitHub, git, gcloud) may take unless `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where a check belongs; the table is grouped in this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Area {
-    Variables,
-    Files,
-    Secrets,
-    Production,
-    Gcp,
-    Github,
-    Docker,
-}
-
-impl Area {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Area::Variables => "variables",
-            Area::Files => "files",
-            Area::Secrets => "secrets",
-            Area::Production => "production",
-            Area::Gcp => "gcp",
-            Area::Github => "github",
-            Area::Docker => "docker",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Ok,
-    Info,
-    Warning,
-    Error,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Ok => "ok",
-            Level::Info => "info",
-            Level::Warning => "warning",
-            Level::Error => "error",
-        }
-    }
-}
-
-/// One finding: what was checked, how it went, and the one-line fix when it is not ok.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    pub area: Area,
-    pub name: String,
-    pub level: Level,
-    pub message: String,
-    pub fix: Option<String>,
-    /// The check could not finish in time (exit 5).
-    #[serde(skip)]
-    pub timed_out: bool,
-}
-
-impl Check {
-    pub fn new(
-        area: Area,
-        name: impl Into<String>,
-        level: Level,
-        message: impl Into<String>,
-    ) -> Check {
-        Check {
-            area,
-            name: name.into(),
-            level,
-            message: message.into(),
-            fix: None,
-            timed_out: false,
-        }
-    }
-
-    pub fn ok(area: Area, name: impl Into<String>, message: impl Into<String>) -> Check {
-        Check::new(area, name, Level::Ok, message)
-    }
-
-    pub fn info(area: Area, name: impl Into<String>, message: impl Into<String>) -> Check {
-        Check::new(area, name, Level::Info, message)
-    }
-
-    pub fn warning(area: Area, name: impl Into<String>, message: impl Into<String>) -> Check {
-        Check::new(area, name, Level::Warning, message)
-    }
-
-    pub fn error(area: Area, name: impl Into<String>, message: impl Into<String>) -> Check {
-        Check::new(area, name, Level::Error, message)
-    }
-
-    pub fn fix(mut self, fix: impl Into<String>) -> Check {
-        self.fix = Some(fix.into());
-        self
-    }
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -187,71 +90,25 @@ impl Report {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub struct Settings {
     pub online: bool,
     pub strict: bool,
     /// The limit of each wait.
     pub timeout: Duration,
 }
 
-/// The env template (when there is one) and one check per required variable (x-phi
-/// `required_env` and the template's `NAME=` lines); the middle list says what became of the
-/// template itself. Shared with `phi start-all`, whose preflight refuses what fails here.
-pub fn required_variables(project: &Project) -> (Option<vars::Template>, Vec<Check>, Vec<Check>) {
-    let dir = project.directory.as_path();
-    let env = &project.env;
-    let mut template_checks = Vec::new();
-    // The template: x-phi.env_template, else config.env.template if it exists.
-    let template_path = match &project.model.x_phi.env_template {
-        Some(path) => Some(dir.join(path)),
-        None => Some(dir.join(template::DEFAULT_TEMPLATE)).filter(|p| p.is_file()),
-    };
-    let template = match template_path {
-        None => {
-            template_checks.push(Check::info(
-                Area::Variables,
-                "template",
-                format!(
-                    "no {} in {}; only x-phi.required_env is checked",
-                    template::DEFAULT_TEMPLATE,
-                    dir.display()
-                ),
-            ));
-            None
-        }
-        Some(path) => {
-            let shown = files::shown(&path, dir);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Some(vars::Template {
-                    shown,
-                    entries: template::parse(&text),
-                }),
-                Err(e) => {
-                    template_checks.push(
-                        Check::error(
-                            Area::Variables,
-                            "template",
-                            format!("cannot read the env template {shown}: {e}"),
-                        )
-                        .fix("correct x-phi.env_template"),
-                    );
-                    None
-                }
-            }
-        }
-    };
-    let set_in = project
-        .env_files
-        .first()
-        .map(|f| files::shown(f, dir))
-        .unwrap_or_else(|| ".env".into());
-    let required = &project.model.x_phi.required_env;
-    let required_checks = vars::required_checks(env, dir, required, template.as_ref(), &set_in);
-    (template, template_checks, required_checks)
+/// `phi check-auth`: the checks, printed; 0 when none failed, 3 when one did, 5 when one
+/// timed out.
+pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
+    let report = report(&ctx.project, &settings, &ctx.printer).await;
+    ctx.printer
+        .report(&report, |color| render_table(&report, color))
+        .context("writing the checks")?;
+    Ok(report.exit())
 }
 
 /// Run every check on `project`.
-pub async fn report(project: &Project, options: &Options, printer: &Printer) -> Report {
+pub async fn report(project: &Project, options: &Settings, printer: &Printer) -> Report {
     let dir = project.directory.as_path();
     let env = &project.env;
     let redactor = printer.redactor();
@@ -297,7 +154,7 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
     let env_files: Vec<(PathBuf, String)> = env_files
         .into_iter()
         .map(|f| {
-            let shown = files::shown(&f, dir);
+            let shown = shown(&f, dir);
             (f, shown)
         })
         .collect();
@@ -307,7 +164,7 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
     for (service, path) in missing {
         checks.push(Check::info(
             Area::Files,
-            format!("{} permissions", files::shown(&path, dir)),
+            format!("{} permissions", shown(&path, dir)),
             format!("env_file of service {service} does not exist or is not a file"),
         ));
     }
@@ -319,7 +176,7 @@ pub async fn report(project: &Project, options: &Options, printer: &Printer) -> 
     match &credentials {
         Some(value) => {
             let path = dir.join(value);
-            let shown = files::shown(&path, dir);
+            let shown = shown(&path, dir);
             checks.extend(gcp::file_checks(
                 &path,
                 &shown,

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 
 use self::metrics::{Breach, Episodes, Event, Metric, Metrics, Thresholds};
 use self::telemetry::{Family, RotatingLog};
+use crate::commands::Ctx;
 use crate::config::ConfigError;
 use crate::config::Project;
 use crate::config::compose::ComposeModel;
@@ -33,6 +34,8 @@ use crate::units::format_bytes;
 
 /// Version of the JSON documents `phi monitor` prints and logs.
 pub const SCHEMA_VERSION: u32 = 1;
+/// Default limit of connecting and of each engine call.
+pub const DEFAULT_TIMEOUT: Duration = crate::engine::CALL_TIMEOUT;
 /// How far apart the two CPU readings of the first sample are when phi reads cgroup files.
 const CPU_WINDOW: Duration = Duration::from_millis(500);
 /// Recent CPU values kept per container for the trend column.
@@ -47,7 +50,7 @@ pub enum SortKey {
 
 /// Everything `phi monitor` was asked to do, as plain data.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct Settings {
     pub services: Vec<String>,
     pub once: bool,
     pub interval: Duration,
@@ -63,13 +66,13 @@ pub struct Options {
     pub log_files: u32,
     pub prometheus: Option<PathBuf>,
     pub sort: SortKey,
-    /// Stream JSON lines instead of drawing a table.
-    pub json_lines: bool,
+    /// The limit of connecting and of each engine call.
+    pub timeout: Duration,
     /// Never read cgroup files, only the Engine's stats API.
     pub engine_stats: bool,
 }
 
-impl Options {
+impl Settings {
     fn samples(&self) -> Option<u64> {
         if self.once { Some(1) } else { self.count }
     }
@@ -116,7 +119,7 @@ pub fn thresholds_for(
     service: Option<&str>,
     model: &ComposeModel,
     env: (Option<f64>, Option<f64>),
-    opts: &Options,
+    opts: &Settings,
 ) -> Thresholds {
     let defaults = Thresholds::default();
     let service_limits = service
@@ -227,13 +230,12 @@ struct Tracker {
     episodes: Episodes,
 }
 
-pub async fn run(
-    project: &Project,
-    engine: Engine,
-    target: &Target,
-    opts: &Options,
-    printer: &Printer,
-) -> anyhow::Result<Exit> {
+/// `phi monitor`: sample until the count is reached or the run is interrupted (exit 0);
+/// with `--once` or `--count`, exit 3 if any alert fired.
+pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
+    let (engine, target) = ctx.connect(settings.timeout).await?;
+    let (project, opts, printer) = (&ctx.project, &settings, &ctx.printer);
+    let json_lines = printer.json() || !printer.stdout_terminal();
     opts.validate()?;
     let selected: Option<BTreeSet<String>> = project
         .select(&opts.services)?
@@ -242,8 +244,7 @@ pub async fn run(
         env_percent(project, "CPU_THRESHOLD")?,
         env_percent(project, "MEM_THRESHOLD")?,
     );
-    let local_host =
-        !opts.engine_stats && matches!(target.transport, crate::engine::host::Transport::Unix(_));
+    let local_host = !opts.engine_stats && engine.is_local();
     let mut log = match &opts.log {
         Some(path) => Some(
             RotatingLog::open(path, opts.log_max_bytes, opts.log_files)
@@ -265,8 +266,6 @@ pub async fn run(
     let mut view = LiveView::default();
     let mut any_alert = false;
     let total = opts.samples();
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     let mut ticker = tokio::time::interval(opts.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -295,14 +294,14 @@ pub async fn run(
                     Ok(r) => break r,
                     Err(e) if opts.once || !recoverable(&e) => return Err(anyhow::Error::new(e)),
                     Err(e) => {
-                        engine = reconnect(target, printer, &mut view, e).await;
+                        engine = reconnect(&target, printer, &mut view, e).await;
                     }
                 }
             };
             Ok(readings)
         };
         let readings = tokio::select! {
-            _ = &mut ctrl_c => break,
+            _ = ctx.interrupt.wait() => break,
             r = step => r?,
         };
 
@@ -351,7 +350,7 @@ pub async fn run(
         }
         report_webhooks(&mut webhooks, printer, false).await;
 
-        if opts.json_lines {
+        if json_lines {
             printer.data(&format!("{}\n", serde_json::to_string(&doc)?))?;
             for a in &alerts {
                 printer.data(&format!("{}\n", serde_json::to_string(a)?))?;
@@ -489,7 +488,7 @@ async fn read_all<'a>(
 /// Turn readings into samples and alert events; remember what is needed next time.
 fn assess(
     project: &Project,
-    opts: &Options,
+    opts: &Settings,
     env_limits: (Option<f64>, Option<f64>),
     tracker: &mut Tracker,
     readings: Vec<(ContainerInfo, Option<Reading>)>,
@@ -820,7 +819,7 @@ impl LiveView {
         &mut self,
         printer: &Printer,
         samples: &[ContainerSample],
-        opts: &Options,
+        opts: &Settings,
         index: u64,
         tracker: &Tracker,
         live: bool,
@@ -938,8 +937,8 @@ mod tests {
     use crate::config::compose::Service;
     use crate::config::xphi::{Limits, ProjectXPhi, ServiceXPhi};
 
-    fn opts() -> Options {
-        Options {
+    fn opts() -> Settings {
+        Settings {
             services: vec![],
             once: false,
             interval: Duration::from_secs(2),
@@ -955,7 +954,7 @@ mod tests {
             log_files: 3,
             prometheus: None,
             sort: SortKey::Name,
-            json_lines: true,
+            timeout: Duration::from_secs(30),
             engine_stats: false,
         }
     }
@@ -995,7 +994,7 @@ mod tests {
             (t.cpu_percent, t.memory_percent, t.max_restarts),
             (Some(90.0), Some(60.0), Some(9))
         );
-        let flags = Options {
+        let flags = Settings {
             cpu: Some(10.0),
             memory: Some(20.0),
             max_restarts: Some(1),
@@ -1013,7 +1012,7 @@ mod tests {
     #[test]
     fn contradictory_flags_are_usage_errors() {
         assert!(
-            Options {
+            Settings {
                 once: true,
                 count: Some(2),
                 ..opts()
@@ -1022,7 +1021,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            Options {
+            Settings {
                 count: Some(2),
                 consecutive: 3,
                 ..opts()
@@ -1031,7 +1030,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            Options {
+            Settings {
                 once: true,
                 consecutive: 2,
                 ..opts()
@@ -1040,7 +1039,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            Options {
+            Settings {
                 interval: Duration::from_millis(10),
                 ..opts()
             }
@@ -1048,7 +1047,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            Options {
+            Settings {
                 count: Some(3),
                 consecutive: 3,
                 ..opts()
@@ -1057,7 +1056,7 @@ mod tests {
             .is_ok()
         );
         assert!(
-            Options {
+            Settings {
                 consecutive: 5,
                 ..opts()
             }

@@ -17,11 +17,13 @@ mod ui;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant as Deadline;
 
+use crate::commands::Ctx;
 use crate::config::Project;
 use crate::config::compose::Condition;
 use crate::config::graph::Graph;
@@ -51,7 +53,7 @@ pub enum PullPolicy {
 }
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct Settings {
     pub services: Vec<String>,
     pub force_recreate: bool,
     pub no_wait: bool,
@@ -60,8 +62,6 @@ pub struct Options {
     pub pull: PullPolicy,
     pub build: bool,
     pub timeout: Duration,
-    /// The engine runs on this machine, so host ports can be checked here.
-    pub local_engine: bool,
 }
 
 /// What became of one service.
@@ -200,10 +200,22 @@ enum Phase {
     Failed(String),
 }
 
-pub async fn run(
+/// `phi start-all`: the report, printed; 0 when every service came up, 1 when one failed,
+/// 5 when the wait ran out.
+pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
+    let (engine, _) = ctx.connect(settings.timeout).await?;
+    let report = start(&ctx.project, &engine, &settings, &ctx.printer).await?;
+    ctx.printer
+        .report(&report, |color| render_text(&report, color))
+        .context("writing the report")?;
+    Ok(report.exit())
+}
+
+/// Plan, check, then bring the selected services up.
+pub async fn start(
     project: &Project,
     engine: &Engine,
-    opts: &Options,
+    opts: &Settings,
     printer: &Printer,
 ) -> anyhow::Result<Report> {
     let started = Instant::now();
@@ -293,7 +305,7 @@ pub async fn run(
         project,
         &plan,
         &existing,
-        opts.local_engine,
+        engine.is_local(),
     ));
     let (image_steps, image_problems) =
         preflight::image_checks(engine, &plan, &builds, opts).await?;
@@ -316,19 +328,20 @@ pub async fn run(
     }
 
     let ui = Ui::new(printer, &plan.order);
-    let result = execute(
-        project,
+    let run = ServiceRun {
         engine,
         opts,
-        &plan,
-        image_steps,
-        &networks,
-        &volumes,
-        &ui,
+        ui: &ui,
         deadline,
         started,
-    )
-    .await;
+    };
+    let work = Work {
+        plan: &plan,
+        images: image_steps,
+        networks: &networks,
+        volumes: &volumes,
+    };
+    let result = execute(project, run, work).await;
     ui.close();
     result
 }
@@ -360,7 +373,7 @@ fn dry_run_report(
     images: Vec<ImageStep>,
     networks: &[&NetworkSpec],
     volumes: &[&VolumeSpec],
-    opts: &Options,
+    opts: &Settings,
     started: Instant,
 ) -> Report {
     let services = plan
@@ -403,19 +416,29 @@ fn dry_run_report(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn execute(
-    project: &Project,
-    engine: &Engine,
-    opts: &Options,
-    plan: &Plan,
+/// What start-all will do, once preflight passed.
+struct Work<'a> {
+    plan: &'a Plan,
     images: Vec<ImageStep>,
-    networks: &[&NetworkSpec],
-    volumes: &[&VolumeSpec],
-    ui: &Ui<'_>,
-    deadline: Deadline,
-    started: Instant,
-) -> anyhow::Result<Report> {
+    networks: &'a [&'a NetworkSpec],
+    volumes: &'a [&'a VolumeSpec],
+}
+
+/// Images, orphans, networks and volumes, then every service as its dependencies allow.
+async fn execute(project: &Project, run: ServiceRun<'_>, work: Work<'_>) -> anyhow::Result<Report> {
+    let ServiceRun {
+        engine,
+        opts,
+        ui,
+        started,
+        ..
+    } = run;
+    let Work {
+        plan,
+        images,
+        networks,
+        volumes,
+    } = work;
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         project: project.name.clone(),
@@ -497,13 +520,7 @@ async fn execute(
             })
             .collect();
         let me = &channels[name.as_str()].0;
-        let cx = ServiceRun {
-            engine,
-            opts,
-            ui,
-            deadline,
-            started,
-        };
+        let cx = run;
         async move {
             let outcome = cx.run(service, deps, me).await;
             // The one place a service's end is published: dependants never wait for a phase
@@ -583,9 +600,10 @@ async fn get_image(engine: &Engine, step: &ImageStep, ui: &Ui<'_>) -> Result<(),
 }
 
 /// What one service's task needs.
+#[derive(Clone, Copy)]
 struct ServiceRun<'a> {
     engine: &'a Engine,
-    opts: &'a Options,
+    opts: &'a Settings,
     ui: &'a Ui<'a>,
     deadline: Deadline,
     started: Instant,

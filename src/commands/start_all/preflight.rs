@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::plan::Plan;
-use super::{Options, PullPolicy};
-use crate::commands::check_auth;
+use super::{PullPolicy, Settings};
+use crate::commands::checks;
 use crate::config::Project;
 use crate::engine::{ContainerInfo, Engine, EngineError, RunState};
 use crate::spec::BuildSpec;
@@ -78,9 +78,9 @@ pub fn local_checks(
     check_ports: bool,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let (_, template_checks, required) = check_auth::required_variables(project);
+    let (_, template_checks, required) = checks::required_variables(project);
     for check in template_checks.iter().chain(&required) {
-        if check.level == check_auth::Level::Error {
+        if check.level == checks::Level::Error {
             problems.push(Problem::config(match &check.fix {
                 Some(fix) => format!("{} ({fix})", check.message),
                 None => check.message.clone(),
@@ -182,7 +182,7 @@ pub async fn image_checks(
     engine: &Engine,
     plan: &Plan,
     builds: &BTreeMap<String, BuildSpec>,
-    opts: &Options,
+    opts: &Settings,
 ) -> Result<(Vec<ImageStep>, Vec<Problem>), EngineError> {
     let mut by_image: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for service in plan.services.values() {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::files::shown;
+use super::shown;
 use super::template::{Entry, Kind};
 use super::{Area, Check, Level};
 use crate::config::ConfigError;
