@@ -145,7 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--webhook', '--webhook', [CompletionResultType]::ParameterName, 'POST each alert as JSON (with a Slack-compatible `text`) to this URL')
             [CompletionResult]::new('--webhook-timeout', '--webhook-timeout', [CompletionResultType]::ParameterName, 'How long one webhook delivery may take (3 attempts at most)')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append samples and alerts to this file as JSON lines, rotated by size')
-            [CompletionResult]::new('--log-max-size', '--log-max-size', [CompletionResultType]::ParameterName, 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512KiB')
+            [CompletionResult]::new('--log-max-size', '--log-max-size', [CompletionResultType]::ParameterName, 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512k (powers of 1024)')
             [CompletionResult]::new('--log-files', '--log-files', [CompletionResultType]::ParameterName, 'How many --log files to keep, the current one included')
             [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write the latest sample to this file in the node_exporter textfile format')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order of the rows in the table')

@@ -138,7 +138,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --webhook 'POST each alert as JSON (with a Slack-compatible `text`) to this URL'
             cand --webhook-timeout 'How long one webhook delivery may take (3 attempts at most)'
             cand --log 'Append samples and alerts to this file as JSON lines, rotated by size'
-            cand --log-max-size 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512KiB'
+            cand --log-max-size 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512k (powers of 1024)'
             cand --log-files 'How many --log files to keep, the current one included'
             cand --prometheus 'Write the latest sample to this file in the node_exporter textfile format'
             cand --sort 'Order of the rows in the table'

@@ -118,7 +118,7 @@ complete -c phi -n "__fish_phi_using_subcommand monitor" -l for -d 'Alert only a
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l webhook -d 'POST each alert as JSON (with a Slack-compatible `text`) to this URL' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l webhook-timeout -d 'How long one webhook delivery may take (3 attempts at most)' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l log -d 'Append samples and alerts to this file as JSON lines, rotated by size' -r -F
-complete -c phi -n "__fish_phi_using_subcommand monitor" -l log-max-size -d 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512KiB' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l log-max-size -d 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512k (powers of 1024)' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l log-files -d 'How many --log files to keep, the current one included' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l prometheus -d 'Write the latest sample to this file in the node_exporter textfile format' -r -F
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l sort -d 'Order of the rows in the table' -r -f -a "cpu\t''
