@@ -19,6 +19,7 @@ use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState, probe_command};
 use crate::exit::Exit;
 use crate::http;
+use crate::output::style::{Palette, Tone};
 use crate::output::table;
 
 /// Version of the JSON document `phi status --json` prints.
@@ -403,8 +404,7 @@ pub async fn report(
 }
 
 pub fn render_table(report: &Report, color: bool) -> String {
-    use console::Style;
-    let style = |s: Style| s.force_styling(color);
+    let palette = Palette::new(color);
     let any_probe = report.services.iter().any(|r| r.probe.is_some());
     let mut headers = vec![
         "SERVICE",
@@ -421,25 +421,25 @@ pub fn render_table(report: &Report, color: bool) -> String {
     }
     let mut t = table::new(&headers, color);
     for row in &report.services {
-        let state_style = match (row.verdict, row.state.as_str()) {
-            (Verdict::Ok, _) => style(Style::new().green()),
-            (Verdict::Warning, _) => style(Style::new().yellow()),
-            (Verdict::Failing, _) => style(Style::new().red().bold()),
+        let state_tone = match row.verdict {
+            Verdict::Ok => Tone::Good,
+            Verdict::Warning => Tone::Warn,
+            Verdict::Failing => Tone::Bad,
         };
         let state = match (row.state.as_str(), row.exit_code) {
             ("exited", Some(code)) => format!("exited ({code})"),
             (s, _) => s.to_string(),
         };
         let health = match row.health {
-            Some("healthy") => style(Style::new().green()).apply_to("healthy").to_string(),
-            Some(h @ "unhealthy") => style(Style::new().red()).apply_to(h).to_string(),
-            Some(h) => style(Style::new().yellow()).apply_to(h).to_string(),
+            Some(h @ "healthy") => palette.paint(Tone::Good, h),
+            Some(h @ "unhealthy") => palette.paint(Tone::BadDetail, h),
+            Some(h) => palette.paint(Tone::Warn, h),
             None => "-".into(),
         };
         let mut cells = vec![
             row.service.clone(),
             row.container.clone().unwrap_or_else(|| "-".into()),
-            state_style.apply_to(state).to_string(),
+            palette.paint(state_tone, state),
             health,
             row.uptime_seconds
                 .map(|s| format_uptime(Duration::from_secs(s)))
@@ -465,12 +465,8 @@ pub fn render_table(report: &Report, color: bool) -> String {
                         (_, _, Some(_)) => "failed".into(),
                         _ => "?".into(),
                     };
-                    let s = if p.ok {
-                        Style::new().green()
-                    } else {
-                        Style::new().red()
-                    };
-                    style(s).apply_to(text).to_string()
+                    let tone = if p.ok { Tone::Good } else { Tone::BadDetail };
+                    palette.paint(tone, text)
                 }
             });
         }
@@ -486,8 +482,8 @@ pub fn render_table(report: &Report, color: bool) -> String {
         out.push('\n');
         for row in &problems {
             let mark = match row.verdict {
-                Verdict::Failing => style(Style::new().red().bold()).apply_to("✗"),
-                _ => style(Style::new().yellow()).apply_to("!"),
+                Verdict::Failing => palette.paint(Tone::Bad, "✗"),
+                _ => palette.paint(Tone::Warn, "!"),
             };
             let who = match &row.container {
                 Some(c) if row.state != "orphan" => format!("{} ({c})", row.service),
@@ -514,12 +510,8 @@ pub fn render_table(report: &Report, color: bool) -> String {
         "{}: {} ok, {} failing, {} warning",
         report.project, ok, failing, warning
     );
-    let summary_style = if failing > 0 {
-        Style::new().red().bold()
-    } else {
-        Style::new().green()
-    };
-    out.push_str(&format!("\n{}\n", style(summary_style).apply_to(summary)));
+    let tone = if failing > 0 { Tone::Bad } else { Tone::Good };
+    out.push_str(&format!("\n{}\n", palette.paint(tone, summary)));
     out
 }
 

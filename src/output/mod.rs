@@ -1,11 +1,18 @@
 //! Everything phi writes to the terminal goes through the [`Printer`]: data on stdout,
 //! narration on stderr, colours decided once, secrets redacted on the way out.
+//!
+//! The one room allowed terminal handles and printing (see `[lints.clippy]` in Cargo.toml).
+#![allow(clippy::disallowed_methods, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod live;
+pub mod style;
 pub mod table;
 
 use std::io::{self, IsTerminal, Write};
 
 use console::Style;
+
+use self::style::Tone;
 
 use crate::redact::Redactor;
 
@@ -125,6 +132,20 @@ impl Printer {
         out.flush()
     }
 
+    /// Data for stdout that replaces the `previous` lines written last (a live table):
+    /// those lines are cleared first, on a terminal only.
+    pub fn redraw(&self, previous: usize, text: &str) -> io::Result<()> {
+        if previous > 0 && self.stdout_terminal {
+            console::Term::stdout().clear_last_lines(previous)?;
+        }
+        self.data(text)
+    }
+
+    /// The palette for stdout: coloured when stdout gets colour.
+    pub fn palette(&self) -> style::Palette {
+        style::Palette::new(self.stdout_color)
+    }
+
     /// Raw bytes for stdout (generated scripts and pages), not redacted.
     pub fn data_bytes(&self, bytes: &[u8]) -> io::Result<()> {
         let mut out = io::stdout().lock();
@@ -166,7 +187,7 @@ impl Printer {
         }
         let text = self.redactor.redact(text);
         let line = if self.live_progress() {
-            let verb = Style::new().green().bold().apply_to(format!("{verb:>12}"));
+            let verb = Tone::Verb.style().apply_to(format!("{verb:>12}"));
             format!("{} {text}\n", verb.for_stderr())
         } else {
             let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
@@ -205,20 +226,20 @@ impl Printer {
 
     /// Something the user should know; shown even with -q.
     pub fn warn(&self, text: &str) {
-        self.stderr_line("warning:", Style::new().yellow().bold(), text);
+        self.stderr_line("warning:", Tone::WarnLabel.style(), text);
     }
 
     /// An explanation shown with -v.
     pub fn note(&self, text: &str) {
         if self.verbose >= 1 {
-            self.stderr_line("note:", Style::new().cyan(), text);
+            self.stderr_line("note:", Tone::Info.style(), text);
         }
     }
 
     /// Engine-level detail shown with -vv.
     pub fn debug(&self, text: &str) {
         if self.verbose >= 2 {
-            self.stderr_line("debug:", Style::new().dim(), text);
+            self.stderr_line("debug:", Tone::Dim.style(), text);
         }
     }
 
@@ -226,16 +247,16 @@ impl Printer {
     pub fn error(&self, err: &anyhow::Error) {
         let mut chain = err.chain();
         if let Some(top) = chain.next() {
-            self.stderr_line("error:", Style::new().red().bold(), &top.to_string());
+            self.stderr_line("error:", Tone::Bad.style(), &top.to_string());
         }
         for cause in chain {
-            self.stderr_line("  caused by:", Style::new().red(), &cause.to_string());
+            self.stderr_line("  caused by:", Tone::BadDetail.style(), &cause.to_string());
         }
     }
 
     /// A hint after an error.
     pub fn hint(&self, text: &str) {
-        self.stderr_line("  hint:", Style::new().green(), text);
+        self.stderr_line("  hint:", Tone::Good.style(), text);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Borderless, aligned tables in the style of `docker ps`: easy to read, easy to `awk`.
 
 use comfy_table::{ContentArrangement, Table, presets};
-use console::Style;
+
+use super::style::{Palette, Tone};
 
 /// A table with the given column headers. `color` styles the header (cells style themselves).
 pub fn new(headers: &[&str], color: bool) -> Table {
@@ -10,11 +11,11 @@ pub fn new(headers: &[&str], color: bool) -> Table {
         .load_style(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)
         .force_no_tty();
-    let bold = Style::new().bold().force_styling(color);
+    let palette = Palette::new(color);
     table.set_header(
         headers
             .iter()
-            .map(|h| bold.apply_to(*h).to_string())
+            .map(|h| palette.paint(Tone::Header, h))
             .collect::<Vec<_>>(),
     );
     table

@@ -28,6 +28,7 @@ use crate::engine::CALL_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
+use crate::output::style::{Palette, Tone};
 pub use codec::Compression;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -409,9 +410,9 @@ fn render_list(report: &ListReport, color: bool) -> String {
         crate::output::table::new(&["ID", "STATE", "AGE", "SIZE", "ITEMS", "SERVICES"], color);
     for b in &report.backups {
         let time = humantime::parse_rfc3339(&b.time).unwrap_or(now);
-        let state = match (b.state, color) {
-            (store::State::Complete, _) | (_, false) => b.state.as_str().to_string(),
-            (_, true) => console::style(b.state.as_str()).yellow().to_string(),
+        let state = match b.state {
+            store::State::Complete => b.state.as_str().to_string(),
+            _ => Palette::new(color).paint(Tone::Warn, b.state.as_str()),
         };
         table.add_row(vec![
             b.id.clone(),

@@ -28,6 +28,7 @@ use anyhow::Context;
 use crate::commands::Ctx;
 use crate::config::Project;
 use crate::exit::Exit;
+use crate::output::style::{Palette, Tone};
 use crate::output::{Printer, table};
 
 /// Version of the JSON document `phi check-auth --json` prints.
@@ -266,20 +267,19 @@ pub async fn report(project: &Project, options: &Settings, printer: &Printer) ->
 }
 
 pub fn render_table(report: &Report, color: bool) -> String {
-    use console::Style;
-    let style = |s: Style| s.force_styling(color);
+    let palette = Palette::new(color);
     let mut t = table::new(&["AREA", "CHECK", "RESULT", "DETAIL", "FIX"], color);
     for c in &report.checks {
-        let result_style = match c.level {
-            Level::Ok => style(Style::new().green()),
-            Level::Info => style(Style::new().cyan()),
-            Level::Warning => style(Style::new().yellow()),
-            Level::Error => style(Style::new().red().bold()),
+        let tone = match c.level {
+            Level::Ok => Tone::Good,
+            Level::Info => Tone::Info,
+            Level::Warning => Tone::Warn,
+            Level::Error => Tone::Bad,
         };
         t.add_row(vec![
             c.area.as_str().to_string(),
             c.name.clone(),
-            result_style.apply_to(c.level.as_str()).to_string(),
+            palette.paint(tone, c.level.as_str()),
             c.message.clone(),
             c.fix.clone().unwrap_or_else(|| "-".into()),
         ]);
@@ -293,12 +293,8 @@ pub fn render_table(report: &Report, color: bool) -> String {
     if report.strict && s.warning > 0 {
         summary.push_str(" (--strict: warnings fail)");
     }
-    let summary_style = if report.ok {
-        Style::new().green()
-    } else {
-        Style::new().red().bold()
-    };
-    out.push_str(&format!("\n{}\n", style(summary_style).apply_to(summary)));
+    let tone = if report.ok { Tone::Good } else { Tone::Bad };
+    out.push_str(&format!("\n{}\n", palette.paint(tone, summary)));
     out
 }
 

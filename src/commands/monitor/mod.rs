@@ -29,6 +29,7 @@ use crate::engine::{
 };
 use crate::exit::{Coded, Exit};
 use crate::http;
+use crate::output::style::Tone;
 use crate::output::{Printer, table};
 use crate::units::format_bytes;
 
@@ -824,9 +825,8 @@ impl LiveView {
         tracker: &Tracker,
         live: bool,
     ) -> std::io::Result<()> {
-        use console::Style;
         let color = printer.stdout_color();
-        let st = |s: Style| s.force_styling(color);
+        let palette = printer.palette();
         let mut t = table::new(
             &[
                 "SERVICE",
@@ -849,7 +849,7 @@ impl LiveView {
             let hot = |m: Metric| s.breaches.contains(&m);
             let paint = |text: String, m: Metric| {
                 if hot(m) {
-                    st(Style::new().red().bold()).apply_to(text).to_string()
+                    palette.paint(Tone::Bad, text)
                 } else {
                     text
                 }
@@ -857,8 +857,8 @@ impl LiveView {
             let m = s.metrics.as_ref();
             let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
             let state = match s.state.as_str() {
-                "running" => st(Style::new().green()).apply_to("running").to_string(),
-                other => st(Style::new().yellow()).apply_to(other).to_string(),
+                "running" => palette.paint(Tone::Good, "running"),
+                other => palette.paint(Tone::Warn, other),
             };
             t.add_row(vec![
                 s.service.clone().unwrap_or_else(|| "-".into()),
@@ -900,34 +900,28 @@ impl LiveView {
         }
         let mut out = table::render(&mut t);
         for (kind, message) in &self.alerts {
-            let style = if *kind == "alert" {
-                Style::new().red().bold()
+            let (tone, label) = if *kind == "alert" {
+                (Tone::Bad, "ALERT")
             } else {
-                Style::new().green()
+                (Tone::Good, "OK   ")
             };
-            out.push_str(&format!(
-                "{} {message}\n",
-                st(style).apply_to(if *kind == "alert" { "ALERT" } else { "OK   " })
-            ));
+            out.push_str(&format!("{} {message}\n", palette.paint(tone, label)));
         }
         if let Some(n) = &self.notice {
-            out.push_str(&format!("{}\n", st(Style::new().yellow()).apply_to(n)));
+            out.push_str(&format!("{}\n", palette.paint(Tone::Warn, n)));
         }
+        let previous = if live { self.lines } else { 0 };
         if live {
-            out.push_str(
-                &st(Style::new().dim())
-                    .apply_to(format!(
-                        "sample {index}, every {}; Ctrl-C to stop\n",
-                        humantime::format_duration(opts.interval)
-                    ))
-                    .to_string(),
-            );
-            if self.lines > 0 {
-                console::Term::stdout().clear_last_lines(self.lines)?;
-            }
+            out.push_str(&palette.paint(
+                Tone::Dim,
+                format!(
+                    "sample {index}, every {}; Ctrl-C to stop\n",
+                    humantime::format_duration(opts.interval)
+                ),
+            ));
         }
         self.lines = out.lines().count();
-        printer.data(&out)
+        printer.redraw(previous, &out)
     }
 }
 

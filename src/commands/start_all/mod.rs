@@ -12,7 +12,6 @@
 mod plan;
 mod preflight;
 mod ready;
-mod ui;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -33,11 +32,11 @@ use crate::output::Printer;
 use crate::spec;
 use crate::spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 
+use crate::output::live::{Lines as Ui, seconds};
 pub use plan::Action;
 use plan::{Plan, ServicePlan};
 use preflight::{ImageStep, Kind, Problem};
 use ready::{Readiness, Wanted};
-use ui::{Ui, seconds};
 
 pub const SCHEMA_VERSION: u32 = 1;
 /// Default limit for the whole start-up, waiting included.
@@ -552,15 +551,10 @@ async fn get_image(engine: &Engine, step: &ImageStep, ui: &Ui<'_>) -> Result<(),
             let bar = ui.bytes_bar(image);
             let result = engine
                 .pull_image(image, |p| {
-                    if let Some(bar) = &bar {
-                        bar.set_length(p.total);
-                        bar.set_position(p.current);
-                    }
+                    bar.update(p.current, p.total);
                 })
                 .await;
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
+            drop(bar);
             match result {
                 Ok(()) => {
                     ui.note("Pulled", image);

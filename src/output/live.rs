@@ -1,16 +1,17 @@
-//! start-all's narration: one live line per service with a spinner on a terminal, plain
-//! timestamped lines otherwise, nothing with -q. Streamed command output goes through here too.
+//! Live lines, one per item (start-all's services): a spinner on a terminal, plain
+//! timestamped lines otherwise, nothing with -q. Streamed command output goes through here
+//! too, and byte bars for image pulls. Every text is redacted on the way out.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use console::Style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::output::Printer;
+use super::Printer;
+use super::style::Tone;
 
-pub struct Ui<'a> {
+pub struct Lines<'a> {
     printer: &'a Printer,
     live: Option<Live>,
     since: Instant,
@@ -22,9 +23,9 @@ struct Live {
     width: usize,
 }
 
-impl<'a> Ui<'a> {
+impl<'a> Lines<'a> {
     /// `services` in the order their lines should appear.
-    pub fn new(printer: &'a Printer, services: &[String]) -> Ui<'a> {
+    pub fn new(printer: &'a Printer, services: &[String]) -> Lines<'a> {
         let live = printer.live_progress().then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let width = services.iter().map(String::len).max().unwrap_or(0);
@@ -34,7 +35,7 @@ impl<'a> Ui<'a> {
                 width,
             }
         });
-        let ui = Ui {
+        let ui = Lines {
             printer,
             live,
             since: Instant::now(),
@@ -82,9 +83,9 @@ impl<'a> Ui<'a> {
             Some(live) => {
                 if let Some(bar) = Self::bar(live, service) {
                     let (mark, style) = if ok {
-                        ("✔", Style::new().green())
+                        ("✔", Tone::Good.style())
                     } else {
-                        ("✘", Style::new().red().bold())
+                        ("✘", Tone::Bad.style())
                     };
                     let text = self.printer.redactor().redact(what).into_owned();
                     bar.set_style(
@@ -125,7 +126,7 @@ impl<'a> Ui<'a> {
     pub fn note(&self, verb: &str, text: &str) {
         match &self.live {
             Some(live) => {
-                let verb = Style::new().green().bold().apply_to(format!("{verb:>12}"));
+                let verb = Tone::Verb.style().apply_to(format!("{verb:>12}"));
                 let text = self.printer.redactor().redact(text).into_owned();
                 let _ = live.multi.println(format!("{} {text}", verb.for_stderr()));
             }
@@ -133,9 +134,11 @@ impl<'a> Ui<'a> {
         }
     }
 
-    /// A progress bar for bytes (image pulls), only on a terminal.
-    pub fn bytes_bar(&self, label: &str) -> Option<ProgressBar> {
-        let live = self.live.as_ref()?;
+    /// A bar for bytes (image pulls): drawn only on a terminal, cleared when dropped.
+    pub fn bytes_bar(&self, label: &str) -> ByteBar {
+        let Some(live) = self.live.as_ref() else {
+            return ByteBar { bar: None };
+        };
         let bar = live.multi.insert(0, ProgressBar::new(0));
         bar.set_style(
             ProgressStyle::with_template(
@@ -144,8 +147,8 @@ impl<'a> Ui<'a> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_prefix("Pulling");
-        bar.set_message(label.to_string());
-        Some(bar)
+        bar.set_message(self.printer.redactor().redact(label).into_owned());
+        ByteBar { bar: Some(bar) }
     }
 
     /// Leave the terminal clean: finished lines stay, spinners stop.
@@ -160,6 +163,29 @@ impl<'a> Ui<'a> {
     }
 }
 
+/// Bytes so far of a known or growing total; nothing off a terminal.
+pub struct ByteBar {
+    bar: Option<ProgressBar>,
+}
+
+impl ByteBar {
+    pub fn update(&self, current: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(current);
+        }
+    }
+}
+
+impl Drop for ByteBar {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A duration as start-all shows it: `1.5s`.
 pub fn seconds(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
