@@ -19,11 +19,9 @@ use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState, probe_command};
 use crate::exit::Exit;
 use crate::http;
+use crate::output::Envelope;
 use crate::output::style::{Palette, Tone};
 use crate::output::table;
-
-/// Version of the JSON document `phi status --json` prints.
-pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,12 +40,57 @@ pub struct Probe {
     pub ok: bool,
 }
 
+/// What a row says of its service: a container's state, or `missing` (declared, no
+/// container) or `orphan` (a container of a service no longer declared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    Missing,
+    Orphan,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Missing => "missing",
+            State::Orphan => "orphan",
+            State::Created => RunState::Created.as_str(),
+            State::Running => RunState::Running.as_str(),
+            State::Paused => RunState::Paused.as_str(),
+            State::Restarting => RunState::Restarting.as_str(),
+            State::Removing => RunState::Removing.as_str(),
+            State::Exited => RunState::Exited.as_str(),
+            State::Dead => RunState::Dead.as_str(),
+        }
+    }
+}
+
+impl From<RunState> for State {
+    fn from(state: RunState) -> State {
+        match state {
+            RunState::Created => State::Created,
+            RunState::Running => State::Running,
+            RunState::Paused => State::Paused,
+            RunState::Restarting => State::Restarting,
+            RunState::Removing => State::Removing,
+            RunState::Exited => State::Exited,
+            RunState::Dead => State::Dead,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pub service: String,
     pub container: Option<String>,
-    /// A container state (`running`, `exited`, ...), or `missing` / `orphan`.
-    pub state: String,
+    pub state: State,
     pub health: Option<&'static str>,
     /// Last line of the latest failing healthcheck.
     pub health_output: Option<String>,
@@ -69,8 +112,8 @@ pub struct Row {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub ok: bool,
     pub services: Vec<Row>,
 }
@@ -149,7 +192,7 @@ pub fn assess(
         for c in orphans {
             let name = c.service.clone().unwrap_or_else(|| "?".into());
             let mut row = container_row(&name, c, false, now);
-            row.state = "orphan".into();
+            row.state = State::Orphan;
             row.verdict = Verdict::Warning;
             row.problem = Some(format!(
                 "container {} ({}) is not declared in the compose files",
@@ -166,7 +209,7 @@ fn missing_row(service: &str, image: Option<String>) -> Row {
     Row {
         service: service.to_string(),
         container: None,
-        state: "missing".into(),
+        state: State::Missing,
         health: None,
         health_output: None,
         exit_code: None,
@@ -188,7 +231,7 @@ fn container_row(service: &str, c: &ContainerInfo, one_shot: bool, now: SystemTi
     Row {
         service: service.to_string(),
         container: Some(c.name.clone()),
-        state: c.state.as_str().to_string(),
+        state: c.state.into(),
         health: c.health.map(HealthState::as_str),
         health_output: c.health_output.clone(),
         exit_code: c.exit_code,
@@ -246,7 +289,7 @@ pub fn apply_probes(rows: &mut [Row], probes: &BTreeMap<String, Probe>) {
         let Some(probe) = probes.get(&row.service) else {
             continue;
         };
-        if row.state == "orphan" {
+        if row.state == State::Orphan {
             continue;
         }
         if !probe.ok && row.verdict != Verdict::Failing {
@@ -268,7 +311,7 @@ async fn probe_all(
 ) -> BTreeMap<String, Probe> {
     let services: BTreeSet<&str> = rows
         .iter()
-        .filter(|r| r.state != "orphan")
+        .filter(|r| r.state != State::Orphan)
         .map(|r| r.service.as_str())
         .collect();
     let targets: Vec<(String, String, Duration)> = services
@@ -396,8 +439,7 @@ pub async fn report(
     apply_probes(&mut rows, &probes);
     let ok = rows.iter().all(|r| r.verdict != Verdict::Failing);
     Ok(Report {
-        schema_version: SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         ok,
         services: rows,
     })
@@ -426,9 +468,9 @@ pub fn render_table(report: &Report, color: bool) -> String {
             Verdict::Warning => Tone::Warn,
             Verdict::Failing => Tone::Bad,
         };
-        let state = match (row.state.as_str(), row.exit_code) {
-            ("exited", Some(code)) => format!("exited ({code})"),
-            (s, _) => s.to_string(),
+        let state = match (row.state, row.exit_code) {
+            (State::Exited, Some(code)) => format!("exited ({code})"),
+            (s, _) => s.as_str().to_string(),
         };
         let health = match row.health {
             Some(h @ "healthy") => palette.paint(Tone::Good, h),
@@ -486,7 +528,7 @@ pub fn render_table(report: &Report, color: bool) -> String {
                 _ => palette.paint(Tone::Warn, "!"),
             };
             let who = match &row.container {
-                Some(c) if row.state != "orphan" => format!("{} ({c})", row.service),
+                Some(c) if row.state != State::Orphan => format!("{} ({c})", row.service),
                 _ => row.service.clone(),
             };
             out.push_str(&format!(
@@ -508,7 +550,7 @@ pub fn render_table(report: &Report, color: bool) -> String {
     let ok = report.services.len() - failing - warning;
     let summary = format!(
         "{}: {} ok, {} failing, {} warning",
-        report.project, ok, failing, warning
+        report.envelope.project, ok, failing, warning
     );
     let tone = if failing > 0 { Tone::Bad } else { Tone::Good };
     out.push_str(&format!("\n{}\n", palette.paint(tone, summary)));
@@ -634,7 +676,7 @@ mod tests {
         let rows = assess(&m, &[], None, &containers, now());
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].service, "old");
-        assert_eq!(rows[1].state, "orphan");
+        assert_eq!(rows[1].state, State::Orphan);
         assert_eq!(rows[1].verdict, Verdict::Warning);
         // Orphans do not fail the check.
         assert!(rows.iter().all(|r| r.verdict != Verdict::Failing));
@@ -754,8 +796,7 @@ mod tests {
             now(),
         );
         let report = Report {
-            schema_version: SCHEMA_VERSION,
-            project: "p".into(),
+            envelope: Envelope::new("p"),
             ok: false,
             services: rows,
         };

@@ -20,9 +20,9 @@ use crate::config::graph::Graph;
 use crate::engine::CALL_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
+use crate::output::Envelope;
 use crate::output::Printer;
 
-pub const SCHEMA_VERSION: u32 = 1;
 /// Compose's default time between the stop signal and SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
@@ -123,8 +123,8 @@ pub struct Outcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub ok: bool,
     pub dry_run: bool,
     /// Services in the order they stop (a service after everything that depends on it).
@@ -237,8 +237,7 @@ pub async fn stop(
         problems.push("networks and volumes were left in place because a container failed".into());
     }
     Ok(Report {
-        schema_version: SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         ok: problems.is_empty(),
         dry_run: false,
         order: stop_order(&plan),
@@ -331,8 +330,7 @@ fn dry_run_report(project: &Project, plan: &Plan, opts: &Settings, volumes: &[St
         }
     }
     Report {
-        schema_version: SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         ok: true,
         dry_run: true,
         order: stop_order(plan),
@@ -373,7 +371,7 @@ pub fn render_text(report: &Report) -> String {
     if report.dry_run {
         out.push_str(&format!(
             "{}: stop order {}\n",
-            report.project,
+            report.envelope.project,
             report.order.join(" -> ")
         ));
         for c in &report.containers {
@@ -399,7 +397,7 @@ pub fn render_text(report: &Report) -> String {
         .count();
     out.push_str(&format!(
         "{}: {stopped} stopped, {removed} removed, {} network(s) and {} volume(s) removed{}\n",
-        report.project,
+        report.envelope.project,
         report.networks_removed.len(),
         report.volumes_removed.len(),
         if report.ok { "" } else { "; problems below" }

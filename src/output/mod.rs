@@ -16,6 +16,26 @@ use self::style::Tone;
 
 use crate::redact::Redactor;
 
+/// The version of every JSON document phi prints; it changes when a field changes meaning or
+/// goes away (new fields do not change it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The head every command's JSON report starts with (flattened into it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Envelope {
+    pub schema_version: u32,
+    pub project: String,
+}
+
+impl Envelope {
+    pub fn new(project: &str) -> Envelope {
+        Envelope {
+            schema_version: SCHEMA_VERSION,
+            project: project.to_string(),
+        }
+    }
+}
+
 /// How data is rendered on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

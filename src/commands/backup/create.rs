@@ -16,6 +16,7 @@ use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{CALL_TIMEOUT, ContainerInfo, Engine, EngineError, RunState};
 use crate::exit::{Coded, Exit};
+use crate::output::Envelope;
 use crate::output::Printer;
 use crate::units::format_bytes;
 
@@ -24,8 +25,8 @@ const BGSAVE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub ok: bool,
     /// The folder's name, also when the run failed (then it is incomplete).
     pub id: Option<String>,
@@ -62,7 +63,7 @@ pub fn render(report: &Report, color: bool) -> String {
     match (&report.id, report.ok) {
         (Some(id), true) => text.push_str(&format!(
             "{}: backup {id} complete, {} item(s), {} in {:.1}s{}\n",
-            report.project,
+            report.envelope.project,
             report.items.len(),
             format_bytes(report.items.iter().map(|i| i.size).sum()),
             report.duration_seconds,
@@ -74,9 +75,12 @@ pub fn render(report: &Report, color: bool) -> String {
         )),
         (Some(id), false) => text.push_str(&format!(
             "{}: backup {id} FAILED and is left incomplete (no manifest.json)\n",
-            report.project
+            report.envelope.project
         )),
-        (None, _) => text.push_str(&format!("{}: no backup was made\n", report.project)),
+        (None, _) => text.push_str(&format!(
+            "{}: no backup was made\n",
+            report.envelope.project
+        )),
     }
     text
 }
@@ -188,8 +192,7 @@ pub async fn run(
         items.clear();
     }
     Ok(Report {
-        schema_version: super::SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         ok: problems.is_empty(),
         id: Some(id),
         path: Some(path.display().to_string()),

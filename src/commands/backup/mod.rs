@@ -27,11 +27,11 @@ use crate::config::graph::Graph;
 use crate::engine::CALL_TIMEOUT;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
+use crate::output::Envelope;
 use crate::output::Printer;
 use crate::output::style::{Palette, Tone};
 pub use codec::Compression;
 
-pub const SCHEMA_VERSION: u32 = 1;
 /// A transfer fails when no byte moves for this long (unless --timeout says otherwise).
 pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
 
@@ -357,8 +357,8 @@ pub struct ListedBackup {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ListReport {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub dir: String,
     pub backups: Vec<ListedBackup>,
     /// Folders named like this project's backups that phi did not write; never touched.
@@ -393,8 +393,7 @@ fn list(project: &Project, dir: &Path) -> anyhow::Result<ListReport> {
         })
         .collect();
     Ok(ListReport {
-        schema_version: SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         dir: dir.display().to_string(),
         backups,
         foreign: listing.foreign,
@@ -404,7 +403,10 @@ fn list(project: &Project, dir: &Path) -> anyhow::Result<ListReport> {
 fn render_list(report: &ListReport, color: bool) -> String {
     let now = SystemTime::now();
     if report.backups.is_empty() {
-        return format!("no backups of {} in {}\n", report.project, report.dir);
+        return format!(
+            "no backups of {} in {}\n",
+            report.envelope.project, report.dir
+        );
     }
     let mut table =
         crate::output::table::new(&["ID", "STATE", "AGE", "SIZE", "ITEMS", "SERVICES"], color);
@@ -440,8 +442,8 @@ fn render_list(report: &ListReport, color: bool) -> String {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PruneReport {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub dir: String,
     pub dry_run: bool,
     pub verdicts: Vec<retention::Verdict>,
@@ -498,8 +500,7 @@ fn prune(
         ));
     }
     Ok(PruneReport {
-        schema_version: SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         dir: dir.display().to_string(),
         dry_run,
         verdicts,
@@ -532,7 +533,7 @@ fn render_prune(report: &PruneReport) -> String {
     let kept = report.verdicts.iter().filter(|v| v.keep).count();
     text.push_str(&format!(
         "{}: {} kept, {} {}\n",
-        report.project,
+        report.envelope.project,
         kept,
         if report.dry_run {
             report.verdicts.len() - kept

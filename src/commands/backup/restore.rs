@@ -17,6 +17,7 @@ use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
+use crate::output::Envelope;
 use crate::output::Printer;
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,8 +34,8 @@ pub struct Restored {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub id: String,
     pub ok: bool,
     pub items: Vec<Restored>,
@@ -62,7 +63,7 @@ pub fn render(report: &Report) -> String {
     let done = report.items.iter().filter(|i| i.ok).count();
     text.push_str(&format!(
         "{}: {done} of {} item(s) of {} restored\n",
-        report.project,
+        report.envelope.project,
         report.items.len(),
         report.id
     ));
@@ -306,8 +307,7 @@ pub async fn run(
     }
     let ok = problems.is_empty() && results.iter().all(|r| r.ok);
     Ok(Report {
-        schema_version: super::SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         id: entry.id.clone(),
         ok,
         items: results,

@@ -13,6 +13,7 @@ use crate::config::Project;
 use crate::engine::archive::StreamExec;
 use crate::engine::{Engine, RunState};
 use crate::exit::{Coded, Exit};
+use crate::output::Envelope;
 use crate::output::Printer;
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,8 +40,8 @@ pub struct BackupCheck {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub ok: bool,
     pub backups: Vec<BackupCheck>,
 }
@@ -76,12 +77,15 @@ pub fn render(report: &Report) -> String {
         }
     }
     if report.backups.is_empty() {
-        text.push_str(&format!("{}: no backups to verify\n", report.project));
+        text.push_str(&format!(
+            "{}: no backups to verify\n",
+            report.envelope.project
+        ));
     } else {
         let bad = report.backups.iter().filter(|b| !b.ok).count();
         text.push_str(&format!(
             "{}: {} backup(s) checked, {} ok, {bad} failed\n",
-            report.project,
+            report.envelope.project,
             report.backups.len(),
             report.backups.len() - bad
         ));
@@ -148,8 +152,7 @@ pub async fn run(
         });
     }
     Ok(Report {
-        schema_version: super::SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         ok: backups.iter().all(|b| b.ok),
         backups,
     })

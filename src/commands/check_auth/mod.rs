@@ -28,11 +28,10 @@ use anyhow::Context;
 use crate::commands::Ctx;
 use crate::config::Project;
 use crate::exit::Exit;
+use crate::output::Envelope;
 use crate::output::style::{Palette, Tone};
 use crate::output::{Printer, table};
 
-/// Version of the JSON document `phi check-auth --json` prints.
-pub const SCHEMA_VERSION: u32 = 1;
 /// How long each wait (engine, GitHub, git, gcloud) may take unless `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -46,8 +45,8 @@ pub struct Summary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// No error (and with `--strict`, no warning either).
     pub ok: bool,
     pub strict: bool,
@@ -70,8 +69,7 @@ impl Report {
         }
         let ok = summary.error == 0 && !(strict && summary.warning > 0);
         Report {
-            schema_version: SCHEMA_VERSION,
-            project: project.to_string(),
+            envelope: Envelope::new(project),
             ok,
             strict,
             summary,
@@ -288,7 +286,7 @@ pub fn render_table(report: &Report, color: bool) -> String {
     let s = &report.summary;
     let mut summary = format!(
         "{}: {} ok, {} info, {} warning, {} error",
-        report.project, s.ok, s.info, s.warning, s.error
+        report.envelope.project, s.ok, s.info, s.warning, s.error
     );
     if report.strict && s.warning > 0 {
         summary.push_str(" (--strict: warnings fail)");

@@ -33,8 +33,6 @@ use crate::output::style::Tone;
 use crate::output::{Printer, table};
 use crate::units::format_bytes;
 
-/// Version of the JSON documents `phi monitor` prints and logs.
-pub const SCHEMA_VERSION: u32 = 1;
 /// Default limit of connecting and of each engine call.
 pub const DEFAULT_TIMEOUT: Duration = crate::engine::CALL_TIMEOUT;
 /// How far apart the two CPU readings of the first sample are when phi reads cgroup files.
@@ -201,11 +199,19 @@ struct SampleDoc<'a> {
     containers: &'a [ContainerSample],
 }
 
+/// An alert fires when a threshold is breached; a recovery when it is met again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    Alert,
+    Recovery,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertDoc {
     schema_version: u32,
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: AlertKind,
     time: String,
     project: String,
     service: Option<String>,
@@ -313,10 +319,10 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
             .iter()
             .map(|(c, e)| alert_doc(&project.name, &time, c, e, opts.consecutive))
             .collect();
-        any_alert |= alerts.iter().any(|a| a.kind == "alert");
+        any_alert |= alerts.iter().any(|a| a.kind == AlertKind::Alert);
 
         let doc = SampleDoc {
-            schema_version: SCHEMA_VERSION,
+            schema_version: crate::output::SCHEMA_VERSION,
             kind: "sample",
             time: time.clone(),
             project: &project.name,
@@ -339,7 +345,7 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
             }
         }
         if let (Some(client), Some(url)) = (&webhook_client, &opts.webhook) {
-            for alert in alerts.iter().filter(|a| a.kind == "alert") {
+            for alert in alerts.iter().filter(|a| a.kind == AlertKind::Alert) {
                 let payload = webhook_payload(alert);
                 let client = client.clone();
                 let url = url.clone();
@@ -624,10 +630,16 @@ fn alert_doc(project: &str, time: &str, c: &ContainerSample, e: &Event, n: u32) 
                     b.threshold
                 ),
             };
-            ("alert", b.metric, Some(b.value), Some(b.threshold), message)
+            (
+                AlertKind::Alert,
+                b.metric,
+                Some(b.value),
+                Some(b.threshold),
+                message,
+            )
         }
         Event::Recovered(m) => (
-            "recovery",
+            AlertKind::Recovery,
             *m,
             None,
             None,
@@ -635,7 +647,7 @@ fn alert_doc(project: &str, time: &str, c: &ContainerSample, e: &Event, n: u32) 
         ),
     };
     AlertDoc {
-        schema_version: SCHEMA_VERSION,
+        schema_version: crate::output::SCHEMA_VERSION,
         kind,
         time: time.to_string(),
         project: project.to_string(),
@@ -811,7 +823,7 @@ fn prometheus(project: &str, samples: &[ContainerSample], now: SystemTime) -> St
 #[derive(Default)]
 struct LiveView {
     lines: usize,
-    alerts: Vec<(&'static str, String)>,
+    alerts: Vec<(AlertKind, String)>,
     notice: Option<String>,
 }
 
@@ -900,7 +912,7 @@ impl LiveView {
         }
         let mut out = table::render(&mut t);
         for (kind, message) in &self.alerts {
-            let (tone, label) = if *kind == "alert" {
+            let (tone, label) = if *kind == AlertKind::Alert {
                 (Tone::Bad, "ALERT")
             } else {
                 (Tone::Good, "OK   ")
@@ -1087,7 +1099,7 @@ mod tests {
     fn webhook_payloads_carry_slack_text_and_fields() {
         let doc = AlertDoc {
             schema_version: 1,
-            kind: "alert",
+            kind: AlertKind::Alert,
             time: "t".into(),
             project: "p".into(),
             service: Some("web".into()),

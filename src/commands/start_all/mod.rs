@@ -28,17 +28,17 @@ use crate::config::compose::Condition;
 use crate::config::graph::Graph;
 use crate::engine::{Engine, EngineError, containers::short_id};
 use crate::exit::{Coded, Exit};
+use crate::output::Envelope;
 use crate::output::Printer;
 use crate::spec;
 use crate::spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 
 use crate::output::live::{Lines as Ui, seconds};
 pub use plan::Action;
-use plan::{Plan, ServicePlan};
+use plan::{Plan, ServicePlan, Verb};
 use preflight::{ImageStep, Kind, Problem};
 use ready::{Readiness, Wanted};
 
-pub const SCHEMA_VERSION: u32 = 1;
 /// Default limit for the whole start-up, waiting included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Log lines shown for a service that failed.
@@ -67,8 +67,8 @@ pub struct Settings {
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceReport {
     pub service: String,
-    /// `create`, `recreate`, `start`, `up to date` (with --dry-run: what would be done).
-    pub action: String,
+    /// `create`, `recreate`, `start`, `up to date`, `none` (with --dry-run: what would be done).
+    pub action: Verb,
     pub containers: Vec<String>,
     pub state: State,
     /// What decided readiness: `exec probe`, `engine healthcheck`, `running`, `exit 0`.
@@ -139,10 +139,10 @@ impl State {
 }
 
 impl ServiceReport {
-    fn new(service: &str, action: &str, state: State) -> ServiceReport {
+    fn new(service: &str, action: Verb, state: State) -> ServiceReport {
         ServiceReport {
             service: service.to_string(),
-            action: action.to_string(),
+            action,
             containers: Vec::new(),
             state,
             signal: None,
@@ -157,8 +157,8 @@ impl ServiceReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema_version: u32,
-    pub project: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub ok: bool,
     pub dry_run: bool,
     pub seconds: f64,
@@ -387,8 +387,7 @@ fn dry_run_report(
         })
         .collect();
     Report {
-        schema_version: SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         ok: true,
         dry_run: true,
         seconds: started.elapsed().as_secs_f64(),
@@ -439,8 +438,7 @@ async fn execute(project: &Project, run: ServiceRun<'_>, work: Work<'_>) -> anyh
         volumes,
     } = work;
     let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        project: project.name.clone(),
+        envelope: Envelope::new(&project.name),
         ok: false,
         dry_run: false,
         seconds: 0.0,
@@ -539,7 +537,7 @@ async fn execute(project: &Project, run: ServiceRun<'_>, work: Work<'_>) -> anyh
 fn not_started(service: &str, why: &str) -> ServiceReport {
     ServiceReport {
         error: Some(why.to_string()),
-        ..ServiceReport::new(service, "none", State::Skipped)
+        ..ServiceReport::new(service, Verb::Nothing, State::Skipped)
     }
 }
 
@@ -636,7 +634,7 @@ impl ServiceRun<'_> {
             };
             if let Some(Err(why)) = verdict {
                 if required {
-                    report.action = "none".into();
+                    report.action = Verb::Nothing;
                     report.state = State::Skipped;
                     report.error = Some(format!("not started: {why}"));
                     self.ui.done(name, false, &format!("not started: {why}"));
@@ -840,7 +838,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
         let _ = writeln!(
             out,
             "Plan for project {} (nothing was changed):",
-            report.project
+            report.envelope.project
         );
         for step in &report.images {
             let _ = match step {
@@ -867,7 +865,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
     for s in &report.services {
         table.add_row(vec![
             s.service.clone(),
-            s.action.clone(),
+            s.action.as_str().to_string(),
             s.state.as_str().to_string(),
             s.ready_after
                 .map(|t| format!("{t:.1}s"))

@@ -69,13 +69,41 @@ pub enum Action {
     },
 }
 
-impl Action {
-    pub fn verb(&self) -> &'static str {
+/// What start-all does (or, with --dry-run, would do) to a service as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Verb {
+    /// Nothing: it was not started (a dependency failed, an image could not be had).
+    #[serde(rename = "none")]
+    Nothing,
+    #[serde(rename = "up to date")]
+    UpToDate,
+    #[serde(rename = "start")]
+    Start,
+    #[serde(rename = "create")]
+    Create,
+    #[serde(rename = "recreate")]
+    Recreate,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Action::Create => "create",
-            Action::Recreate { .. } => "recreate",
-            Action::Start { .. } => "start",
-            Action::UpToDate { .. } => "up to date",
+            Verb::Nothing => "none",
+            Verb::UpToDate => "up to date",
+            Verb::Start => "start",
+            Verb::Create => "create",
+            Verb::Recreate => "recreate",
+        }
+    }
+}
+
+impl Action {
+    pub fn verb(&self) -> Verb {
+        match self {
+            Action::Create => Verb::Create,
+            Action::Recreate { .. } => Verb::Recreate,
+            Action::Start { .. } => Verb::Start,
+            Action::UpToDate { .. } => Verb::UpToDate,
         }
     }
 }
@@ -104,19 +132,12 @@ pub struct ServicePlan {
 
 impl ServicePlan {
     /// The action that describes the service as a whole: the strongest of its containers'.
-    pub fn action(&self) -> &'static str {
-        let rank = |a: &Action| match a {
-            Action::UpToDate { .. } => 0,
-            Action::Start { .. } => 1,
-            Action::Create => 2,
-            Action::Recreate { .. } => 3,
-        };
+    pub fn action(&self) -> Verb {
         self.containers
             .iter()
-            .map(|c| &c.action)
-            .max_by_key(|a| rank(a))
-            .map(Action::verb)
-            .unwrap_or("up to date")
+            .map(|c| c.action.verb())
+            .max()
+            .unwrap_or(Verb::UpToDate)
     }
 }
 
