@@ -1,6 +1,10 @@
 //! Where `phi monitor` sends what it sees besides the terminal: a size-rotated JSON-lines
 //! log, a node_exporter textfile (written atomically), and webhooks.
 
+use std::time::SystemTime;
+
+use super::ContainerSample;
+use super::metrics::Metrics;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -181,6 +185,131 @@ pub async fn deliver(
         }
     }
     Err(format!("{last} (after {WEBHOOK_ATTEMPTS} attempts)"))
+}
+
+/// The node_exporter textfile for one sample.
+pub(super) fn prometheus(project: &str, samples: &[ContainerSample], now: SystemTime) -> String {
+    let running: Vec<&ContainerSample> = samples.iter().filter(|s| s.state != "gone").collect();
+    let labels = |s: &ContainerSample| {
+        vec![
+            ("project", project.to_string()),
+            ("service", s.service.clone().unwrap_or_default()),
+            ("container", s.container.clone()),
+        ]
+    };
+    let metric = |name: &'static str,
+                  help: &'static str,
+                  kind: &'static str,
+                  f: &dyn Fn(&Metrics) -> Option<f64>| Family {
+        name,
+        help,
+        kind,
+        samples: running
+            .iter()
+            .filter_map(|s| Some((labels(s), f(s.metrics.as_ref()?)?)))
+            .collect(),
+    };
+    let families = vec![
+        metric(
+            "phi_container_cpu_percent",
+            "CPU use as the docker CLI shows it (100 = one core).",
+            "gauge",
+            &|m| m.cpu_percent,
+        ),
+        metric(
+            "phi_container_cpu_host_percent",
+            "CPU use as a share of the whole host.",
+            "gauge",
+            &|m| m.cpu_host_percent,
+        ),
+        metric(
+            "phi_container_memory_bytes",
+            "Memory in use, inactive file cache excluded.",
+            "gauge",
+            &|m| Some(m.memory_bytes as f64),
+        ),
+        metric(
+            "phi_container_memory_limit_bytes",
+            "Memory limit (the host's memory when unlimited).",
+            "gauge",
+            &|m| Some(m.memory_limit_bytes as f64),
+        ),
+        metric(
+            "phi_container_memory_percent",
+            "Memory in use as a share of the limit.",
+            "gauge",
+            &|m| m.memory_percent,
+        ),
+        metric(
+            "phi_container_network_receive_bytes_total",
+            "Bytes received over all interfaces.",
+            "counter",
+            &|m| Some(m.net_rx_bytes as f64),
+        ),
+        metric(
+            "phi_container_network_transmit_bytes_total",
+            "Bytes sent over all interfaces.",
+            "counter",
+            &|m| Some(m.net_tx_bytes as f64),
+        ),
+        metric(
+            "phi_container_block_read_bytes_total",
+            "Bytes read from block devices.",
+            "counter",
+            &|m| Some(m.block_read_bytes as f64),
+        ),
+        metric(
+            "phi_container_block_write_bytes_total",
+            "Bytes written to block devices.",
+            "counter",
+            &|m| Some(m.block_write_bytes as f64),
+        ),
+        metric(
+            "phi_container_pids",
+            "Processes and threads in the container.",
+            "gauge",
+            &|m| Some(m.pids as f64),
+        ),
+        Family {
+            name: "phi_container_running",
+            help: "1 when the container is running.",
+            kind: "gauge",
+            samples: running
+                .iter()
+                .map(|s| (labels(s), f64::from(u8::from(s.state == "running"))))
+                .collect(),
+        },
+        Family {
+            name: "phi_container_healthy",
+            help: "1 healthy, 0 unhealthy or starting; absent without a healthcheck.",
+            kind: "gauge",
+            samples: running
+                .iter()
+                .filter_map(|s| Some((labels(s), f64::from(u8::from(s.health? == "healthy")))))
+                .collect(),
+        },
+        Family {
+            name: "phi_container_restarts_total",
+            help: "Times the engine restarted the container.",
+            kind: "counter",
+            samples: running
+                .iter()
+                .map(|s| (labels(s), s.restarts as f64))
+                .collect(),
+        },
+        Family {
+            name: "phi_monitor_last_sample_timestamp_seconds",
+            help: "When phi monitor last sampled.",
+            kind: "gauge",
+            samples: vec![(
+                vec![("project", project.to_string())],
+                now.duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(0.0),
+            )],
+        },
+    ];
+    prometheus_text(&families)
 }
 
 #[cfg(test)]
