@@ -83,6 +83,9 @@ fn needs_stop(project: &Project, item: &Item) -> bool {
     item.recipe == "redis" || (stop && (item.recipe == "volume" || item.recipe == "path"))
 }
 
+/// Restore backup `id` (only `services`, when given): check every file, find where each
+/// item goes, say what will be overwritten and ask, then restore live items first and the
+/// ones that need their service stopped after.
 pub async fn run(
     ctx: &Ctx,
     engine: &Engine,
@@ -110,6 +113,38 @@ pub async fn run(
     let listing = store::scan(dir, &project.name)
         .with_context(|| format!("cannot read {}", dir.display()))?;
     let entry = store::resolve(&listing, id).map_err(|m| Coded::new(Exit::Usage, m))?;
+    let items = chosen_items(entry, services)?;
+    check_files(ctx, entry, &items).await?;
+    let containers = engine.project_containers(&project.name).await?;
+    let targets = targets(ctx, engine, &containers, &items).await?;
+    announce(project, &targets, printer);
+    let question = format!(
+        "Restore backup {} into {}? The data listed above is overwritten.",
+        entry.id, project.name
+    );
+    let action = format!("restore {}", entry.id);
+    crate::commands::confirm_destructive(printer, opts.yes, &action, &question)?;
+
+    let restore = Restore {
+        ctx,
+        engine,
+        folder: &entry.path,
+        stall: opts.stall(),
+    };
+    let (results, problems) = restore.all(&containers, &targets).await?;
+    let ok = problems.is_empty() && results.iter().all(|r| r.ok);
+    Ok(Report {
+        envelope: Envelope::new(&project.name),
+        id: entry.id.clone(),
+        ok,
+        items: results,
+        problems,
+    })
+}
+
+/// The items of a complete backup to restore: all of them, or those of `services` (each of
+/// which the backup must have).
+fn chosen_items<'a>(entry: &'a store::Entry, services: &[String]) -> anyhow::Result<Vec<&'a Item>> {
     let manifest = match (&entry.manifest, entry.state) {
         (Some(m), State::Complete) => m,
         (_, state) => {
@@ -130,9 +165,10 @@ pub async fn run(
         }
     };
     let in_backup: BTreeSet<&str> = manifest.items.iter().map(|i| i.service.as_str()).collect();
-    let unknown: Vec<&String> = services
+    let unknown: Vec<&str> = services
         .iter()
-        .filter(|s| !in_backup.contains(s.as_str()))
+        .map(String::as_str)
+        .filter(|s| !in_backup.contains(s))
         .collect();
     if !unknown.is_empty() {
         return Err(Coded::new(
@@ -140,26 +176,25 @@ pub async fn run(
             format!(
                 "backup {} has nothing of {} (it has: {})",
                 entry.id,
-                unknown
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                unknown.join(", "),
                 in_backup.iter().copied().collect::<Vec<_>>().join(", ")
             ),
         )
         .into());
     }
-    let items: Vec<&Item> = manifest
+    Ok(manifest
         .items
         .iter()
         .filter(|i| services.is_empty() || services.contains(&i.service))
-        .collect();
+        .collect())
+}
 
-    // 1. The files, before anything is touched.
-    for item in &items {
-        let (bar, progress) = transfer(printer, &format!("checking {}", item.file));
-        let back = interrupt
+/// Every file read to its end and compared with the manifest, before anything is touched.
+async fn check_files(ctx: &Ctx, entry: &store::Entry, items: &[&Item]) -> anyhow::Result<()> {
+    for item in items {
+        let (bar, progress) = transfer(&ctx.printer, &format!("checking {}", item.file));
+        let back = ctx
+            .interrupt
             .run(async {
                 codec::check_file(
                     entry.path.join(&item.file),
@@ -187,12 +222,19 @@ pub async fn run(
             .into());
         }
     }
+    Ok(())
+}
 
-    // 2. Where each item goes.
-    let containers = engine.project_containers(&project.name).await?;
-    let mut targets: Vec<(&Item, &ContainerInfo)> = Vec::new();
-    for item in &items {
-        let c = container_for(&containers, &item.service).ok_or_else(|| {
+/// The container each item goes into, checked for what its recipe needs.
+async fn targets<'a>(
+    ctx: &Ctx,
+    engine: &Engine,
+    containers: &'a [ContainerInfo],
+    items: &[&'a Item],
+) -> anyhow::Result<Vec<(&'a Item, &'a ContainerInfo)>> {
+    let mut targets = Vec::new();
+    for &item in items {
+        let c = container_for(containers, &item.service).ok_or_else(|| {
             Coded::new(
                 Exit::Failure,
                 format!(
@@ -212,13 +254,16 @@ pub async fn run(
             .into());
         }
         if item.recipe == "redis" {
-            check_no_aof(engine, &item.service, c, printer).await?;
+            check_no_aof(engine, &item.service, c, &ctx.printer).await?;
         }
         targets.push((item, c));
     }
+    Ok(targets)
+}
 
-    // 3. Say what will be overwritten, and ask.
-    for (item, c) in &targets {
+/// Say what will be overwritten, one line per item.
+fn announce(project: &Project, targets: &[(&Item, &ContainerInfo)], printer: &Printer) {
+    for (item, c) in targets {
         let what = match item.recipe.as_str() {
             "postgres" => format!(
                 "database {} in {} (its objects are dropped and recreated)",
@@ -241,41 +286,40 @@ pub async fn run(
         };
         printer.progress("Will replace", &what);
     }
-    let question = format!(
-        "Restore backup {} into {}? The data listed above is overwritten.",
-        entry.id, project.name
-    );
-    let action = format!("restore {}", entry.id);
-    crate::commands::confirm_destructive(printer, opts.yes, &action, &question)?;
+}
 
-    // 4. Live items first, then the ones that need their service stopped.
-    let mut results = Vec::new();
-    let mut problems = Vec::new();
-    let stall = opts.stall();
-    let (stopped_items, live_items): (Vec<_>, Vec<_>) = targets
-        .iter()
-        .partition(|(item, _)| needs_stop(project, item));
-    let restore = async |item: &Item, c: &ContainerInfo| {
-        let result = interrupt
-            .run(restore_item(
-                project,
-                engine,
-                &entry.path,
-                item,
-                c,
-                stall,
-                printer,
-            ))
-            .await;
-        outcome(item, c, result)
-    };
-    for (item, c) in live_items {
-        results.push(restore(item, c).await);
-        if interrupt.happened() {
-            return Err(super::interrupted());
+/// One restore run: where the files are and how long a transfer may stall.
+struct Restore<'a> {
+    ctx: &'a Ctx,
+    engine: &'a Engine,
+    folder: &'a Path,
+    stall: std::time::Duration,
+}
+
+impl Restore<'_> {
+    /// Live items first, then the ones that need their service stopped; what phi stopped is
+    /// started again, also after an interruption.
+    async fn all(
+        &self,
+        containers: &[ContainerInfo],
+        targets: &[(&Item, &ContainerInfo)],
+    ) -> anyhow::Result<(Vec<Restored>, Vec<String>)> {
+        let (project, printer, interrupt) =
+            (&self.ctx.project, &self.ctx.printer, &self.ctx.interrupt);
+        let mut results = Vec::new();
+        let mut problems = Vec::new();
+        let (stopped_items, live_items): (Vec<_>, Vec<_>) = targets
+            .iter()
+            .partition(|(item, _)| needs_stop(project, item));
+        for (item, c) in live_items {
+            results.push(self.one(item, c).await);
+            if interrupt.happened() {
+                return Err(super::interrupted());
+            }
         }
-    }
-    if !stopped_items.is_empty() {
+        if stopped_items.is_empty() {
+            return Ok((results, problems));
+        }
         let services: BTreeSet<String> = stopped_items
             .iter()
             .map(|(i, _)| i.service.clone())
@@ -283,8 +327,8 @@ pub async fn run(
         let mut stopped: Vec<Stopped> = Vec::new();
         let stopping = super::stop_services(
             project,
-            engine,
-            &containers,
+            self.engine,
+            containers,
             &services,
             printer,
             &mut stopped,
@@ -292,7 +336,7 @@ pub async fn run(
         match interrupt.run(stopping).await {
             Ok(()) => {
                 for (item, c) in stopped_items {
-                    results.push(restore(item, c).await);
+                    results.push(self.one(item, c).await);
                     if interrupt.happened() {
                         break;
                     }
@@ -300,19 +344,29 @@ pub async fn run(
             }
             Err(e) => problems.push(format!("{e:#}")),
         }
-        problems.extend(super::restart_services(project, engine, &stopped, printer).await);
+        problems.extend(super::restart_services(project, self.engine, &stopped, printer).await);
         if interrupt.happened() {
             return Err(super::interrupted());
         }
+        Ok((results, problems))
     }
-    let ok = problems.is_empty() && results.iter().all(|r| r.ok);
-    Ok(Report {
-        envelope: Envelope::new(&project.name),
-        id: entry.id.clone(),
-        ok,
-        items: results,
-        problems,
-    })
+
+    async fn one(&self, item: &Item, c: &ContainerInfo) -> Restored {
+        let result = self
+            .ctx
+            .interrupt
+            .run(restore_item(
+                &self.ctx.project,
+                self.engine,
+                self.folder,
+                item,
+                c,
+                self.stall,
+                &self.ctx.printer,
+            ))
+            .await;
+        outcome(item, c, result)
+    }
 }
 
 /// Redis with `appendonly yes` loads its AOF at start and ignores the RDB file: restoring
