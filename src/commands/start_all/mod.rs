@@ -601,7 +601,12 @@ struct ServiceRun<'a> {
     started: Instant,
 }
 
+/// A phase ended the service's run: its report is final (failed, skipped or timed out).
+struct Ended;
+
 impl ServiceRun<'_> {
+    /// Wait for the dependencies, then create or start the containers, wait until they are
+    /// ready, and run post_start; the report says how far it got.
     async fn run(
         &self,
         service: &ServicePlan,
@@ -617,8 +622,50 @@ impl ServiceRun<'_> {
                 .collect(),
             ..ServiceReport::new(name, service.action(), State::Pending)
         };
+        if self.dependencies(name, deps, &mut report).await.is_err() {
+            return report;
+        }
+        let Ok(ids) = self.containers(service, &mut report).await else {
+            return report;
+        };
+        report.started_after = Some(self.started.elapsed().as_secs_f64());
+        me.send_replace(Phase::Started);
 
-        // 1. Each dependency must meet its condition.
+        // Readiness, unless nobody needs to know.
+        if self.opts.no_wait && !service.awaited && service.post_start.is_empty() {
+            report.state = State::Started;
+            self.ui.done(name, true, "started (not waited for)");
+            return report;
+        }
+        let Ok((wanted, healthy)) = self.readiness(service, &ids, &mut report).await else {
+            return report;
+        };
+        if let Some(first) = ids.first() {
+            if self.post_start(service, first, &mut report).await.is_err() {
+                return report;
+            }
+        }
+
+        report.ready_after = Some(self.started.elapsed().as_secs_f64());
+        report.state = match wanted {
+            Wanted::Completion => State::Completed,
+            Wanted::Ready if healthy => State::Healthy,
+            Wanted::Ready => State::Running,
+        };
+        let signal = report.signal.as_deref().unwrap_or_default();
+        let text = format!("{} ({signal})", report.state.as_str());
+        self.ui.done(name, true, &text);
+        report
+    }
+
+    /// Each dependency must meet its condition; a required one that never will skips the
+    /// service.
+    async fn dependencies(
+        &self,
+        name: &str,
+        deps: Vec<(String, Condition, bool, watch::Receiver<Phase>)>,
+        report: &mut ServiceReport,
+    ) -> Result<(), Ended> {
         for (dep, condition, required, mut rx) in deps {
             let wait = rx.wait_for(|p| meets(p, condition).is_some());
             let verdict = match tokio::time::timeout_at(self.deadline, wait).await {
@@ -627,7 +674,7 @@ impl ServiceRun<'_> {
                     report.error = Some(format!("still waiting for {dep} at the timeout"));
                     self.ui
                         .done(name, false, "timed out waiting for its dependencies");
-                    return report;
+                    return Err(Ended);
                 }
                 Ok(Err(_)) => Some(Err(format!("{dep} ended without a result"))),
                 Ok(Ok(phase)) => meets(&phase, condition),
@@ -638,7 +685,7 @@ impl ServiceRun<'_> {
                     report.state = State::Skipped;
                     report.error = Some(format!("not started: {why}"));
                     self.ui.done(name, false, &format!("not started: {why}"));
-                    return report;
+                    return Err(Ended);
                 }
                 self.ui.note(
                     "Continuing",
@@ -647,7 +694,16 @@ impl ServiceRun<'_> {
             }
         }
 
-        // 2. Containers: surplus replicas go, the rest are created, recreated or started.
+        Ok(())
+    }
+
+    /// Surplus replicas go, the rest are created, recreated or started; their IDs.
+    async fn containers(
+        &self,
+        service: &ServicePlan,
+        report: &mut ServiceReport,
+    ) -> Result<Vec<String>, Ended> {
+        let name = service.name.as_str();
         let grace = service.grace.unwrap_or(crate::spec::DEFAULT_STOP_GRACE);
         let mut ids = Vec::new();
         let result = async {
@@ -700,17 +756,20 @@ impl ServiceRun<'_> {
             report.state = State::Failed;
             report.error = Some(e.to_string());
             self.ui.done(name, false, &e.to_string());
-            return report;
+            return Err(Ended);
         }
-        report.started_after = Some(self.started.elapsed().as_secs_f64());
-        me.send_replace(Phase::Started);
+        Ok(ids)
+    }
 
-        // 3. Readiness, unless nobody needs to know.
-        if self.opts.no_wait && !service.awaited && service.post_start.is_empty() {
-            report.state = State::Started;
-            self.ui.done(name, true, "started (not waited for)");
-            return report;
-        }
+    /// Wait until every container is ready (or, for a one-shot job, completed): what was
+    /// waited for and whether all were healthy.
+    async fn readiness(
+        &self,
+        service: &ServicePlan,
+        ids: &[String],
+        report: &mut ServiceReport,
+    ) -> Result<(Wanted, bool), Ended> {
+        let name = service.name.as_str();
         let wanted = if service.one_shot {
             Wanted::Completion
         } else {
@@ -757,56 +816,54 @@ impl ServiceRun<'_> {
                     .logs_tail(id, LOG_LINES)
                     .await
                     .unwrap_or_default();
-                return report;
+                return Err(Ended);
             }
         }
 
-        // 4. post_start commands, in the first container, once it is ready.
-        if let Some(first) = ids.first().filter(|_| !service.post_start.is_empty()) {
-            for command in &service.post_start {
-                let shown = command.join(" ");
-                self.ui.step(name, "Running", &format!("`{shown}`"));
-                let left = self.deadline.saturating_duration_since(Deadline::now());
-                let result = self
-                    .engine
-                    .exec_streaming(first, command, left, |bytes| {
-                        for line in String::from_utf8_lossy(bytes).lines() {
-                            self.ui.output(name, line);
-                        }
-                    })
-                    .await;
-                let failure = match result {
-                    Ok(0) => None,
-                    Ok(code) => Some(format!("post_start `{shown}` exited with code {code}")),
-                    Err(EngineError::TimedOut { .. }) => {
-                        report.state = State::TimedOut;
-                        Some(format!(
-                            "post_start `{shown}` did not finish before the timeout"
-                        ))
+        Ok((wanted, healthy))
+    }
+
+    /// post_start commands, in the first container, once it is ready.
+    async fn post_start(
+        &self,
+        service: &ServicePlan,
+        first: &str,
+        report: &mut ServiceReport,
+    ) -> Result<(), Ended> {
+        let name = service.name.as_str();
+        for command in &service.post_start {
+            let shown = command.join(" ");
+            self.ui.step(name, "Running", &format!("`{shown}`"));
+            let left = self.deadline.saturating_duration_since(Deadline::now());
+            let result = self
+                .engine
+                .exec_streaming(first, command, left, |bytes| {
+                    for line in String::from_utf8_lossy(bytes).lines() {
+                        self.ui.output(name, line);
                     }
-                    Err(e) => Some(format!("post_start `{shown}`: {e}")),
-                };
-                if let Some(why) = failure {
-                    if report.state != State::TimedOut {
-                        report.state = State::Failed;
-                    }
-                    self.ui.done(name, false, &why);
-                    report.error = Some(why);
-                    return report;
+                })
+                .await;
+            let failure = match result {
+                Ok(0) => None,
+                Ok(code) => Some(format!("post_start `{shown}` exited with code {code}")),
+                Err(EngineError::TimedOut { .. }) => {
+                    report.state = State::TimedOut;
+                    Some(format!(
+                        "post_start `{shown}` did not finish before the timeout"
+                    ))
                 }
+                Err(e) => Some(format!("post_start `{shown}`: {e}")),
+            };
+            if let Some(why) = failure {
+                if report.state != State::TimedOut {
+                    report.state = State::Failed;
+                }
+                self.ui.done(name, false, &why);
+                report.error = Some(why);
+                return Err(Ended);
             }
         }
-
-        report.ready_after = Some(self.started.elapsed().as_secs_f64());
-        report.state = match wanted {
-            Wanted::Completion => State::Completed,
-            Wanted::Ready if healthy => State::Healthy,
-            Wanted::Ready => State::Running,
-        };
-        let signal = report.signal.as_deref().unwrap_or_default();
-        let text = format!("{} ({signal})", report.state.as_str());
-        self.ui.done(name, true, &text);
-        report
+        Ok(())
     }
 }
 
