@@ -120,53 +120,8 @@ pub async fn report(project: &Project, options: &Settings, printer: &Printer) ->
         redactor.add(&literal.value);
     }
 
-    let (template, template_checks, required_checks) = required_variables(project);
-    checks.extend(template_checks);
-    let checked: BTreeSet<&str> = required_checks.iter().map(|c| c.name.as_str()).collect();
-    let weak = vars::weak_value_checks(env, dir, &checked, template.as_ref());
-    checks.extend(required_checks);
-    checks.extend(weak);
-
-    let mut known: BTreeSet<String> = raw.references.clone();
-    known.extend(project.model.x_phi.required_env.iter().cloned());
-    if let Some(t) = &template {
-        known.extend(t.entries.iter().map(|e| e.name.clone()));
-    }
-    checks.extend(vars::secret_file_checks(env, dir, &known));
-    checks.extend(vars::production_checks(env));
-
-    // Env files and compose files.
-    let service_files: Vec<(String, String)> = project
-        .model
-        .services
-        .iter()
-        .flat_map(|(name, s)| s.env_files.iter().map(move |f| (name.clone(), f.clone())))
-        .collect();
-    let (env_files, missing) = files::env_files_in_use(&project.env_files, &service_files, dir);
-    if env_files.is_empty() {
-        checks.push(Check::info(
-            Area::Files,
-            "env files",
-            "no env file is in use",
-        ));
-    }
-    let env_files: Vec<(PathBuf, String)> = env_files
-        .into_iter()
-        .map(|f| {
-            let shown = shown(&f, dir);
-            (f, shown)
-        })
-        .collect();
-    for (path, shown) in &env_files {
-        checks.push(files::permissions_check(path, shown));
-    }
-    for (service, path) in missing {
-        checks.push(Check::info(
-            Area::Files,
-            format!("{} permissions", shown(&path, dir)),
-            format!("env_file of service {service} does not exist or is not a file"),
-        ));
-    }
+    checks.extend(variable_checks(project, &raw));
+    let env_files = env_file_checks(project, &mut checks);
     let compose_checks = files::literal_checks(&raw, &project.files, dir);
 
     // GCP: the key file now (it is local); gcloud concurrently with the other waits.
@@ -203,18 +158,7 @@ pub async fn report(project: &Project, options: &Settings, printer: &Printer) ->
     let api_url = get("GITHUB_API_URL").unwrap_or_else(|| github::DEFAULT_API_URL.to_string());
 
     // Docker: registry credentials now, the engine concurrently.
-    let mut images: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (name, service) in &project.model.services {
-        if !project.model.is_active(service, &project.profiles) {
-            continue;
-        }
-        if let Some(image) = service.image.as_deref().filter(|i| !i.is_empty()) {
-            images
-                .entry(image.to_string())
-                .or_default()
-                .insert(name.clone());
-        }
-    }
+    let images = images_in_use(project);
     let lookup = |name: &str| env.get(name).ok().flatten();
     let config_dir = crate::engine::host::docker_config_dir(&lookup);
     let registry_checks = docker::credentials_checks(config_dir.as_deref(), &images);
@@ -262,6 +206,83 @@ pub async fn report(project: &Project, options: &Settings, printer: &Printer) ->
     checks.extend(registry_checks);
 
     Report::new(&project.name, options.strict, checks)
+}
+
+/// Required variables, weak values, `*_FILE` secrets and production settings.
+fn variable_checks(project: &Project, raw: &files::RawCompose) -> Vec<Check> {
+    let dir = project.directory.as_path();
+    let env = &project.env;
+    let mut checks = Vec::new();
+    let (template, template_checks, required_checks) = required_variables(project);
+    checks.extend(template_checks);
+    let checked: BTreeSet<&str> = required_checks.iter().map(|c| c.name.as_str()).collect();
+    let weak = vars::weak_value_checks(env, dir, &checked, template.as_ref());
+    checks.extend(required_checks);
+    checks.extend(weak);
+
+    let mut known: BTreeSet<String> = raw.references.clone();
+    known.extend(project.model.x_phi.required_env.iter().cloned());
+    if let Some(t) = &template {
+        known.extend(t.entries.iter().map(|e| e.name.clone()));
+    }
+    checks.extend(vars::secret_file_checks(env, dir, &known));
+    checks.extend(vars::production_checks(env));
+    checks
+}
+
+/// The env files in use (the project's and the services'), each with its permissions
+/// checked; returned with the path the user knows them by.
+fn env_file_checks(project: &Project, checks: &mut Vec<Check>) -> Vec<(PathBuf, String)> {
+    let dir = project.directory.as_path();
+    let service_files: Vec<(String, String)> = project
+        .model
+        .services
+        .iter()
+        .flat_map(|(name, s)| s.env_files.iter().map(move |f| (name.clone(), f.clone())))
+        .collect();
+    let (env_files, missing) = files::env_files_in_use(&project.env_files, &service_files, dir);
+    if env_files.is_empty() {
+        checks.push(Check::info(
+            Area::Files,
+            "env files",
+            "no env file is in use",
+        ));
+    }
+    let env_files: Vec<(PathBuf, String)> = env_files
+        .into_iter()
+        .map(|f| {
+            let shown = shown(&f, dir);
+            (f, shown)
+        })
+        .collect();
+    for (path, shown) in &env_files {
+        checks.push(files::permissions_check(path, shown));
+    }
+    for (service, path) in missing {
+        checks.push(Check::info(
+            Area::Files,
+            format!("{} permissions", shown(&path, dir)),
+            format!("env_file of service {service} does not exist or is not a file"),
+        ));
+    }
+    env_files
+}
+
+/// The images of the active services, each with the services that use it.
+fn images_in_use(project: &Project) -> BTreeMap<String, BTreeSet<String>> {
+    let mut images: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, service) in &project.model.services {
+        if !project.model.is_active(service, &project.profiles) {
+            continue;
+        }
+        if let Some(image) = service.image.as_deref().filter(|i| !i.is_empty()) {
+            images
+                .entry(image.to_string())
+                .or_default()
+                .insert(name.clone());
+        }
+    }
+    images
 }
 
 pub fn render_table(report: &Report, color: bool) -> String {
