@@ -7,7 +7,7 @@ use serde_norway::Value;
 
 use crate::config::{ConfigError, Project, scalar_text};
 
-use super::service::{normalize, origin_of};
+use super::service::{key_values, normalize, origin_of};
 
 /// What to build: the context directory and the options of Compose's `build:`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,46 +69,18 @@ pub fn build_spec(
                         spec.target =
                             Some(scalar_text(v).ok_or_else(|| invalid(k, "must be a string"))?);
                     }
-                    "args" => match v {
-                        Value::Mapping(args) => {
-                            for (ak, av) in args {
-                                let ak = scalar_text(ak)
-                                    .ok_or_else(|| invalid(k, "keys must be strings"))?;
-                                match av {
-                                    // `ARG: ` without a value takes it from the environment.
-                                    Value::Null => {
-                                        if let Ok(Some(v)) = project.env.get(&ak) {
-                                            spec.args.insert(ak, v);
-                                        }
-                                    }
-                                    v => {
-                                        let v = scalar_text(v).ok_or_else(|| {
-                                            invalid(&format!("args.{ak}"), "must be a string")
-                                        })?;
-                                        spec.args.insert(ak, v);
-                                    }
-                                }
+                    "args" => {
+                        for (arg, value) in key_values(v, "args", |p, m| invalid(p, m))? {
+                            // `ARG` without a value takes it from the environment, if set.
+                            let value = match value {
+                                Some(value) => Some(value),
+                                None => project.env.get(&arg).ok().flatten(),
+                            };
+                            if let Some(value) = value {
+                                spec.args.insert(arg, value);
                             }
                         }
-                        Value::Sequence(items) => {
-                            for (i, item) in items.iter().enumerate() {
-                                let entry = scalar_text(item).ok_or_else(|| {
-                                    invalid(&format!("args[{i}]"), "must be NAME=VALUE")
-                                })?;
-                                match entry.split_once('=') {
-                                    Some((ak, av)) => {
-                                        spec.args.insert(ak.to_string(), av.to_string());
-                                    }
-                                    None => {
-                                        if let Ok(Some(v)) = project.env.get(&entry) {
-                                            spec.args.insert(entry, v);
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        _ => return Err(invalid(k, "must be a list or a mapping")),
-                    },
+                    }
                     _ => warnings.push(format!(
                         "{prefix}.{k} is not supported by phi start-all and is ignored"
                     )),

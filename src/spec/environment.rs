@@ -6,7 +6,7 @@ use serde_norway::Value;
 
 use crate::config::{ConfigError, scalar_text};
 
-use super::service::{Cx, LABEL_CONFIG_FILES, LABEL_WORKING_DIR, boolean};
+use super::service::{Cx, LABEL_CONFIG_FILES, LABEL_WORKING_DIR, boolean, key_values};
 use super::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::config::env::parse_env_file;
 
@@ -37,43 +37,16 @@ impl Cx<'_> {
             }
             Ok::<_, ConfigError>(())
         };
-        match self.get("environment") {
-            None => {}
-            Some(Value::Sequence(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    let entry = scalar_text(item).ok_or_else(|| {
-                        self.invalid(&format!("environment[{i}]"), "must be KEY=VALUE or KEY")
-                    })?;
-                    match entry.split_once('=') {
-                        _ if entry.is_empty() || entry.starts_with('=') => {
-                            return Err(self.invalid(
-                                &format!("environment[{i}]"),
-                                "must be KEY=VALUE or KEY (the name is empty)",
-                            ));
-                        }
-                        Some((key, value)) => {
-                            vars.insert(key.to_string(), value.to_string());
-                        }
-                        None => from_project(&entry, &mut vars)?,
+        if let Some(value) = self.get("environment") {
+            let invalid = |path: &str, message: &str| self.invalid(path, message);
+            for (key, value) in key_values(value, "environment", invalid)? {
+                match value {
+                    Some(value) => {
+                        vars.insert(key, value);
                     }
+                    None => from_project(&key, &mut vars)?,
                 }
             }
-            Some(Value::Mapping(map)) => {
-                for (key, value) in map {
-                    let key = scalar_text(key)
-                        .ok_or_else(|| self.invalid("environment", "keys must be strings"))?;
-                    match value {
-                        Value::Null => from_project(&key, &mut vars)?,
-                        v => {
-                            let value = scalar_text(v).ok_or_else(|| {
-                                self.invalid(&format!("environment.{key}"), "must be a string")
-                            })?;
-                            vars.insert(key, value);
-                        }
-                    }
-                }
-            }
-            Some(_) => return Err(self.invalid("environment", "must be a list or a mapping")),
         }
         Ok(vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect())
     }
@@ -116,31 +89,11 @@ impl Cx<'_> {
     /// The service's labels, then Compose's and phi's own (which win).
     pub(super) fn labels(&self, number: u32) -> Result<BTreeMap<String, String>, ConfigError> {
         let mut labels = BTreeMap::new();
-        match self.get("labels") {
-            None => {}
-            Some(Value::Sequence(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    let entry = scalar_text(item).ok_or_else(|| {
-                        self.invalid(&format!("labels[{i}]"), "must be KEY=VALUE")
-                    })?;
-                    let (k, v) = entry.split_once('=').unwrap_or((&entry, ""));
-                    labels.insert(k.to_string(), v.to_string());
-                }
+        if let Some(value) = self.get("labels") {
+            let invalid = |path: &str, message: &str| self.invalid(path, message);
+            for (key, value) in key_values(value, "labels", invalid)? {
+                labels.insert(key, value.unwrap_or_default());
             }
-            Some(Value::Mapping(map)) => {
-                for (k, v) in map {
-                    let k = scalar_text(k)
-                        .ok_or_else(|| self.invalid("labels", "keys must be strings"))?;
-                    let v = match v {
-                        Value::Null => String::new(),
-                        v => scalar_text(v).ok_or_else(|| {
-                            self.invalid(&format!("labels.{k}"), "must be a string")
-                        })?,
-                    };
-                    labels.insert(k, v);
-                }
-            }
-            Some(_) => return Err(self.invalid("labels", "must be a list or a mapping")),
         }
         let files = self
             .project

@@ -6,7 +6,7 @@ use serde_norway::{Mapping, Value};
 
 use crate::config::{ConfigError, Project, scalar_text};
 
-use super::service::{boolean, origin_of};
+use super::service::{boolean, key_values, origin_of};
 use super::{LABEL_PROJECT, NetworkSpec, VolumeSpec};
 
 /// The engine name of a top-level network or volume and whether it is external: its
@@ -116,24 +116,11 @@ pub fn project_resources(project: &Project) -> Result<Resources, ConfigError> {
                 "internal" if section == "networks" => {
                     internal = boolean(v).ok_or_else(|| invalid(path, "must be true or false"))?;
                 }
-                "labels" => match v {
-                    Value::Mapping(items) => {
-                        for (lk, lv) in items {
-                            let lk = scalar_text(lk)
-                                .ok_or_else(|| invalid(path.clone(), "keys must be strings"))?;
-                            labels.insert(lk, scalar_text(lv).unwrap_or_default());
-                        }
+                "labels" => {
+                    for (key, value) in key_values(v, &path, |p, m| invalid(p.to_string(), m))? {
+                        labels.insert(key, value.unwrap_or_default());
                     }
-                    Value::Sequence(items) => {
-                        for item in items {
-                            let entry = scalar_text(item)
-                                .ok_or_else(|| invalid(path.clone(), "must be KEY=VALUE"))?;
-                            let (lk, lv) = entry.split_once('=').unwrap_or((&entry, ""));
-                            labels.insert(lk.to_string(), lv.to_string());
-                        }
-                    }
-                    _ => return Err(invalid(path, "must be a list or a mapping")),
-                },
+                }
                 _ => warnings.push(format!(
                     "{path} is not supported by phi start-all and is ignored"
                 )),

@@ -281,6 +281,57 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// The entries of a `KEY=VALUE` list or a `KEY: VALUE` mapping, as Compose writes
+/// `environment`, `labels` and build `args`: `None` where only the key is given (`KEY` in a
+/// list, `KEY:` with no value in a mapping). `key` is the path errors name (`environment`,
+/// `build.args`); `invalid` builds an error for a path and a message.
+pub(super) fn key_values(
+    value: &Value,
+    key: &str,
+    invalid: impl Fn(&str, &str) -> ConfigError,
+) -> Result<Vec<(String, Option<String>)>, ConfigError> {
+    match value {
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let path = format!("{key}[{i}]");
+                let entry =
+                    scalar_text(item).ok_or_else(|| invalid(&path, "must be KEY=VALUE or KEY"))?;
+                if entry.is_empty() || entry.starts_with('=') {
+                    return Err(invalid(
+                        &path,
+                        "must be KEY=VALUE or KEY (the name is empty)",
+                    ));
+                }
+                Ok(match entry.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (entry, None),
+                })
+            })
+            .collect(),
+        Value::Mapping(map) => map
+            .iter()
+            .map(|(k, v)| {
+                let k = scalar_text(k).ok_or_else(|| invalid(key, "keys must be strings"))?;
+                let v = match v {
+                    Value::Null => None,
+                    v => Some(
+                        scalar_text(v)
+                            .ok_or_else(|| invalid(&format!("{key}.{k}"), "must be a string"))?,
+                    ),
+                };
+                Ok((k, v))
+            })
+            .collect(),
+        _ => Err(invalid(key, "must be a list or a mapping")),
+    }
+}
+
+/// Split a command line into words (hand-written, not the `shell-words` crate: that one
+/// takes an unquoted word-initial `#` as a comment and keeps a trailing backslash, where
+/// Compose, through go-shellwords, does neither).
+///
 /// Split a command line into words as a POSIX shell would, without expansions: whitespace
 /// separates words, single quotes keep everything, double quotes keep everything but
 /// backslash escapes of `"`, `\`, `$` and `` ` ``, a backslash outside quotes keeps the next

@@ -252,6 +252,8 @@ fn the_shell_splitter_follows_posix_quoting() {
     assert!(split_shell("\"open").is_err());
     assert!(split_shell("'open").is_err());
     assert!(split_shell("end\\").is_err());
+    // No comments: a `#` is a word like any other, as Compose reads it.
+    assert_eq!(split_shell("echo a # b").unwrap(), ["echo", "a", "#", "b"]);
 }
 
 #[test]
