@@ -11,4 +11,5 @@ mod secrets;
 mod start_all;
 mod status;
 mod stop_all;
+mod structure;
 mod support;
