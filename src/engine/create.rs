@@ -8,14 +8,15 @@ use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, ExecConfig, HealthConfig, HostConfig,
-    HostConfigLogConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest,
-    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum, MountType,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptions, LogsOptions};
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
-use crate::spec::{ContainerSpec, MountKind, NetworkSpec, VolumeSpec};
+use crate::spec::{ContainerSpec, MountKind, MountSpec, NetworkSpec, VolumeSpec};
 
 /// What a command run inside a container ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,24 +78,11 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
     }
     let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
     exposed.sort();
-    let mounts: Vec<Mount> = spec
-        .mounts
-        .iter()
-        .map(|m| Mount {
-            target: Some(m.target.clone()),
-            source: m.source.clone(),
-            typ: Some(match m.kind {
-                MountKind::Volume => MountType::VOLUME,
-                MountKind::Bind => MountType::BIND,
-                MountKind::Tmpfs => MountType::TMPFS,
-            }),
-            read_only: Some(m.read_only),
-            ..Default::default()
-        })
-        .collect();
+    let (binds, mounts) = mounts(&spec.mounts);
     let first_network = spec.networks.first();
     let host_config = HostConfig {
         port_bindings: Some(port_bindings),
+        binds: (!binds.is_empty()).then_some(binds),
         mounts: Some(mounts),
         restart_policy: spec.restart.as_deref().map(restart_policy).transpose()?,
         network_mode: first_network.map(|n| n.name.clone()),
@@ -335,6 +323,60 @@ fn is_not_found(message: &str) -> bool {
     m.contains("no such") || m.contains("not found")
 }
 
+/// The spec's mounts as the engine takes them. A bind whose host path the engine must create
+/// (Compose's short syntax) or that is relabelled for SELinux goes as a `Binds` entry
+/// (`source:target:options`), as Compose sends it: only that form creates a missing path and
+/// takes `z`/`Z`. Everything else goes through the Mounts API.
+fn mounts(specs: &[MountSpec]) -> (Vec<String>, Vec<Mount>) {
+    let mut binds = Vec::new();
+    let mut mounts = Vec::new();
+    for m in specs {
+        let relabel = m.bind_options.iter().any(|o| o == "z" || o == "Z");
+        if m.kind == MountKind::Bind && (m.create_host_path || relabel) {
+            if let Some(source) = &m.source {
+                let mut options = vec![if m.read_only { "ro" } else { "rw" }.to_string()];
+                options.extend(m.bind_options.iter().cloned());
+                binds.push(format!("{source}:{}:{}", m.target, options.join(",")));
+                continue;
+            }
+        }
+        let propagation = m
+            .bind_options
+            .iter()
+            .find(|o| !(o.as_str() == "z" || o.as_str() == "Z"))
+            .and_then(|p| propagation(p));
+        mounts.push(Mount {
+            target: Some(m.target.clone()),
+            source: m.source.clone(),
+            typ: Some(match m.kind {
+                MountKind::Volume => MountType::VOLUME,
+                MountKind::Bind => MountType::BIND,
+                MountKind::Tmpfs => MountType::TMPFS,
+            }),
+            read_only: Some(m.read_only),
+            bind_options: propagation.map(|p| MountBindOptions {
+                propagation: Some(p),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    (binds, mounts)
+}
+
+fn propagation(mode: &str) -> Option<MountBindOptionsPropagationEnum> {
+    use MountBindOptionsPropagationEnum as P;
+    Some(match mode {
+        "private" => P::PRIVATE,
+        "rprivate" => P::RPRIVATE,
+        "shared" => P::SHARED,
+        "rshared" => P::RSHARED,
+        "slave" => P::SLAVE,
+        "rslave" => P::RSLAVE,
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +421,7 @@ mod tests {
                 source: Some("p_data".into()),
                 target: "/data".into(),
                 read_only: true,
+                ..MountSpec::default()
             }],
             networks: vec![
                 NetworkAttachment {

@@ -92,9 +92,10 @@ pub struct PortSpec {
     pub protocol: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MountKind {
+    #[default]
     Volume,
     Bind,
     Tmpfs,
@@ -102,12 +103,20 @@ pub enum MountKind {
 
 /// One mount. `source` is the engine's volume name for volumes (`None`: an anonymous volume),
 /// an absolute host path for binds, and `None` for tmpfs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct MountSpec {
     pub kind: MountKind,
     pub source: Option<String>,
     pub target: String,
     pub read_only: bool,
+    /// A bind whose missing host path the engine creates (Compose's short syntax, or the long
+    /// syntax with `bind.create_host_path: true`): sent as a `Binds` entry, as Compose does.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub create_host_path: bool,
+    /// Bind options the engine applies as they are: `z` or `Z` (SELinux relabelling) and a
+    /// propagation mode (`rprivate`, `shared`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bind_options: Vec<String>,
 }
 
 /// A network the container joins, by its full engine name (e.g. `myproject_default`).

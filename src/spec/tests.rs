@@ -58,6 +58,15 @@ fn mount(kind: MountKind, source: Option<&str>, target: &str, read_only: bool) -
         source: source.map(str::to_string),
         target: target.into(),
         read_only,
+        ..MountSpec::default()
+    }
+}
+
+/// A bind the engine creates when missing (short syntax, or `create_host_path: true`).
+fn created_bind(source: &str, target: &str, read_only: bool) -> MountSpec {
+    MountSpec {
+        create_host_path: true,
+        ..mount(MountKind::Bind, Some(source), target, read_only)
     }
 }
 
@@ -141,10 +150,7 @@ fn the_demo_stack_translates_without_warnings() {
     assert_eq!(dashboard.working_dir.as_deref(), Some("/app"));
     assert_eq!(dashboard.command.unwrap()[0], "gunicorn");
     let app = dir.join("dashboard").display().to_string();
-    assert_eq!(
-        dashboard.mounts,
-        [mount(MountKind::Bind, Some(&app), "/app", true)]
-    );
+    assert_eq!(dashboard.mounts, [created_bind(&app, "/app", true)]);
 }
 
 #[test]
@@ -395,34 +401,54 @@ fn short_volumes_cover_named_bind_and_anonymous() {
             mount(MountKind::Volume, Some("demo_data"), "/data", false),
             mount(MountKind::Volume, Some("shared-logs"), "/logs", true),
             mount(MountKind::Volume, Some("ext"), "/ext", false),
-            mount(
-                MountKind::Bind,
-                Some(&format!("{root}/site")),
-                "/usr/share/nginx/html",
-                true
-            ),
-            mount(
-                MountKind::Bind,
-                Some(&format!("{parent}/up/x")),
-                "/x",
-                false
-            ),
-            mount(MountKind::Bind, Some("/etc/hosts"), "/etc/hosts", false),
+            created_bind(&format!("{root}/site"), "/usr/share/nginx/html", true),
+            created_bind(&format!("{parent}/up/x"), "/x", false),
+            created_bind("/etc/hosts", "/etc/hosts", false),
             mount(MountKind::Volume, None, "/cache", false),
-            mount(MountKind::Bind, Some("/home/me/cfg"), "/cfg", false),
+            created_bind("/home/me/cfg", "/cfg", false),
         ]
     );
     assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]
-fn volume_modes_phi_ignores_are_warned() {
-    let (spec, warnings) = spec_of(&web("    volumes: [\"/a:/b:ro,z\"]\n"), &[]);
-    assert!(spec.mounts[0].read_only);
+fn bind_options_are_kept_and_unknown_volume_modes_are_warned() {
+    let (spec, warnings) = spec_of(&web("    volumes: [\"/a:/b:ro,z,rshared\"]\n"), &[]);
+    assert!(spec.mounts[0].read_only && spec.mounts[0].create_host_path);
+    assert_eq!(spec.mounts[0].bind_options, ["z", "rshared"]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (spec, warnings) = spec_of(
+        &web(
+            "    volumes: [\"/a:/b:ro,delegated\", \"data:/d:nocopy\", \"/c:/e:Z\"]\nvolumes:\n  data:\n",
+        ),
+        &[],
+    );
+    assert_eq!(spec.mounts[2].bind_options, ["Z"]);
     assert_eq!(warnings.len(), 1);
     assert!(
-        warnings[0].contains("services.web.volumes[0]") && warnings[0].contains("`z`"),
+        warnings[0].contains("services.web.volumes[0]") && warnings[0].contains("`delegated`"),
         "{warnings:?}"
+    );
+}
+
+#[test]
+fn long_syntax_bind_settings_are_read() {
+    let (spec, warnings) = spec_of(
+        &web(
+            "    volumes:\n      - {type: bind, source: /a, target: /b, bind: {selinux: z, propagation: rslave}}\n      - {type: bind, source: /c, target: /d}\n",
+        ),
+        &[],
+    );
+    assert!(!spec.mounts[0].create_host_path && !spec.mounts[1].create_host_path);
+    assert_eq!(spec.mounts[0].bind_options, ["z", "rslave"]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let err = error(
+        &web("    volumes:\n      - {type: bind, source: /a, target: /b, bind: {selinux: q}}\n"),
+        &[],
+    );
+    assert!(
+        err.contains("services.web.volumes[0].bind.selinux"),
+        "{err}"
     );
 }
 
@@ -438,22 +464,14 @@ fn long_volumes_and_tmpfs() {
         spec.mounts,
         [
             mount(MountKind::Volume, Some("demo_data"), "/data", true),
-            mount(
-                MountKind::Bind,
-                Some(&format!("{root}/conf")),
-                "/conf",
-                false
-            ),
+            created_bind(&format!("{root}/conf"), "/conf", false),
             mount(MountKind::Tmpfs, None, "/scratch", false),
             mount(MountKind::Volume, None, "/anon", false),
             mount(MountKind::Tmpfs, None, "/run", false),
             mount(MountKind::Tmpfs, None, "/tmp", false),
         ]
     );
-    assert_eq!(
-        warnings,
-        ["services.web.volumes[1].bind is not supported by phi start-all and is ignored"]
-    );
+    assert!(warnings.is_empty(), "{warnings:?}");
     let one = spec_of(&web("    tmpfs: /run\n"), &[]).0;
     assert_eq!(one.mounts, [mount(MountKind::Tmpfs, None, "/run", false)]);
 }

@@ -9,6 +9,11 @@ use crate::config::{ConfigError, scalar_text};
 use super::service::{Cx, SECRETS_DIR, boolean, normalize};
 use super::{MountKind, MountSpec};
 
+/// Bind propagation modes the engine knows.
+const PROPAGATIONS: &[&str] = &[
+    "private", "rprivate", "shared", "rshared", "slave", "rslave",
+];
+
 impl Cx<'_> {
     pub(super) fn volumes(&mut self) -> Result<Vec<MountSpec>, ConfigError> {
         let items = match self.get("volumes") {
@@ -46,28 +51,40 @@ impl Cx<'_> {
         if !target.starts_with('/') {
             return Err(self.invalid(key, "the container path must be absolute"));
         }
-        let mut read_only = false;
-        for option in mode.unwrap_or("").split(',').filter(|o| !o.is_empty()) {
-            match option {
-                "ro" => read_only = true,
-                "rw" => read_only = false,
-                other => self.warnings.push(format!(
-                    "{}.{key}: volume option `{other}` is not supported by phi start-all and is ignored",
-                    self.prefix
-                )),
-            }
-        }
         let (kind, source) = match source {
             None => (MountKind::Volume, None),
             Some("") => return Err(self.invalid(key, "the source is empty")),
             Some(s) if is_path(s) => (MountKind::Bind, Some(self.host_path(key, s)?)),
             Some(s) => (MountKind::Volume, Some(self.volume_name(key, s)?)),
         };
+        let mut read_only = false;
+        let mut bind_options = Vec::new();
+        for option in mode.unwrap_or("").split(',').filter(|o| !o.is_empty()) {
+            match option {
+                "ro" => read_only = true,
+                "rw" => read_only = false,
+                "z" | "Z" if kind == MountKind::Bind => bind_options.push(option.to_string()),
+                p if kind == MountKind::Bind && PROPAGATIONS.contains(&p) => {
+                    bind_options.push(p.to_string());
+                }
+                // Docker's own short-syntax flag for named volumes: do not copy the image's
+                // files into a new volume. Compose passes it on; the Mounts API has it too.
+                "nocopy" if kind == MountKind::Volume => {}
+                other => self.warnings.push(format!(
+                    "{}.{key}: volume option `{other}` is not supported by phi start-all and is ignored",
+                    self.prefix
+                )),
+            }
+        }
         Ok(MountSpec {
             kind,
             source,
             target: target.to_string(),
             read_only,
+            // The engine creates a missing host path for a short-syntax bind, as it does for
+            // `docker run -v`; Compose relies on it.
+            create_host_path: kind == MountKind::Bind,
+            bind_options,
         })
     }
 
@@ -76,8 +93,8 @@ impl Cx<'_> {
         for k in m.keys() {
             let k = k.as_str().unwrap_or("?");
             match k {
-                "type" | "source" | "target" | "read_only" => {}
-                "bind" | "volume" | "tmpfs" | "consistency" => self.warnings.push(format!(
+                "type" | "source" | "target" | "read_only" | "bind" => {}
+                "volume" | "tmpfs" | "consistency" => self.warnings.push(format!(
                     "{}.{key}.{k} is not supported by phi start-all and is ignored",
                     self.prefix
                 )),
@@ -125,12 +142,67 @@ impl Cx<'_> {
             (MountKind::Bind, Some(s)) => Some(self.host_path(&source_key, &s)?),
             (MountKind::Tmpfs, _) => None,
         };
+        let (create_host_path, bind_options) = match (kind, field("bind")) {
+            (MountKind::Bind, Some(bind)) => self.bind_settings(&format!("{key}.bind"), bind)?,
+            (_, Some(_)) => {
+                self.warnings.push(format!(
+                    "{}.{key}.bind applies only to type: bind and is ignored",
+                    self.prefix
+                ));
+                (false, Vec::new())
+            }
+            (_, None) => (false, Vec::new()),
+        };
         Ok(MountSpec {
             kind,
             source,
             target,
             read_only,
+            create_host_path,
+            bind_options,
         })
+    }
+
+    /// A long-syntax `bind:` block: `create_host_path` (default false, as in Compose: a
+    /// missing source is then the engine's error), `selinux` (`z` or `Z`) and `propagation`.
+    fn bind_settings(
+        &mut self,
+        key: &str,
+        bind: &Value,
+    ) -> Result<(bool, Vec<String>), ConfigError> {
+        let Some(m) = bind.as_mapping() else {
+            return Err(self.invalid(key, "must be a mapping"));
+        };
+        let mut create = false;
+        let mut options = Vec::new();
+        for (k, v) in m {
+            let k = k.as_str().unwrap_or("?");
+            let path = format!("{key}.{k}");
+            match k {
+                "create_host_path" => {
+                    create =
+                        boolean(v).ok_or_else(|| self.invalid(&path, "must be true or false"))?;
+                }
+                "selinux" => match scalar_text(v).as_deref() {
+                    Some(o @ ("z" | "Z")) => options.push(o.to_string()),
+                    _ => return Err(self.invalid(&path, "must be z or Z")),
+                },
+                "propagation" => match scalar_text(v) {
+                    Some(p) if PROPAGATIONS.contains(&p.as_str()) => options.push(p),
+                    _ => {
+                        return Err(self.invalid(
+                            &path,
+                            "must be one of private, rprivate, shared, rshared, slave, rslave",
+                        ));
+                    }
+                },
+                _ => self.warnings.push(format!(
+                    "{}.{path} is not supported by phi start-all and is ignored",
+                    self.prefix
+                )),
+            }
+        }
+        Ok((create, options))
     }
 
     /// A bind source as an absolute host path: `~` is the user's home, relative paths are
@@ -194,9 +266,8 @@ impl Cx<'_> {
                 }
                 Ok(MountSpec {
                     kind: MountKind::Tmpfs,
-                    source: None,
                     target,
-                    read_only: false,
+                    ..MountSpec::default()
                 })
             })
             .collect()
@@ -262,6 +333,7 @@ impl Cx<'_> {
                 source: Some(self.host_path(&format!("secrets.{source}.file"), &file)?),
                 target,
                 read_only: true,
+                ..MountSpec::default()
             });
         }
         Ok(out)

@@ -79,6 +79,7 @@ fn a_spec_becomes_a_running_container_that_can_be_probed() {
                 source: Some(volume.clone()),
                 target: "/data".into(),
                 read_only: false,
+                ..MountSpec::default()
             }],
             networks: vec![
                 NetworkAttachment {

@@ -326,7 +326,7 @@ fn preflight_reports_every_problem_and_touches_nothing() {
     let dir = project_dir(&format!(
         "x-phi:\n  required_env: [DB_PASSWORD]\n  requires: [phi-no-such-command]\n\
          services:\n  web:\n{web}    ports: [\"127.0.0.1:{port}:80\"]\n    \
-         volumes: [\"./missing-dir:/data\"]\n",
+         volumes: [{{type: bind, source: ./missing-dir, target: /data}}]\n",
         web = plain(""),
     ));
     let out = Phi::new(dir.path())
@@ -355,6 +355,37 @@ fn preflight_reports_every_problem_and_touches_nothing() {
         .run();
     out.code(4);
     drop(held);
+}
+
+#[test]
+fn a_missing_short_syntax_bind_source_is_created_as_compose_does() {
+    let stack = Stack::new("start-bind");
+    let dir = project_dir(&format!(
+        "services:\n  web:\n{web}    volumes: [\"./data/nested:/data\", \"./conf:/conf:ro,z\"]\n",
+        web = plain(""),
+    ));
+    let out = start_all(dir.path(), &stack, &[]);
+    out.code(0);
+    assert!(
+        dir.path().join("data/nested").is_dir(),
+        "the engine created the bind source"
+    );
+    assert!(dir.path().join("conf").is_dir());
+    // The container sees the host folder, read-only where asked.
+    let container = format!("{}-web-1", stack.name);
+    std::fs::write(dir.path().join("data/nested/hello"), "hi").unwrap();
+    let seen = docker(&["exec", &container, "cat", "/data/hello"]);
+    assert_eq!(seen.trim(), "hi");
+    let mounts = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Destination}}={{.RW}} {{end}}",
+        &container,
+    ]);
+    assert!(
+        mounts.contains("/conf=false") && mounts.contains("/data=true"),
+        "{mounts}"
+    );
 }
 
 #[test]

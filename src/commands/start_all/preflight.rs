@@ -101,12 +101,15 @@ pub fn local_checks(
                 .spec
                 .mounts
                 .iter()
-                .filter(|m| m.kind == MountKind::Bind)
+                .filter(|m| m.kind == MountKind::Bind && !m.create_host_path)
             {
+                // Short-syntax binds are created by the engine when missing, as Compose
+                // relies on; a long-syntax bind without `create_host_path: true` is not.
                 let Some(source) = &m.source else { continue };
                 if seen.insert(source.clone()) && !Path::new(source).exists() {
                     problems.push(Problem::config(format!(
-                        "services.{}: the bind-mount source {source} does not exist",
+                        "services.{}: the bind-mount source {source} does not exist (a long-syntax \
+                         bind is created only with `bind: {{create_host_path: true}}`)",
                         service.name
                     )));
                 }
