@@ -1,6 +1,14 @@
 //! Secret redaction. Every byte phi prints passes through a [`Redactor`], which replaces the
 //! values it was told are secret. Values are registered as they are read (secret-looking env
 //! variables, `*_FILE` contents), so later output cannot leak them.
+//!
+//! Names are not secrets: the project's, its services', containers', networks', volumes' and
+//! images' names are registered as public, and a secret found inside a word that is such a
+//! name (or starts with one followed by `-` or `_`, as the names Compose derives do) is left
+//! as it is. A password that equals the project's name (`POSTGRES_PASSWORD=temporal` in a
+//! project called temporal) would otherwise turn every name in the output into `[redacted]`;
+//! `phi check-auth` flags such a password as weak instead. Values are never printed in the
+//! first place (messages name variables, not their values); this is the second line.
 
 use std::borrow::Cow;
 use std::sync::{Arc, RwLock};
@@ -15,6 +23,13 @@ const MIN_SECRET_LEN: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     secrets: Arc<RwLock<Vec<String>>>,
+    names: Arc<RwLock<Vec<String>>>,
+}
+
+/// Characters of a name word: what project, service, container, network, volume and image
+/// names are made of.
+fn name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@')
 }
 
 impl Redactor {
@@ -36,17 +51,70 @@ impl Redactor {
         }
     }
 
-    /// Replace every registered secret in `text`.
+    /// Remember a name (project, service, container, network, volume, image) as public: a
+    /// secret inside a word that is this name, or starts with it and `-` or `_`, is not masked.
+    pub fn add_name(&self, name: &str) {
+        let name = name.trim();
+        if name.is_empty() {
+            return;
+        }
+        let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+
+    /// Replace every registered secret in `text`, except inside public names.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        let names = self.names.read().unwrap_or_else(|e| e.into_inner());
         let mut out = Cow::Borrowed(text);
         for secret in secrets.iter() {
             if out.contains(secret.as_str()) {
-                out = Cow::Owned(out.replace(secret.as_str(), MASK));
+                out = Cow::Owned(mask(&out, secret, &names));
             }
         }
         out
     }
+}
+
+/// `text` with each occurrence of `secret` masked, unless the word around it is a public name.
+fn mask(text: &str, secret: &str, names: &[String]) -> String {
+    let public = |word: &str| {
+        names.iter().any(|n| {
+            word == n
+                || word
+                    .strip_prefix(n.as_str())
+                    .is_some_and(|rest| rest.starts_with(['-', '_']))
+        })
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for (at, _) in text.match_indices(secret) {
+        if at < done {
+            continue; // inside an occurrence already handled
+        }
+        let end = at + secret.len();
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| name_char(*c))
+            .last()
+            .map_or(at, |(i, _)| i);
+        let stop = text[end..]
+            .char_indices()
+            .find(|(_, c)| !name_char(*c))
+            .map_or(text.len(), |(i, _)| end + i);
+        out.push_str(&text[done..at]);
+        if public(&text[start..stop]) {
+            out.push_str(secret);
+        } else {
+            out.push_str(MASK);
+        }
+        done = end;
+    }
+    out.push_str(&text[done..]);
+    out
 }
 
 /// Whether a variable name looks like it holds a secret (a password, token, key or secret).
@@ -90,6 +158,30 @@ mod tests {
             "password=[redacted], again [redacted]"
         );
         assert_eq!(r.redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn names_are_not_secrets() {
+        let r = Redactor::new();
+        r.add("temporal");
+        r.add_name("temporal");
+        r.add_name("postgresql");
+        assert_eq!(
+            r.redact("temporal-postgresql-1 on temporal_default (project temporal)"),
+            "temporal-postgresql-1 on temporal_default (project temporal)"
+        );
+        // Elsewhere the value is still masked: inside other words, or standing for itself.
+        assert_eq!(
+            r.redact("xtemporal password: temporalx"),
+            "x[redacted] password: [redacted]x"
+        );
+        let r = Redactor::new();
+        r.add("hunter22");
+        r.add_name("web");
+        assert_eq!(
+            r.redact("web: hunter22 web-hunter22"),
+            "web: [redacted] web-hunter22"
+        );
     }
 
     #[test]

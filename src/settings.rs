@@ -60,7 +60,7 @@ pub fn load_project(
         process.iter().map(|(k, v)| (k.clone(), v.clone())),
         &env_files,
         &directory,
-        redactor,
+        redactor.clone(),
     )?;
 
     let files = compose_files(args, &env, cwd, &directory)?;
@@ -84,6 +84,7 @@ pub fn load_project(
         );
     }
 
+    register_names(&redactor, &name, &model);
     Ok(Project {
         name,
         name_origin,
@@ -95,6 +96,35 @@ pub fn load_project(
         env,
         diagnostics,
     })
+}
+
+/// The project's names are public: a secret equal to one of them does not mask it (see
+/// `redact`). The project, every service, its container name and image, and the top-level
+/// networks, volumes, secrets and configs (keys and `name:`).
+fn register_names(redactor: &Redactor, project: &str, model: &compose::ComposeModel) {
+    redactor.add_name(project);
+    for (name, service) in &model.services {
+        redactor.add_name(name);
+        for name in [&service.container_name, &service.image]
+            .into_iter()
+            .flatten()
+        {
+            redactor.add_name(name);
+        }
+    }
+    for section in ["networks", "volumes", "secrets", "configs"] {
+        let Some(entries) = model.raw.get(section).and_then(|v| v.as_mapping()) else {
+            continue;
+        };
+        for (key, value) in entries {
+            if let Some(key) = key.as_str() {
+                redactor.add_name(key);
+            }
+            if let Some(name) = value.get("name").and_then(|n| n.as_str()) {
+                redactor.add_name(name);
+            }
+        }
+    }
 }
 
 fn absolute(cwd: &Path, path: &Path) -> PathBuf {

@@ -86,3 +86,41 @@ fn no_subcommand_prints_a_secret() {
         }
     }
 }
+
+#[test]
+fn names_are_not_secrets_even_when_a_password_equals_one() {
+    // As in temporal's own compose files: the password is the project's name.
+    let project = format!("temporal{}", std::process::id());
+    let dir = project_dir(
+        "services:\n  postgresql:\n    image: phi-test/busybox\n    environment:\n      \
+         POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n      POSTGRES_USER: ${POSTGRES_USER}\n",
+    );
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("POSTGRES_PASSWORD={project}\nPOSTGRES_USER=temporal-user\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".gitignore"), ".env\n").unwrap();
+    let out = Phi::new(dir.path())
+        .args(["-p", &project, "--json", "status"])
+        .run();
+    assert!(!out.stdout.contains("[redacted]"), "{}", out.stdout);
+    let report = out.json();
+    assert_eq!(report["project"], project.as_str());
+    assert_eq!(report["services"][0]["service"], "postgresql");
+
+    let out = Phi::new(dir.path())
+        .args(["-p", &project, "--json", "check-auth"])
+        .run();
+    out.code(3);
+    let checks = out.json()["checks"].as_array().unwrap().clone();
+    let weak = checks
+        .iter()
+        .find(|c| c["name"] == "POSTGRES_PASSWORD")
+        .expect("POSTGRES_PASSWORD is checked");
+    assert_eq!(weak["level"], "error", "{weak}");
+    assert_eq!(
+        weak["message"].as_str().unwrap(),
+        "POSTGRES_PASSWORD equals the project's name (.env:1)"
+    );
+}

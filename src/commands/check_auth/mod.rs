@@ -216,7 +216,8 @@ fn variable_checks(project: &Project, raw: &files::RawCompose) -> Vec<Check> {
     let (template, template_checks, required_checks) = required_variables(project);
     checks.extend(template_checks);
     let checked: BTreeSet<&str> = required_checks.iter().map(|c| c.name.as_str()).collect();
-    let weak = vars::weak_value_checks(env, dir, &checked, template.as_ref());
+    let public = super::checks::public_values(project);
+    let weak = vars::weak_value_checks(env, dir, &checked, template.as_ref(), &public);
     checks.extend(required_checks);
     checks.extend(weak);
 

@@ -171,6 +171,14 @@ pub fn required_variables(project: &Project) -> (Option<vars::Template>, Vec<Che
         .map(|f| shown(f, dir))
         .unwrap_or_else(|| ".env".into());
     let required = &project.model.x_phi.required_env;
-    let required_checks = vars::required_checks(env, dir, required, template.as_ref(), &set_in);
+    let public = public_values(project);
+    let required_checks =
+        vars::required_checks(env, dir, required, template.as_ref(), &set_in, &public);
     (template, template_checks, required_checks)
+}
+
+/// The values a secret must not equal: the project's and services' names and user names.
+pub fn public_values(project: &Project) -> Vec<vars::Public> {
+    let services: Vec<&str> = project.model.services.keys().map(String::as_str).collect();
+    vars::public_values(&project.name, &services, &project.env)
 }

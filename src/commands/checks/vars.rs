@@ -67,9 +67,22 @@ pub fn is_weak(value: &str) -> bool {
 /// What is wrong with a set value, if anything: a weak value (error for secret-looking names,
 /// warning otherwise), or the template's own value left in place (error for secret-looking
 /// names; warning when the template's value is a placeholder; fine for a plain default).
-pub fn weakness(name: &str, value: &str, template_value: Option<&str>) -> Option<(Level, String)> {
+pub fn weakness(
+    name: &str,
+    value: &str,
+    template_value: Option<&str>,
+    public: &[Public],
+) -> Option<(Level, String)> {
     let secret = is_secret_name(name);
     let level = if secret { Level::Error } else { Level::Warning };
+    if secret {
+        if let Some(p) = public
+            .iter()
+            .find(|p| p.value.eq_ignore_ascii_case(value.trim()))
+        {
+            return Some((level, format!("{name} equals {}", p.what)));
+        }
+    }
     if is_weak(value) {
         return Some((
             level,
@@ -80,6 +93,45 @@ pub fn weakness(name: &str, value: &str, template_value: Option<&str>) -> Option
         return Some((level, format!("{name} still holds the template's value")));
     }
     None
+}
+
+/// A value anyone can see (the project's name, a service's name, a user name), which a secret
+/// must not equal; `what` says which, for the message.
+#[derive(Debug, Clone)]
+pub struct Public {
+    pub value: String,
+    pub what: String,
+}
+
+/// The public values of a project: its name, its services' names, and the values of the
+/// variables that name users (`*_USER`, `*_USERNAME`, `*_LOGIN`).
+pub fn public_values(project: &str, services: &[&str], env: &Env) -> Vec<Public> {
+    let mut out = vec![Public {
+        value: project.to_string(),
+        what: "the project's name".into(),
+    }];
+    for service in services {
+        out.push(Public {
+            value: service.to_string(),
+            what: format!("the name of service {service}"),
+        });
+    }
+    for name in env.names() {
+        let upper = name.to_ascii_uppercase();
+        if ["USER", "_USERNAME", "_LOGIN"]
+            .iter()
+            .any(|s| upper.ends_with(s))
+        {
+            if let Some(var) = env.raw(name).filter(|v| !v.value.trim().is_empty()) {
+                out.push(Public {
+                    value: var.value.trim().to_string(),
+                    what: format!("the user name in {name}"),
+                });
+            }
+        }
+    }
+    out.retain(|p| p.value.len() >= 2);
+    out
 }
 
 fn origin_text(origin: &Origin, dir: &Path) -> String {
@@ -113,6 +165,7 @@ pub fn required_checks(
     required_env: &[String],
     template: Option<&Template>,
     set_in: &str,
+    public: &[Public],
 ) -> Vec<Check> {
     let area = Area::Variables;
     let mut names: Vec<(&str, String)> = required_env
@@ -140,7 +193,7 @@ pub fn required_checks(
             .fix(fix),
             Ok(Some(v)) => {
                 let template_value = template.and_then(|t| t.entry(name)).and_then(Entry::value);
-                match weakness(name, &v, template_value) {
+                match weakness(name, &v, template_value, public) {
                     Some((level, message)) => Check::new(area, name, level, message).fix(format!(
                         "set {name} to a long random value (`openssl rand -hex 24`)"
                     )),
@@ -159,6 +212,7 @@ pub fn weak_value_checks(
     dir: &Path,
     skip: &BTreeSet<&str>,
     template: Option<&Template>,
+    public: &[Public],
 ) -> Vec<Check> {
     let mut names: Vec<&str> = template
         .map(|t| t.entries.iter().map(|e| e.name.as_str()).collect())
@@ -181,7 +235,7 @@ pub fn weak_value_checks(
                 .flatten()
                 .filter(|v| !v.trim().is_empty())?;
             let template_value = template.and_then(|t| t.entry(name)).and_then(Entry::value);
-            let (level, message) = weakness(name, &value, template_value)?;
+            let (level, message) = weakness(name, &value, template_value, public)?;
             Some(
                 Check::new(
                     Area::Variables,
@@ -399,30 +453,42 @@ mod tests {
     #[test]
     fn weakness_depends_on_the_name_and_the_template() {
         assert_eq!(
-            weakness("DB_PASSWORD", "changeme", None).unwrap().0,
+            weakness("DB_PASSWORD", "changeme", None, &[]).unwrap().0,
             Level::Error
         );
         assert_eq!(
-            weakness("DB_USER", "admin", None).unwrap().0,
+            weakness("DB_USER", "admin", None, &[]).unwrap().0,
             Level::Warning
         );
         assert_eq!(
-            weakness("API_KEY", "dev-key-1", Some("dev-key-1"))
+            weakness("API_KEY", "dev-key-1", Some("dev-key-1"), &[])
                 .unwrap()
                 .0,
             Level::Error
         );
         // A plain default for a plain variable is fine; a placeholder left in place is not.
-        assert_eq!(weakness("POSTGRES_USER", "phi", Some("phi")), None);
+        assert_eq!(weakness("POSTGRES_USER", "phi", Some("phi"), &[]), None);
         assert_eq!(
-            weakness("GCP_PROJECT_ID", "<project>", Some("<project>"))
+            weakness("GCP_PROJECT_ID", "<project>", Some("<project>"), &[])
                 .unwrap()
                 .0,
             Level::Warning
         );
-        assert_eq!(weakness("DB_PASSWORD", "k2j3h4g5f6", Some("other")), None);
-        let (_, message) = weakness("DB_PASSWORD", "changeme", None).unwrap();
+        assert_eq!(
+            weakness("DB_PASSWORD", "k2j3h4g5f6", Some("other"), &[]),
+            None
+        );
+        let (_, message) = weakness("DB_PASSWORD", "changeme", None, &[]).unwrap();
         assert!(!message.contains("changeme"), "{message}");
+        // A password equal to a name anyone can see is weak; a plain variable may equal one.
+        let public = [Public {
+            value: "temporal".into(),
+            what: "the project's name".into(),
+        }];
+        let (level, message) = weakness("POSTGRES_PASSWORD", "Temporal", None, &public).unwrap();
+        assert_eq!(level, Level::Error);
+        assert_eq!(message, "POSTGRES_PASSWORD equals the project's name");
+        assert_eq!(weakness("POSTGRES_DB", "temporal", None, &public), None);
     }
 
     #[test]
@@ -441,7 +507,7 @@ mod tests {
             "BOTH".to_string(),
             "MISSING".to_string(),
         ];
-        let checks = required_checks(&env, dir.path(), &required, Some(&t), ".env");
+        let checks = required_checks(&env, dir.path(), &required, Some(&t), ".env", &[]);
         assert_eq!(
             summary(&checks),
             vec![
@@ -484,7 +550,7 @@ mod tests {
         );
         let t = template("POSTGRES_USER=phi\nSESSION_KEY=dev-session-key\n");
         let skip = BTreeSet::new();
-        let checks = weak_value_checks(&env, dir.path(), &skip, Some(&t));
+        let checks = weak_value_checks(&env, dir.path(), &skip, Some(&t), &[]);
         assert_eq!(
             summary(&checks),
             vec![
@@ -496,7 +562,7 @@ mod tests {
         assert!(checks[1].message.contains("template's value"));
         let skip = BTreeSet::from(["POSTGRES_USER"]);
         assert_eq!(
-            weak_value_checks(&env, dir.path(), &skip, Some(&t)).len(),
+            weak_value_checks(&env, dir.path(), &skip, Some(&t), &[]).len(),
             2
         );
     }
