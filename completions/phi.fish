@@ -25,7 +25,7 @@ function __fish_phi_using_subcommand
 end
 
 complete -c phi -n "__fish_phi_needs_command" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_needs_command" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_needs_command" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_needs_command" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_needs_command" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_needs_command" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -50,7 +50,7 @@ complete -c phi -n "__fish_phi_needs_command" -f -a "man" -d 'Print the man page
 complete -c phi -n "__fish_phi_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c phi -n "__fish_phi_using_subcommand status" -l services -d 'Only these services (comma-separated or repeated)' -r
 complete -c phi -n "__fish_phi_using_subcommand status" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand status" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand status" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand status" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand status" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand status" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -69,7 +69,7 @@ complete -c phi -n "__fish_phi_using_subcommand start-all" -l pull -d 'When to p
 missing\t'Pull images that are not on the engine'
 never\t'Never pull; a missing image is a preflight problem'"
 complete -c phi -n "__fish_phi_using_subcommand start-all" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand start-all" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand start-all" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand start-all" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand start-all" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand start-all" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -90,7 +90,7 @@ complete -c phi -n "__fish_phi_using_subcommand start-all" -s h -l help -d 'Prin
 complete -c phi -n "__fish_phi_using_subcommand start-all" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -l services -d 'Only these services (comma-separated or repeated); their dependents are not stopped' -r
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand stop-all" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand stop-all" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand stop-all" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -125,7 +125,7 @@ complete -c phi -n "__fish_phi_using_subcommand monitor" -l sort -d 'Order of th
 mem\t''
 name\t''"
 complete -c phi -n "__fish_phi_using_subcommand monitor" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand monitor" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand monitor" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -142,7 +142,7 @@ complete -c phi -n "__fish_phi_using_subcommand monitor" -s y -l yes -d 'Answer 
 complete -c phi -n "__fish_phi_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_using_subcommand monitor" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand check-auth" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand check-auth" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -166,7 +166,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subc
 complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -195,7 +195,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -213,7 +213,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -230,7 +230,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -248,7 +248,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -267,7 +267,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -289,7 +289,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c phi -n "__fish_phi_using_subcommand completions" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand completions" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand completions" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand completions" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand completions" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand completions" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
@@ -304,7 +304,7 @@ complete -c phi -n "__fish_phi_using_subcommand completions" -s y -l yes -d 'Ans
 complete -c phi -n "__fish_phi_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand man" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand man" -s p -l project-name -d 'Project name [default: the file\'s `name:`, else COMPOSE_PROJECT_NAME, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand man" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand man" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand man" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand man" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r

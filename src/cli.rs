@@ -58,7 +58,7 @@ pub struct GlobalArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE", global = true)]
     pub files: Vec<PathBuf>,
 
-    /// Project name [default: the file's `name:`, else COMPOSE_PROJECT_NAME, else the directory name]
+    /// Project name [default: COMPOSE_PROJECT_NAME, else the file's `name:`, else the directory name]
     #[arg(short = 'p', long, value_name = "NAME", global = true)]
     pub project_name: Option<String>,
 

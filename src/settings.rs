@@ -178,8 +178,9 @@ fn compose_files(
     Ok(files)
 }
 
-/// The project name and where it came from: `-p`, else the files' `name:`, else
-/// COMPOSE_PROJECT_NAME, else the project directory's name normalised as Compose does.
+/// The project name and where it came from: `-p`, else COMPOSE_PROJECT_NAME, else the
+/// files' `name:`, else the project directory's name normalised as Compose does (Compose's
+/// order: the variable wins over `name:`).
 pub fn project_name(
     flag: Option<&str>,
     file: Option<&str>,
@@ -188,8 +189,8 @@ pub fn project_name(
 ) -> Result<(String, String), ConfigError> {
     let explicit = [
         (flag, "--project-name"),
-        (file, "the compose file's `name:`"),
         (env, "COMPOSE_PROJECT_NAME"),
+        (file, "the compose file's `name:`"),
     ];
     for (value, origin) in explicit {
         if let Some(name) = value.filter(|v| !v.is_empty()) {
@@ -427,10 +428,15 @@ mod tests {
                 .0,
             "flag"
         );
+        // As in Compose, the variable wins over the file's `name:`.
         assert_eq!(
             project_name(None, Some("file"), Some("env"), dir)
                 .unwrap()
                 .0,
+            "env"
+        );
+        assert_eq!(
+            project_name(None, Some("file"), None, dir).unwrap().0,
             "file"
         );
         assert_eq!(project_name(None, None, Some("env"), dir).unwrap().0, "env");
@@ -486,7 +492,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(project.directory, sub);
-        assert_eq!(project.name, "from-file");
+        assert_eq!(project.name, "from-env");
         let project = load_project(
             &args(&["-f", "deploy/stack.yml", "-p", "from-flag"]),
             &ProcessEnv::new(),

@@ -11,8 +11,8 @@ use serde_norway::{Mapping, Value};
 use super::ConfigError;
 use super::env::Env;
 use super::interpolate::{self, InterpolationError};
-use super::merge;
 use super::xphi::{self, ProjectXPhi, ServiceXPhi};
+use super::{extends, merge};
 
 /// File names looked up in the project directory when no file is named, in Compose's order.
 pub const DEFAULT_FILES: [&str; 4] = [
@@ -123,10 +123,28 @@ pub fn load(files: &[PathBuf], env: &Env) -> Result<(ComposeModel, Diagnostics),
     let mut diagnostics = Diagnostics::default();
     let mut merged: Option<Value> = None;
     for path in files {
-        let doc = load_file(path, env, &mut diagnostics)?;
+        let mut doc = load_file(path, env, &mut diagnostics)?;
+        if doc.is_null() {
+            // An empty file (or one with only comments) adds nothing, as in Compose.
+            diagnostics
+                .notes
+                .push(format!("{}: the file is empty", path.display()));
+            continue;
+        }
+        extends::apply(&mut doc, path, &mut |base| {
+            let doc = load_file(base, env, &mut diagnostics)?;
+            Ok(merge::strip_tags(doc))
+        })?;
         merged = Some(match merged {
             None => doc,
             Some(base) => merge::merge_documents(base, doc)?,
+        });
+    }
+    if merged.is_none() {
+        let path = files.first().cloned().unwrap_or_default();
+        return Err(ConfigError::YamlNoLocation {
+            path,
+            message: "empty compose file".into(),
         });
     }
     let merged = merge::strip_tags(merged.unwrap_or(Value::Mapping(Mapping::new())));
@@ -145,20 +163,29 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
         path: path.to_path_buf(),
         source,
     })?;
-    let mut doc = parse_yaml(path, &text)?;
+    // A file may hold several YAML documents (`---`); they merge in order, as in Compose.
+    let mut doc = Value::Null;
+    for document in serde_norway::Deserializer::from_str(&text) {
+        let mut part = Value::deserialize(document).map_err(|e| yaml_error(path, &e))?;
+        if part.is_null() {
+            continue;
+        }
+        if !part.is_mapping() {
+            return Err(ConfigError::YamlNoLocation {
+                path: path.to_path_buf(),
+                message: "the top level must be a mapping (services:, volumes:, ...)".into(),
+            });
+        }
+        part.apply_merge().map_err(|e| yaml_error(path, &e))?;
+        doc = if doc.is_null() {
+            part
+        } else {
+            merge::merge_documents(doc, part)?
+        };
+    }
     if doc.is_null() {
-        return Err(ConfigError::YamlNoLocation {
-            path: path.to_path_buf(),
-            message: "the file is empty".into(),
-        });
+        return Ok(doc);
     }
-    if !doc.is_mapping() {
-        return Err(ConfigError::YamlNoLocation {
-            path: path.to_path_buf(),
-            message: "the top level must be a mapping (services:, volumes:, ...)".into(),
-        });
-    }
-    doc.apply_merge().map_err(|e| yaml_error(path, &e))?;
     let mut interp = Interpolator {
         path,
         env,
@@ -173,10 +200,6 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
         1 => Err(errors.remove(0)),
         _ => Err(ConfigError::Several(errors)),
     }
-}
-
-fn parse_yaml(path: &Path, text: &str) -> Result<Value, ConfigError> {
-    serde_norway::from_str::<Value>(text).map_err(|e| yaml_error(path, &e))
 }
 
 fn yaml_error(path: &Path, err: &serde_norway::Error) -> ConfigError {
@@ -566,11 +589,7 @@ fn build_service(
     };
     for key in map.keys() {
         let key = key_text(key);
-        if key == "extends" {
-            diag.warnings.push(format!(
-                "{origin}: `services.{name}.extends` is not supported by phi; the service is read without it"
-            ));
-        } else if !key.starts_with("x-") && !SERVICE_KEYS.contains(&key.as_str()) {
+        if !key.starts_with("x-") && !SERVICE_KEYS.contains(&key.as_str()) {
             diag.notes.push(format!(
                 "{origin}: `services.{name}.{key}` is not part of the Compose specification; ignored"
             ));
@@ -665,6 +684,7 @@ mod tests {
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
+        std::fs::create_dir_all(dir).unwrap();
         std::fs::write(&path, text).unwrap();
         path
     }
@@ -874,18 +894,56 @@ services:
     }
 
     #[test]
-    fn unknown_keys_are_noted_and_unsupported_features_warned() {
+    fn unknown_keys_are_noted() {
         let dir = tempfile::tempdir().unwrap();
         let f = write(
             dir.path(),
             "compose.yaml",
-            "version: '3.8'\nservices:\n  web:\n    imgae: typo\n    x-team: ops\n    extends: { service: base }\n",
+            "version: '3.8'\nservices:\n  base:\n    image: busybox\n  web:\n    imgae: typo\n    x-team: ops\n    extends: { service: base }\n",
         );
-        let (_, diag) = load(&[f], &env(&[])).unwrap();
+        let (model, diag) = load(&[f], &env(&[])).unwrap();
         assert!(diag.notes.iter().any(|n| n.contains("services.web.imgae")));
         assert!(diag.notes.iter().any(|n| n.contains("version")));
         assert!(!diag.notes.iter().any(|n| n.contains("x-team")));
-        assert!(diag.warnings.iter().any(|w| w.contains("extends")));
+        assert!(diag.warnings.is_empty(), "{:?}", diag.warnings);
+        assert_eq!(model.services["web"].image.as_deref(), Some("busybox"));
+    }
+
+    #[test]
+    fn extends_reads_bases_from_other_files_interpolated() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("common"),
+            "base.yaml",
+            "services:\n  app:\n    image: ${IMAGE}\n    build: ./src\n    depends_on: [db]\n  db:\n    image: pg\n",
+        );
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  web:\n    extends: {file: common/base.yaml, service: app}\n    depends_on: [cache]\n  cache:\n    image: redis\n  db:\n    image: pg\n",
+        );
+        let (model, _) = load(&[f], &env(&[("IMAGE", "app:1")])).unwrap();
+        let web = &model.services["web"];
+        assert_eq!(web.image.as_deref(), Some("app:1"));
+        assert_eq!(web.depends_on.keys().collect::<Vec<_>>(), ["cache", "db"]);
+        let context = web.raw["build"].as_str().unwrap();
+        assert_eq!(Path::new(context), dir.path().join("common/./src"));
+        assert!(!model.services.contains_key("app"));
+    }
+
+    #[test]
+    fn empty_files_and_several_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(
+            dir.path(),
+            "a.yaml",
+            "services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n",
+        );
+        let empty = write(dir.path(), "empty.yaml", "# nothing here\n");
+        let (model, _) = load(&[a, empty.clone()], &env(&[])).unwrap();
+        assert_eq!(model.services.keys().collect::<Vec<_>>(), ["a", "b"]);
+        let err = load(&[empty], &env(&[])).unwrap_err().to_string();
+        assert!(err.contains("empty compose file"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod compose;
 pub mod env;
+pub mod extends;
 pub mod graph;
 pub mod interpolate;
 pub mod merge;
