@@ -11,8 +11,9 @@ use crate::engine::{ContainerInfo, RunState};
 use crate::spec::{ContainerSpec, LABEL_CONFIG_HASH};
 
 /// The services to bring up: the active ones (profiles), or those named with everything they
-/// depend on, transitively. Dependencies that are not declared and not `required` are dropped;
-/// required ones are a configuration error naming both services.
+/// depend on, transitively. Dependencies that are not declared or not enabled (a profile that
+/// is not active) are dropped when not `required`; required ones are a configuration error
+/// naming both services.
 pub fn select(
     model: &ComposeModel,
     profiles: &[String],
@@ -36,13 +37,24 @@ pub fn select(
             continue;
         };
         for (dep, d) in &service.depends_on {
-            if model.services.contains_key(dep) {
+            // A dependency counts when it is declared and enabled: by the active profiles,
+            // or by being named. One that is not is skipped when it is not `required`, and an
+            // error otherwise (as in Compose: "depends on undefined service").
+            let enabled = model.services.get(dep).is_some_and(|s| {
+                model.is_active(s, profiles) || named.is_some_and(|n| n.contains(dep.as_str()))
+            });
+            if enabled {
                 wanted.push(dep.clone());
             } else if d.required {
+                let why = if model.services.contains_key(dep) {
+                    format!("`{dep}` is in a profile that is not enabled (--profile or COMPOSE_PROFILES)")
+                } else {
+                    format!("`{dep}` is not a declared service")
+                };
                 return Err(ConfigError::Invalid {
                     path: "the compose files".into(),
                     key: format!("services.{name}.depends_on.{dep}"),
-                    message: format!("`{dep}` is not a declared service"),
+                    message: why,
                 });
             }
         }
@@ -323,6 +335,33 @@ mod tests {
             .unwrap()
             .required = false;
         assert!(select(&m, &[], None).is_ok());
+    }
+
+    #[test]
+    fn a_dependency_in_an_inactive_profile_is_skipped_unless_required() {
+        let mut m = model(
+            &[("web", &["dbg"]), ("dbg", &[])],
+            Condition::ServiceStarted,
+        );
+        m.services.get_mut("dbg").unwrap().profiles = vec!["debug".into()];
+        let err = select(&m, &[], None).unwrap_err().to_string();
+        assert!(
+            err.contains("services.web.depends_on.dbg") && err.contains("profile"),
+            "{err}"
+        );
+        // Enabled by its profile, or by being named, it is started.
+        assert!(select(&m, &["debug".into()], None).unwrap().contains("dbg"));
+        let named: BTreeSet<&str> = ["web", "dbg"].into();
+        assert!(select(&m, &[], Some(&named)).unwrap().contains("dbg"));
+        // Not required: left out.
+        m.services
+            .get_mut("web")
+            .unwrap()
+            .depends_on
+            .get_mut("dbg")
+            .unwrap()
+            .required = false;
+        assert_eq!(select(&m, &[], None).unwrap(), ["web".to_string()].into());
     }
 
     #[test]
