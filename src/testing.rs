@@ -50,6 +50,8 @@ pub fn model(edges: &[(&str, &[&str])], condition: Condition) -> ComposeModel {
             let dependency = Dependency {
                 condition,
                 required: true,
+                restart: false,
+                implicit: false,
             };
             service.depends_on.insert(dep.to_string(), dependency);
         }

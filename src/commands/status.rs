@@ -690,6 +690,8 @@ mod tests {
             Dependency {
                 condition: Condition::ServiceCompletedSuccessfully,
                 required: true,
+                restart: false,
+                implicit: false,
             },
         );
         let m = model(&[("migrate", svc()), ("web", web)]);

@@ -88,6 +88,11 @@ pub struct Service {
 pub struct Dependency {
     pub condition: Condition,
     pub required: bool,
+    /// Restart this service when the dependency is restarted (`restart: true`).
+    pub restart: bool,
+    /// Not written in `depends_on`: implied by `links`, `volumes_from`, or `network_mode`,
+    /// `ipc` or `pid` set to `service:NAME`, as Compose adds it.
+    pub implicit: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -544,6 +549,8 @@ struct RawDependency {
     condition: Condition,
     #[serde(default = "yes")]
     required: bool,
+    #[serde(default)]
+    restart: bool,
 }
 
 fn default_condition() -> Condition {
@@ -570,6 +577,44 @@ fn lenient_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D:
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a whole number"))),
     }
+}
+
+/// The services a service depends on without saying so in `depends_on`, as Compose adds
+/// them: `links` (`svc` or `svc:alias`), `network_mode`, `ipc` and `pid` set to
+/// `service:NAME` (these with `restart: true`), and `volumes_from` (`svc[:ro|rw]`; a
+/// `container:NAME` entry names no service).
+fn implicit_dependencies(service: &Mapping) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    if let Some(Value::Sequence(links)) = service.get("links") {
+        for link in links.iter().filter_map(Value::as_str) {
+            let name = link.split(':').next().unwrap_or(link).trim();
+            if !name.is_empty() {
+                out.push((name.to_string(), true));
+            }
+        }
+    }
+    for key in ["network_mode", "ipc", "pid"] {
+        if let Some(name) = service
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|v| v.strip_prefix("service:"))
+            .filter(|n| !n.is_empty())
+        {
+            out.push((name.to_string(), true));
+        }
+    }
+    if let Some(Value::Sequence(from)) = service.get("volumes_from") {
+        for entry in from.iter().filter_map(Value::as_str) {
+            if entry.starts_with("container:") {
+                continue;
+            }
+            let name = entry.split(':').next().unwrap_or(entry).trim();
+            if !name.is_empty() {
+                out.push((name.to_string(), false));
+            }
+        }
+    }
+    out
 }
 
 fn build_service(
@@ -618,6 +663,8 @@ fn build_service(
                 let dep = Dependency {
                     condition: Condition::ServiceStarted,
                     required: true,
+                    restart: false,
+                    implicit: false,
                 };
                 (n, dep)
             })
@@ -628,11 +675,23 @@ fn build_service(
                 let dep = Dependency {
                     condition: d.condition,
                     required: d.required,
+                    restart: d.restart,
+                    implicit: false,
                 };
                 (n, dep)
             })
             .collect(),
     };
+
+    let mut depends_on = depends_on;
+    for (dep, restart) in implicit_dependencies(map) {
+        depends_on.entry(dep).or_insert(Dependency {
+            condition: Condition::ServiceStarted,
+            required: true,
+            restart,
+            implicit: true,
+        });
+    }
 
     let x_phi = match map.get("x-phi") {
         Some(v) => xphi::parse_service(name, v, origin, diag)?,
@@ -929,6 +988,37 @@ services:
         let context = web.raw["build"].as_str().unwrap();
         assert_eq!(Path::new(context), dir.path().join("common/./src"));
         assert!(!model.services.contains_key("app"));
+    }
+
+    #[test]
+    fn links_volumes_from_and_service_namespaces_imply_dependencies() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  web:\n    image: x\n    links: [db, 'cache:redis']\n    volumes_from: ['data:ro', 'container:other']\n    network_mode: service:vpn\n    ipc: service:shm\n    depends_on:\n      db: {condition: service_healthy}\n  db: {image: x}\n  cache: {image: x}\n  data: {image: x}\n  vpn: {image: x}\n  shm: {image: x}\n",
+        );
+        let (model, _) = load(&[f], &env(&[])).unwrap();
+        let deps = &model.services["web"].depends_on;
+        assert_eq!(
+            deps.keys().collect::<Vec<_>>(),
+            ["cache", "data", "db", "shm", "vpn"]
+        );
+        // What depends_on says wins; implied ones are service_started.
+        assert_eq!(deps["db"].condition, Condition::ServiceHealthy);
+        assert!(!deps["db"].implicit);
+        assert!(deps["vpn"].implicit && deps["vpn"].restart && deps["vpn"].required);
+        assert!(deps["data"].implicit && !deps["data"].restart);
+        let g = write(
+            dir.path(),
+            "g.yaml",
+            "services:\n  web:\n    image: x\n    network_mode: service:ghost\n",
+        );
+        let err = load(&[g], &env(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("services.web.depends_on") && err.contains("ghost"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@ use std::time::Duration;
 use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, ExecConfig, HealthConfig, HostConfig,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, ExecConfig, HealthConfig, HostConfig,
     HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum, MountType,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, RestartPolicy,
-    RestartPolicyNameEnum, VolumeCreateRequest,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
+    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptions, LogsOptions};
 use futures_util::StreamExt;
@@ -76,16 +76,64 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
                 host_port: p.host_port.map(|h| h.to_string()),
             });
     }
+    let host = &spec.host;
     let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
+    exposed.extend(host.expose.iter().cloned());
     exposed.sort();
+    exposed.dedup();
     let (binds, mounts) = mounts(&spec.mounts);
-    let first_network = spec.networks.first();
+    // With a network_mode the container joins no project network.
+    let first_network = spec
+        .networks
+        .first()
+        .filter(|_| host.network_mode.is_none());
+    let some_vec = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
     let host_config = HostConfig {
         port_bindings: Some(port_bindings),
         binds: (!binds.is_empty()).then_some(binds),
         mounts: Some(mounts),
         restart_policy: spec.restart.as_deref().map(restart_policy).transpose()?,
-        network_mode: first_network.map(|n| n.name.clone()),
+        network_mode: host
+            .network_mode
+            .clone()
+            .or_else(|| first_network.map(|n| n.name.clone())),
+        ipc_mode: host.ipc_mode.clone(),
+        pid_mode: host.pid_mode.clone(),
+        privileged: host.privileged.then_some(true),
+        devices: (!host.devices.is_empty()).then(|| {
+            host.devices
+                .iter()
+                .map(|d| DeviceMapping {
+                    path_on_host: Some(d.host.clone()),
+                    path_in_container: Some(d.container.clone()),
+                    cgroup_permissions: Some(d.permissions.clone()),
+                })
+                .collect()
+        }),
+        sysctls: (!host.sysctls.is_empty()).then(|| host.sysctls.clone().into_iter().collect()),
+        ulimits: (!host.ulimits.is_empty()).then(|| {
+            host.ulimits
+                .iter()
+                .map(|u| ResourcesUlimits {
+                    name: Some(u.name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
+                .collect()
+        }),
+        dns: some_vec(&host.dns),
+        dns_search: some_vec(&host.dns_search),
+        dns_options: some_vec(&host.dns_options),
+        group_add: some_vec(&host.group_add),
+        runtime: host.runtime.clone(),
+        shm_size: host.shm_size,
+        userns_mode: host.userns_mode.clone(),
+        cgroup_parent: host.cgroup_parent.clone(),
+        pids_limit: host.pids_limit,
+        oom_score_adj: host.oom_score_adj,
+        cpu_shares: host.cpu_shares,
+        memory_reservation: host.memory_reservation,
+        memory_swap: host.memory_swap,
         cap_add: Some(spec.cap_add.clone()),
         cap_drop: Some(spec.cap_drop.clone()),
         security_opt: Some(spec.security_opt.clone()),
@@ -127,6 +175,9 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
         user: spec.user.clone(),
         working_dir: spec.working_dir.clone(),
         hostname: spec.hostname.clone(),
+        domainname: host.domainname.clone(),
+        tty: host.tty.then_some(true),
+        open_stdin: host.stdin_open.then_some(true),
         stop_signal: spec.stop_signal.clone(),
         stop_timeout: spec.stop_grace_seconds,
         host_config: Some(host_config),
@@ -212,7 +263,7 @@ impl Engine {
         })?;
         let options = CreateContainerOptions {
             name: Some(spec.name.clone()),
-            platform: String::new(),
+            platform: spec.host.platform.clone().unwrap_or_default(),
         };
         let created = self
             .call(&what, self.docker.create_container(Some(options), body))

@@ -7,6 +7,7 @@
 mod build;
 mod environment;
 mod health;
+mod host;
 mod networks;
 mod ports;
 mod resources;
@@ -79,6 +80,69 @@ pub struct ContainerSpec {
     pub log_options: BTreeMap<String, String>,
     pub stop_signal: Option<String>,
     pub stop_grace_seconds: Option<i64>,
+    /// How the container sits on its host: namespaces, devices, kernel settings, a terminal.
+    /// Left out of the hash when it is all defaults, so specs without them keep their hash.
+    #[serde(skip_serializing_if = "HostSettings::is_default")]
+    pub host: HostSettings,
+}
+
+/// `network_mode`, `ipc`, `pid`, `privileged`, `devices`, `sysctls`, `ulimits`, `dns*`,
+/// `group_add`, `runtime`, `shm_size`, `tty`, `stdin_open`, `expose`, `platform`,
+/// `domainname`, `userns_mode`, `cgroup_parent`, `pids_limit`, `oom_score_adj`, `cpu_shares`,
+/// `mem_reservation`, `memswap_limit`, as the engine takes them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HostSettings {
+    /// `host`, `none`, `bridge`, or `container:NAME` (`service:NAME` resolved to the name of
+    /// that service's first container). When set, the container joins no project network.
+    pub network_mode: Option<String>,
+    pub ipc_mode: Option<String>,
+    pub pid_mode: Option<String>,
+    pub privileged: bool,
+    pub devices: Vec<DeviceSpec>,
+    pub sysctls: BTreeMap<String, String>,
+    pub ulimits: Vec<UlimitSpec>,
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    pub group_add: Vec<String>,
+    pub runtime: Option<String>,
+    pub shm_size: Option<i64>,
+    pub tty: bool,
+    pub stdin_open: bool,
+    /// Ports exposed without publishing: `80/tcp`.
+    pub expose: Vec<String>,
+    pub platform: Option<String>,
+    pub domainname: Option<String>,
+    pub userns_mode: Option<String>,
+    pub cgroup_parent: Option<String>,
+    pub pids_limit: Option<i64>,
+    pub oom_score_adj: Option<i64>,
+    pub cpu_shares: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    pub memory_swap: Option<i64>,
+}
+
+impl HostSettings {
+    pub fn is_default(&self) -> bool {
+        *self == HostSettings::default()
+    }
+}
+
+/// A host device mapped into the container.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct DeviceSpec {
+    pub host: String,
+    pub container: String,
+    /// `rwm` unless the service says otherwise.
+    pub permissions: String,
+}
+
+/// One resource limit (`nofile`, `nproc`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct UlimitSpec {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
 }
 
 /// One published port.

@@ -89,7 +89,11 @@ pub fn container_spec(
 
     for key in map.keys() {
         let key = key.as_str().unwrap_or("?");
-        if !(key.starts_with("x-") || TRANSLATED.contains(&key) || READ_ELSEWHERE.contains(&key)) {
+        if !(key.starts_with("x-")
+            || TRANSLATED.contains(&key)
+            || super::host::KEYS.contains(&key)
+            || READ_ELSEWHERE.contains(&key))
+        {
             cx.unsupported(key);
         }
     }
@@ -113,6 +117,13 @@ pub fn container_spec(
         None => format!("{}-{service_name}-{number}", project.name),
     };
 
+    let host = cx.host()?;
+    if host.network_mode.is_some() && map.contains_key("networks") {
+        return Err(cx.invalid(
+            "network_mode",
+            "cannot be combined with `networks` (they are mutually exclusive)",
+        ));
+    }
     let (memory_bytes, nano_cpus) = cx.resources()?;
     let (log_driver, log_options) = cx.logging()?;
     let mut mounts = cx.volumes()?;
@@ -128,7 +139,11 @@ pub fn container_spec(
         labels: cx.labels(number)?,
         ports: cx.ports()?,
         mounts,
-        networks: cx.networks()?,
+        networks: if host.network_mode.is_some() {
+            Vec::new()
+        } else {
+            cx.networks()?
+        },
         healthcheck: cx.healthcheck()?,
         restart: cx.restart()?,
         user: cx.string("user")?,
@@ -148,6 +163,7 @@ pub fn container_spec(
         stop_grace_seconds: service
             .stop_grace_period
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        host,
     };
     let hash = config_hash(&spec);
     spec.labels

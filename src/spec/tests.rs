@@ -768,9 +768,9 @@ fn service_labels_come_in_both_forms_and_compose_labels_win() {
 
 #[test]
 fn untranslated_keys_are_warned_once_each_and_known_ones_are_not() {
-    let yaml = "services:\n  db:\n    image: postgres\n  web:\n    image: nginx\n    devices: [/dev/fuse]\n    ulimits: {nofile: 1024}\n    privileged: true\n    network_mode: host\n    depends_on: [db]\n    profiles: [web]\n    scale: 1\n    x-phi: {health_url: \"http://localhost/\"}\n    x-team: ops\n    container_name: w\n";
+    let yaml = "services:\n  db:\n    image: postgres\n  web:\n    image: nginx\n    devices: [/dev/fuse]\n    ulimits: {nofile: 1024}\n    privileged: true\n    network_mode: host\n    depends_on: [db]\n    profiles: [web]\n    scale: 1\n    x-phi: {health_url: \"http://localhost/\"}\n    x-team: ops\n    container_name: w\n    develop: {watch: []}\n    blkio_config: {weight: 300}\n";
     let (_, warnings) = spec_of(yaml, &[]);
-    let mut expected: Vec<String> = ["devices", "ulimits", "privileged", "network_mode"]
+    let mut expected: Vec<String> = ["develop", "blkio_config"]
         .iter()
         .map(|k| format!("services.web.{k} is not supported by phi start-all and is ignored"))
         .collect();
@@ -778,4 +778,55 @@ fn untranslated_keys_are_warned_once_each_and_known_ones_are_not() {
     let mut warnings = warnings;
     warnings.sort();
     assert_eq!(warnings, expected);
+}
+
+#[test]
+fn host_settings_are_translated() {
+    let yaml = "services:\n  vpn:\n    image: x\n  web:\n    image: nginx\n    network_mode: service:vpn\n    ipc: host\n    pid: container:other\n    privileged: true\n    devices: [/dev/fuse, '/dev/a:/dev/b:r', {source: /dev/c, target: /dev/d, permissions: rw}]\n    sysctls: [net.core.somaxconn=1024]\n    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 512}\n    dns: 1.1.1.1\n    dns_search: [example.org]\n    dns_opt: [use-vc]\n    group_add: [audio]\n    shm_size: 64m\n    tty: true\n    stdin_open: 'true'\n    expose: [80, '9000-9001/udp']\n    platform: linux/amd64\n    pids_limit: 100\n    cpu_shares: 512\n";
+    let (spec, warnings) = spec_of(yaml, &[]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let h = &spec.host;
+    assert_eq!(h.network_mode.as_deref(), Some("container:demo-vpn-1"));
+    assert!(
+        spec.networks.is_empty(),
+        "a network_mode joins no project network"
+    );
+    assert_eq!(h.ipc_mode.as_deref(), Some("host"));
+    assert_eq!(h.pid_mode.as_deref(), Some("container:other"));
+    assert!(h.privileged && h.tty && h.stdin_open);
+    assert_eq!(
+        h.devices
+            .iter()
+            .map(|d| format!("{}:{}:{}", d.host, d.container, d.permissions))
+            .collect::<Vec<_>>(),
+        [
+            "/dev/fuse:/dev/fuse:rwm",
+            "/dev/a:/dev/b:r",
+            "/dev/c:/dev/d:rw"
+        ]
+    );
+    assert_eq!(h.sysctls["net.core.somaxconn"], "1024");
+    assert_eq!(
+        (h.ulimits[0].soft, h.ulimits[0].hard, h.ulimits[1].soft),
+        (1024, 2048, 512)
+    );
+    assert_eq!(h.dns, ["1.1.1.1"]);
+    assert_eq!(h.shm_size, Some(64 << 20));
+    assert_eq!(h.expose, ["80/tcp", "9000/udp", "9001/udp"]);
+    assert_eq!(h.platform.as_deref(), Some("linux/amd64"));
+    assert_eq!((h.pids_limit, h.cpu_shares), (Some(100), Some(512)));
+    // Without any of them the hash does not change: they are left out of it.
+    let plain = build("services:\n  web:\n    image: nginx\n");
+    assert!(plain.host.is_default());
+
+    let err = error(
+        "services:\n  web:\n    image: x\n    network_mode: host\n    networks: [a]\n",
+        &[],
+    );
+    assert!(err.contains("mutually exclusive"), "{err}");
+    let err = error(
+        "services:\n  web:\n    image: x\n    ulimits: {nofile: lots}\n",
+        &[],
+    );
+    assert!(err.contains("services.web.ulimits.nofile"), "{err}");
 }

@@ -389,6 +389,51 @@ fn a_missing_short_syntax_bind_source_is_created_as_compose_does() {
 }
 
 #[test]
+fn network_mode_and_host_settings_reach_the_engine() {
+    let stack = Stack::new("start-host");
+    let dir = project_dir(&format!(
+        "services:\n  app:\n{app}    expose: [\"8080\"]\n    ulimits: {{nofile: {{soft: 1024, hard: 2048}}}}\n    \
+         tty: true\n    sysctls: {{net.ipv4.ip_unprivileged_port_start: \"1024\"}}\n  \
+         sidecar:\n{sidecar}    network_mode: service:app\n    ipc: shareable\n",
+        app = plain(""),
+        sidecar = plain(""),
+    ));
+    let out = start_all(dir.path(), &stack, &[]);
+    out.code(0);
+    let report = out.json();
+    // The sidecar joins the app's network namespace, so it comes up after it.
+    let order: Vec<&str> = report["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["app", "sidecar"]);
+    let app = format!("{}-app-1", stack.name);
+    let sidecar = format!("{}-sidecar-1", stack.name);
+    let inspect = |c: &str, f: &str| docker(&["inspect", "-f", f, c]).trim().to_string();
+    // The engine records the namespace owner by ID.
+    assert_eq!(
+        inspect(&sidecar, "{{.HostConfig.NetworkMode}}"),
+        format!("container:{}", inspect(&app, "{{.Id}}"))
+    );
+    assert_eq!(inspect(&sidecar, "{{.HostConfig.IpcMode}}"), "shareable");
+    assert_eq!(inspect(&app, "{{.Config.Tty}}"), "true");
+    assert!(inspect(&app, "{{json .Config.ExposedPorts}}").contains("8080/tcp"));
+    assert_eq!(
+        inspect(&app, "{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}/{{.Hard}}{{end}}"),
+        "nofile=1024/2048"
+    );
+    assert_eq!(
+        inspect(&app, "{{index .HostConfig.Sysctls \"net.ipv4.ip_unprivileged_port_start\"}}"),
+        "1024"
+    );
+    // Same hostname: one network namespace.
+    let hostname = |c: &str| docker(&["exec", c, "hostname"]).trim().to_string();
+    assert_eq!(hostname(&sidecar), hostname(&app));
+}
+
+#[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
     let stack = Stack::new("start-dry");
     let dir = project_dir(&format!(

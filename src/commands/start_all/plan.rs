@@ -47,7 +47,9 @@ pub fn select(
                 wanted.push(dep.clone());
             } else if d.required {
                 let why = if model.services.contains_key(dep) {
-                    format!("`{dep}` is in a profile that is not enabled (--profile or COMPOSE_PROFILES)")
+                    format!(
+                        "`{dep}` is in a profile that is not enabled (--profile or COMPOSE_PROFILES)"
+                    )
                 } else {
                     format!("`{dep}` is not a declared service")
                 };
