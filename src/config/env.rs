@@ -54,9 +54,15 @@ impl Env {
         base_dir: &Path,
         redactor: Redactor,
     ) -> Result<Env, ConfigError> {
-        let mut vars = BTreeMap::new();
+        let process: BTreeMap<String, String> = process.into_iter().collect();
+        let mut vars: BTreeMap<String, Var> = BTreeMap::new();
         for path in files {
-            for (key, value, line) in parse_env_file(path)? {
+            // Compose's order for `${...}` inside a file: the environment, then the file's own
+            // earlier keys, then the files read before it.
+            let lookup = |name: &str| process.get(name).cloned();
+            let fallback = |name: &str| vars.get(name).map(|v| v.value.clone());
+            let entries = parse_env_file(path, &lookup, &fallback)?;
+            for (key, value, line) in entries {
                 let origin = Origin::File {
                     path: path.clone(),
                     line,
@@ -135,69 +141,32 @@ fn strip_one_newline(s: &str) -> &str {
         .unwrap_or(s)
 }
 
-/// Parse one env file with dotenvy, keeping the line each key was set on.
-/// dotenvy's own parse error carries the offending line, which may hold a secret: it is
-/// replaced by an error that names only the file and line number.
-pub fn parse_env_file(path: &Path) -> Result<Vec<(String, String, usize)>, ConfigError> {
+/// Parse one env file as Compose reads it (see [`super::dotenv`]), keeping the line each key
+/// was set on. Values are interpolated: `lookup` is asked first (the environment), then the
+/// file's own earlier keys, then `fallback` (the keys of the files read before). A line
+/// Compose would refuse is an error naming the file and line, never the line's content.
+/// Entries with an empty key (`=value`, which Compose keeps) set nothing.
+pub fn parse_env_file(
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    fallback: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String, usize)>, ConfigError> {
     let content = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut out = Vec::new();
-    for item in dotenvy::from_read_iter(content.as_bytes()) {
-        match item {
-            Ok((key, value)) => {
-                let line = line_of_key(&content, &key).unwrap_or(0);
-                out.push((key, value, line));
-            }
-            Err(dotenvy::Error::LineParse(text, _)) => {
-                return Err(ConfigError::EnvLine {
-                    path: path.to_path_buf(),
-                    line: line_of_text(&content, &text).unwrap_or(0),
-                });
-            }
-            Err(dotenvy::Error::Io(source)) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-            Err(_) => {
-                return Err(ConfigError::EnvLine {
-                    path: path.to_path_buf(),
-                    line: 0,
-                });
-            }
+    let entries = super::dotenv::parse_with_fallback(&content, lookup, fallback).map_err(|e| {
+        ConfigError::EnvLine {
+            path: path.to_path_buf(),
+            line: e.line,
+            message: e.message,
         }
-    }
-    Ok(out)
-}
-
-/// The (1-based) line of the last assignment to `key`, as dotenvy keeps the last one.
-fn line_of_key(content: &str, key: &str) -> Option<usize> {
-    content
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| {
-            let line = line.trim_start();
-            let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-            line.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .map(|(i, _)| i + 1)
-        .last()
-}
-
-/// The (1-based) line where dotenvy's offending text starts.
-fn line_of_text(content: &str, text: &str) -> Option<usize> {
-    let first = text.lines().next().unwrap_or("").trim();
-    if first.is_empty() {
-        return None;
-    }
-    content
-        .lines()
-        .position(|line| line.trim() == first || line.contains(first))
-        .map(|i| i + 1)
+    })?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| !e.key.is_empty())
+        .map(|e| (e.key, e.value, e.line))
+        .collect())
 }
 
 #[cfg(test)]
@@ -252,7 +221,7 @@ mod tests {
             ".env",
             "# comment\n\nexport USER_NAME=phi\nQUOTED=\"a b\"\nEMPTY=\n",
         );
-        let parsed = parse_env_file(&f).unwrap();
+        let parsed = parse_env_file(&f, &|_| None, &|_| None).unwrap();
         assert_eq!(
             parsed,
             vec![
@@ -271,16 +240,45 @@ mod tests {
             ".env",
             "GOOD=1\nPASSWORD=ok\nthis line has the-secret-value but no equals sign\n",
         );
-        let err = parse_env_file(&f).unwrap_err();
+        let err = parse_env_file(&f, &|_| None, &|_| None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains(".env:3:"), "{text}");
         assert!(!text.contains("the-secret-value"), "{text}");
     }
 
     #[test]
+    fn lines_compose_reads_and_dotenvy_refused_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(
+            dir.path(),
+            "a.env",
+            "SPACED=a b\nQUOTE=a'b\nFLAG=false  # comment\nBASE=x\n",
+        );
+        let b = write(
+            dir.path(),
+            "b.env",
+            "DERIVED=${BASE}-${MISSING:-dflt}\nFROM_ENV=$HOME_DIR/data\n",
+        );
+        let env = Env::load(
+            process(&[("HOME_DIR", "/home/me")]),
+            &[a, b],
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap();
+        let get = |k: &str| env.get(k).unwrap();
+        assert_eq!(get("SPACED").as_deref(), Some("a b"));
+        assert_eq!(get("QUOTE").as_deref(), Some("a'b"));
+        assert_eq!(get("FLAG").as_deref(), Some("false"));
+        // Interpolated from the earlier file, with defaults, and from the environment.
+        assert_eq!(get("DERIVED").as_deref(), Some("x-dflt"));
+        assert_eq!(get("FROM_ENV").as_deref(), Some("/home/me/data"));
+    }
+
+    #[test]
     fn a_missing_file_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        let err = parse_env_file(&dir.path().join("nope.env")).unwrap_err();
+        let err = parse_env_file(&dir.path().join("nope.env"), &|_| None, &|_| None).unwrap_err();
         assert!(err.to_string().contains("nope.env"));
     }
 

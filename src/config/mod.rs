@@ -5,6 +5,7 @@
 //! `caused by:` line), never both.
 
 pub mod compose;
+pub mod dotenv;
 pub mod env;
 pub mod extends;
 pub mod graph;
@@ -30,9 +31,13 @@ pub enum ConfigError {
     },
 
     #[error(
-        "{path}:{line}: invalid line in env file (the line is not shown, it may hold a secret)"
+        "{path}:{line}: invalid env file line: {message} (the line is not shown, it may hold a secret)"
     )]
-    EnvLine { path: PathBuf, line: usize },
+    EnvLine {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 
     #[error("{path}:{line}:{column}: invalid YAML: {message}")]
     Yaml {

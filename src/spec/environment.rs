@@ -14,12 +14,30 @@ impl Cx<'_> {
     /// `env_file` entries in order, then `environment` over them; sorted `KEY=VALUE`.
     pub(super) fn environment(&self) -> Result<Vec<String>, ConfigError> {
         let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        // `${...}` inside a service's env files, as Compose resolves it: the project's
+        // variables, then the service's `environment:`, then this file's own earlier keys,
+        // then the files before it.
+        let written: BTreeMap<String, Option<String>> = match self.get("environment") {
+            Some(value) => key_values(value, "environment", |p, m| self.invalid(p, m))?
+                .into_iter()
+                .collect(),
+            None => BTreeMap::new(),
+        };
         for (key, path, required) in self.env_files()? {
             let full = self.project.directory.join(&path);
             if !required && !full.exists() {
                 continue;
             }
-            let entries = parse_env_file(&full).map_err(|e| match e {
+            let lookup = |name: &str| {
+                self.project
+                    .env
+                    .get(name)
+                    .ok()
+                    .flatten()
+                    .or_else(|| written.get(name).cloned().flatten())
+            };
+            let fallback = |name: &str| vars.get(name).cloned();
+            let entries = parse_env_file(&full, &lookup, &fallback).map_err(|e| match e {
                 ConfigError::Read { path, source } => {
                     self.invalid(&key, format!("cannot read {}: {source}", path.display()))
                 }
