@@ -81,6 +81,9 @@ pub struct Service {
     pub stop_grace_period: Option<std::time::Duration>,
     /// `env_file` paths as written (after interpolation), in order.
     pub env_files: Vec<String>,
+    /// `provider.type`: a service an external plugin runs (Compose 2.36+). phi does not run
+    /// providers: such a service is never active, and what depends on it starts without it.
+    pub provider: Option<String>,
     pub x_phi: ServiceXPhi,
 }
 
@@ -106,6 +109,9 @@ pub enum Condition {
 impl ComposeModel {
     /// Whether `service` is enabled by the active profiles (services without profiles always are).
     pub fn is_active(&self, service: &Service, profiles: &[String]) -> bool {
+        if service.provider.is_some() {
+            return false;
+        }
         service.profiles.is_empty()
             || profiles.iter().any(|p| p == "*")
             || service.profiles.iter().any(|p| profiles.contains(p))
@@ -693,6 +699,22 @@ fn build_service(
         });
     }
 
+    let provider = match map.get("provider") {
+        None | Some(Value::Null) => None,
+        Some(p) => {
+            let kind = p
+                .get("type")
+                .and_then(super::scalar_text)
+                .unwrap_or_else(|| "?".into());
+            diag.warnings.push(format!(
+                "{origin}: `services.{name}` is a `provider` service (type `{kind}`): Compose runs it \
+                 through an external plugin, which phi does not do; it is skipped, and services \
+                 that depend on it start without it"
+            ));
+            Some(kind)
+        }
+    };
+
     let x_phi = match map.get("x-phi") {
         Some(v) => xphi::parse_service(name, v, origin, diag)?,
         None => ServiceXPhi::default(),
@@ -708,7 +730,7 @@ fn build_service(
 
     Ok(Service {
         raw: value.clone(),
-        image: raw.image,
+        image: raw.image.filter(|i| !i.is_empty()),
         container_name: raw.container_name,
         profiles: raw.profiles,
         depends_on,
@@ -728,6 +750,7 @@ fn build_service(
                 .collect(),
         },
         x_phi,
+        provider,
     })
 }
 
@@ -1019,6 +1042,25 @@ services:
             err.contains("services.web.depends_on") && err.contains("ghost"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn provider_services_are_read_with_a_warning_and_an_empty_image_means_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  ai:\n    provider: {type: model, options: {model: x}}\n  app:\n    image: \"\"\n    build: .\n    depends_on: [ai]\n",
+        );
+        let (model, diag) = load(&[f], &env(&[])).unwrap();
+        assert_eq!(model.services["ai"].provider.as_deref(), Some("model"));
+        assert!(!model.is_active(&model.services["ai"], &[]));
+        assert!(
+            diag.warnings
+                .iter()
+                .any(|w| w.contains("services.ai") && w.contains("provider"))
+        );
+        assert_eq!(model.services["app"].image, None);
     }
 
     #[test]

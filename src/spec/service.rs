@@ -98,8 +98,9 @@ pub fn container_spec(
         }
     }
 
-    let image = match cx.string("image")? {
+    let image = match cx.string("image")?.filter(|i| !i.is_empty()) {
         Some(image) => image,
+        // Compose names the image it builds `<project>-<service>`; `image: ""` is the same.
         None if map.contains_key("build") => format!("{}-{service_name}", project.name),
         None => {
             return Err(cx.invalid("image", "is required unless the service has `build:`"));

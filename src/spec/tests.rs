@@ -178,6 +178,9 @@ fn an_image_is_required_unless_the_service_builds() {
     let (spec, warnings) = spec_of("services:\n  web:\n    build: .\n", &[]);
     assert_eq!(spec.image, "demo-web");
     assert!(warnings.is_empty(), "{warnings:?}");
+    // `image: ""` beside `build:` is the same as no image, as in Compose.
+    let (spec, _) = spec_of("services:\n  web:\n    image: \"\"\n    build: .\n", &[]);
+    assert_eq!(spec.image, "demo-web");
 }
 
 #[test]

@@ -421,11 +421,17 @@ fn network_mode_and_host_settings_reach_the_engine() {
     assert_eq!(inspect(&app, "{{.Config.Tty}}"), "true");
     assert!(inspect(&app, "{{json .Config.ExposedPorts}}").contains("8080/tcp"));
     assert_eq!(
-        inspect(&app, "{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}/{{.Hard}}{{end}}"),
+        inspect(
+            &app,
+            "{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}/{{.Hard}}{{end}}"
+        ),
         "nofile=1024/2048"
     );
     assert_eq!(
-        inspect(&app, "{{index .HostConfig.Sysctls \"net.ipv4.ip_unprivileged_port_start\"}}"),
+        inspect(
+            &app,
+            "{{index .HostConfig.Sysctls \"net.ipv4.ip_unprivileged_port_start\"}}"
+        ),
         "1024"
     );
     // Same hostname: one network namespace.

@@ -36,6 +36,11 @@ pub fn select(
         let Some(service) = model.services.get(&name) else {
             continue;
         };
+        if service.provider.is_some() {
+            // Warned about when the files were read; nothing for phi to run.
+            selected.remove(&name);
+            continue;
+        }
         for (dep, d) in &service.depends_on {
             // A dependency counts when it is declared and enabled: by the active profiles,
             // or by being named. One that is not is skipped when it is not `required`, and an
@@ -43,9 +48,13 @@ pub fn select(
             let enabled = model.services.get(dep).is_some_and(|s| {
                 model.is_active(s, profiles) || named.is_some_and(|n| n.contains(dep.as_str()))
             });
+            let provider = model
+                .services
+                .get(dep)
+                .is_some_and(|s| s.provider.is_some());
             if enabled {
                 wanted.push(dep.clone());
-            } else if d.required {
+            } else if d.required && !provider {
                 let why = if model.services.contains_key(dep) {
                     format!(
                         "`{dep}` is in a profile that is not enabled (--profile or COMPOSE_PROFILES)"
@@ -364,6 +373,18 @@ mod tests {
             .unwrap()
             .required = false;
         assert_eq!(select(&m, &[], None).unwrap(), ["web".to_string()].into());
+    }
+
+    #[test]
+    fn provider_services_are_skipped_and_their_dependants_run() {
+        let mut m = model(
+            &[("web", &["model"]), ("model", &[])],
+            Condition::ServiceStarted,
+        );
+        m.services.get_mut("model").unwrap().provider = Some("model".into());
+        assert_eq!(select(&m, &[], None).unwrap(), ["web".to_string()].into());
+        let named: BTreeSet<&str> = ["model"].into();
+        assert!(select(&m, &[], Some(&named)).unwrap().is_empty());
     }
 
     #[test]
