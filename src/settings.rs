@@ -64,7 +64,7 @@ pub fn load_project(
     )?;
 
     let files = compose_files(args, &env, cwd, &directory)?;
-    let (model, diagnostics) = compose::load(&files, &env)?;
+    let (model, diagnostics) = compose::load_in(&files, &env, &directory)?;
 
     let env_name = env.get("COMPOSE_PROJECT_NAME")?;
     let (name, name_origin) = project_name(

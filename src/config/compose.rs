@@ -12,7 +12,7 @@ use super::ConfigError;
 use super::env::Env;
 use super::interpolate::{self, InterpolationError};
 use super::xphi::{self, ProjectXPhi, ServiceXPhi};
-use super::{extends, merge};
+use super::{extends, include, merge};
 
 /// File names looked up in the project directory when no file is named, in Compose's order.
 pub const DEFAULT_FILES: [&str; 4] = [
@@ -129,36 +129,34 @@ impl ComposeModel {
     }
 }
 
-/// Read, interpolate and merge `files` in order, then build the typed model.
+/// Read, interpolate and merge `files` in order, then build the typed model. `include`
+/// paths are taken from the first file's folder; see [`load_in`].
 pub fn load(files: &[PathBuf], env: &Env) -> Result<(ComposeModel, Diagnostics), ConfigError> {
+    let dir = files
+        .first()
+        .and_then(|f| f.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    load_in(files, env, &dir)
+}
+
+/// [`load`] for a project whose directory is `directory` (where `include` paths start).
+pub fn load_in(
+    files: &[PathBuf],
+    env: &Env,
+    directory: &Path,
+) -> Result<(ComposeModel, Diagnostics), ConfigError> {
     let mut diagnostics = Diagnostics::default();
-    let mut merged: Option<Value> = None;
-    for path in files {
-        let mut doc = load_file(path, env, &mut diagnostics)?;
-        if doc.is_null() {
-            // An empty file (or one with only comments) adds nothing, as in Compose.
-            diagnostics
-                .notes
-                .push(format!("{}: the file is empty", path.display()));
-            continue;
-        }
-        extends::apply(&mut doc, path, &mut |base| {
-            let doc = load_file(base, env, &mut diagnostics)?;
-            Ok(merge::strip_tags(doc))
-        })?;
-        merged = Some(match merged {
-            None => doc,
-            Some(base) => merge::merge_documents(base, doc)?,
-        });
-    }
-    if merged.is_none() {
+    let mut chain = Vec::new();
+    let merged = load_merged(files, env, directory, &mut chain, &mut diagnostics)?;
+    let Some(merged) = merged else {
         let path = files.first().cloned().unwrap_or_default();
         return Err(ConfigError::YamlNoLocation {
             path,
             message: "empty compose file".into(),
         });
-    }
-    let merged = merge::strip_tags(merged.unwrap_or(Value::Mapping(Mapping::new())));
+    };
+    let merged = merge::strip_tags(merged);
     let origin = files
         .iter()
         .map(|p| p.display().to_string())
@@ -167,6 +165,65 @@ pub fn load(files: &[PathBuf], env: &Env) -> Result<(ComposeModel, Diagnostics),
     let model = build_model(&merged, &origin, &mut diagnostics)?;
     Ok((model, diagnostics))
 }
+
+/// Files read one by one (interpolated, their `include`s imported, their `extends`
+/// resolved) and merged in order; `None` when every file is empty. `chain` holds the files
+/// whose `include`s are being read, to refuse a cycle.
+fn load_merged(
+    files: &[PathBuf],
+    env: &Env,
+    directory: &Path,
+    chain: &mut Vec<PathBuf>,
+    diag: &mut Diagnostics,
+) -> Result<Option<Value>, ConfigError> {
+    let mut merged: Option<Value> = None;
+    for path in files {
+        let mut doc = load_file(path, env, diag)?;
+        if doc.is_null() {
+            // An empty file (or one with only comments) adds nothing, as in Compose.
+            diag.notes
+                .push(format!("{}: the file is empty", path.display()));
+            continue;
+        }
+        let includes = match &mut doc {
+            Value::Mapping(m) => m.remove("include"),
+            _ => None,
+        };
+        if let Some(includes) = includes.filter(|v| !v.is_null()) {
+            chain.push(path.clone());
+            for entry in include::entries(&includes, path, directory)? {
+                if chain.contains(&entry.files[0]) {
+                    let mut cycle = chain.clone();
+                    cycle.push(entry.files[0].clone());
+                    return Err(include::cycle(path, &cycle));
+                }
+                if chain.len() > MAX_INCLUDE_DEPTH {
+                    return Err(include::cycle(path, chain));
+                }
+                let env = env.with_defaults_from(&entry.env_files)?;
+                let imported = load_merged(&entry.files, &env, &entry.directory, chain, diag)?;
+                if let Some(imported) = imported {
+                    let imported =
+                        include::absolute_paths(merge::strip_tags(imported), &entry.directory);
+                    include::import(&mut doc, imported, path)?;
+                }
+            }
+            chain.pop();
+        }
+        extends::apply(&mut doc, path, &mut |base| {
+            let doc = load_file(base, env, diag)?;
+            Ok(merge::strip_tags(doc))
+        })?;
+        merged = Some(match merged {
+            None => doc,
+            Some(base) => merge::merge_documents(base, doc)?,
+        });
+    }
+    Ok(merged)
+}
+
+/// Deepest chain of `include`s followed.
+const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// One file: parse with locations, resolve `<<`, interpolate every string value.
 fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, ConfigError> {
@@ -444,9 +501,6 @@ fn build_model(
     for key in top.keys() {
         let key = key_text(key);
         match key.as_str() {
-            "include" => diag.warnings.push(format!(
-                "{origin}: `include` is not supported by phi: services of included files are not seen"
-            )),
             "version" => diag
                 .notes
                 .push(format!("{origin}: `version` is obsolete and ignored")),
@@ -1061,6 +1115,55 @@ services:
                 .any(|w| w.contains("services.ai") && w.contains("provider"))
         );
         assert_eq!(model.services["app"].image, None);
+    }
+
+    #[test]
+    fn include_imports_another_project_with_its_own_env_and_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        write(&db, ".env", "DB_IMAGE=pg:16\nSHARED=from-include\n");
+        write(
+            &db,
+            "compose.yaml",
+            "services:\n  db:\n    image: ${DB_IMAGE}\n    environment: {S: $SHARED}\n    volumes: ['./data:/data']\nvolumes:\n  cache: {}\n",
+        );
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: web\n    depends_on: [db]\n",
+        );
+        let (model, diag) = load_in(&[f], &env(&[("SHARED", "from-process")]), dir.path()).unwrap();
+        assert!(diag.warnings.is_empty(), "{:?}", diag.warnings);
+        let db_service = &model.services["db"];
+        assert_eq!(db_service.image.as_deref(), Some("pg:16"));
+        // The including project's variables win over the included .env.
+        assert_eq!(db_service.raw["environment"]["S"], "from-process");
+        let volume = db_service.raw["volumes"][0].as_str().unwrap();
+        assert!(volume.starts_with(&db.display().to_string()), "{volume}");
+        assert!(model.raw["volumes"].get("cache").is_some());
+        assert!(model.services["web"].depends_on.contains_key("db"));
+    }
+
+    #[test]
+    fn an_include_cycle_names_its_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "b.yaml",
+            "include: [a.yaml]\nservices:\n  b: {image: b}\n",
+        );
+        let a = write(
+            dir.path(),
+            "a.yaml",
+            "include: [b.yaml]\nservices:\n  a: {image: a}\n",
+        );
+        let err = load_in(&[a], &env(&[]), dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("include cycle") && err.contains("a.yaml -> "),
+            "{err}"
+        );
     }
 
     #[test]

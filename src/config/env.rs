@@ -133,6 +133,35 @@ impl Env {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.vars.keys().map(String::as_str)
     }
+
+    /// This overlay with `files` under it: their variables are added where this one does not
+    /// set them (what an `include`'s `env_file` does in Compose). `${...}` in the files is
+    /// resolved against this overlay first.
+    pub fn with_defaults_from(&self, files: &[PathBuf]) -> Result<Env, ConfigError> {
+        let mut added: BTreeMap<String, Var> = BTreeMap::new();
+        for path in files {
+            let lookup = |name: &str| self.vars.get(name).map(|v| v.value.clone());
+            let fallback = |name: &str| added.get(name).map(|v| v.value.clone());
+            let entries = parse_env_file(path, &lookup, &fallback)?;
+            for (key, value, line) in entries {
+                let origin = Origin::File {
+                    path: path.clone(),
+                    line,
+                };
+                added.insert(key, Var { value, origin });
+            }
+        }
+        let mut env = self.clone();
+        for (key, var) in added {
+            if !env.vars.contains_key(&key) {
+                if is_secret_name(&key) {
+                    env.redactor.add(&var.value);
+                }
+                env.vars.insert(key, var);
+            }
+        }
+        Ok(env)
+    }
 }
 
 fn strip_one_newline(s: &str) -> &str {

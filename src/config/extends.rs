@@ -230,7 +230,7 @@ fn merge_service(base: Value, overlay: Value) -> Result<Value, merge::MergeError
 }
 
 /// A base service from another folder, with its relative paths made absolute from `dir`.
-fn absolute_paths(mut service: Value, dir: &Path) -> Value {
+pub(super) fn absolute_paths(mut service: Value, dir: &Path) -> Value {
     let join = |p: &str| -> Option<String> {
         let relative = !(p.starts_with('/') || p.starts_with('~') || is_remote(p));
         relative.then(|| dir.join(p).display().to_string())

@@ -9,6 +9,7 @@ pub mod dotenv;
 pub mod env;
 pub mod extends;
 pub mod graph;
+pub mod include;
 pub mod interpolate;
 pub mod merge;
 pub mod project;
@@ -31,7 +32,7 @@ pub enum ConfigError {
     },
 
     #[error(
-        "{path}:{line}: invalid env file line: {message} (the line is not shown, it may hold a secret)"
+        "{path}:{line}: invalid line in env file: {message} (the line is not shown, it may hold a secret)"
     )]
     EnvLine {
         path: PathBuf,
