@@ -735,3 +735,100 @@ fn a_failed_copy_still_starts_the_stopped_service_and_leaves_no_backup() {
         .stderr_has("cannot freeze");
     assert!(complete_backups(&backups_dir(dir.path())).is_empty());
 }
+
+/// Rewrite one field of the first item of a backup's manifest.
+fn tamper(folder: &Path, field: &str, value: &str) {
+    let path = folder.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["items"][0][field] = serde_json::Value::String(value.into());
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+}
+
+#[test]
+fn a_tampered_manifest_reads_and_restores_nothing_outside_its_folder() {
+    let stack = Stack::new("backup-hostile");
+    let dir = project_dir(
+        "services:\n  app:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/data]\n",
+    );
+    let app = stack.run(
+        "app",
+        &[],
+        &["sh", "-c", "mkdir -p /data && echo original > /data/file && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
+    );
+    wait_for_file(&app, "/data/file");
+    phi(dir.path(), &stack).args(["backup"]).run().code(0);
+    let folder = complete_backups(&backups_dir(dir.path())).remove(0);
+    let pristine = std::fs::read_to_string(folder.join("manifest.json")).unwrap();
+    let id = folder.file_name().unwrap().to_string_lossy().into_owned();
+    let restore = || {
+        phi(dir.path(), &stack)
+            .args(["--yes", "backup", "restore", &id])
+            .run()
+    };
+
+    // A target the compose files do not give: refused before anything is touched.
+    tamper(&folder, "target", "/etc");
+    let out = restore();
+    out.code(1).stderr_has("not trusted for where data goes");
+    assert_eq!(
+        exec(
+            &app,
+            &[
+                "sh",
+                "-c",
+                "test -e /etc/data && echo landed || echo absent"
+            ]
+        )
+        .trim(),
+        "absent",
+        "nothing landed in /etc"
+    );
+
+    // A file outside the folder: the backup is damaged and names the item.
+    let outside = dir.path().join("outside.tar.zst");
+    std::fs::copy(
+        folder.join(
+            std::fs::read_dir(&folder)
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|n| n.ends_with(".tar.zst"))
+                .unwrap(),
+        ),
+        &outside,
+    )
+    .unwrap();
+    std::fs::write(folder.join("manifest.json"), &pristine).unwrap();
+    tamper(&folder, "file", "../../outside.tar.zst");
+    let out = restore();
+    out.code(1)
+        .stderr_has("is damaged")
+        .stderr_has("not directly in the backup folder");
+    let out = phi(dir.path(), &stack)
+        .args(["--json", "backup", "list"])
+        .run();
+    assert!(out.stdout.contains("damaged"), "{}", out.stdout);
+
+    // An item file that is a symlink to elsewhere: not followed.
+    std::fs::write(folder.join("manifest.json"), &pristine).unwrap();
+    let item: serde_json::Value = serde_json::from_str(&pristine).unwrap();
+    let file = item["items"][0]["file"].as_str().unwrap().to_string();
+    std::fs::remove_file(folder.join(&file)).unwrap();
+    std::os::unix::fs::symlink(&outside, folder.join(&file)).unwrap();
+    let out = restore();
+    out.code(3).stderr_has("symbolic link");
+    assert_eq!(exec(&app, &["cat", "/data/file"]).trim(), "original");
+
+    // The lock file as a symlink: refused, and its target is left as it was.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    let lock = backups_dir(dir.path()).join(".phi-backup.lock");
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "prune", "--dry-run", "--keep-last", "1"])
+        .run();
+    out.code(1).stderr_has("symbolic link");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+}

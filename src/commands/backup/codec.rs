@@ -286,7 +286,10 @@ fn read_thread(
     mut sink: Option<mpsc::Sender<Bytes>>,
     progress: Option<Progress>,
 ) -> io::Result<ReadBack> {
-    let file = File::open(path)?;
+    // Only a plain file directly in its backup folder, never through a symlink.
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let file = super::store::open_in(folder, name)?;
     let mut hashing = HashingReader {
         inner: BufReader::with_capacity(256 * 1024, file),
         hasher: Sha256::new(),

@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow};
 use serde::Serialize;
 
 use super::codec;
+use super::recipes::Kind;
 use super::store::{self, Item, State};
 use super::verify::compare;
 use super::{Settings, Stopped, container_for, recipes, seconds, transfer};
@@ -256,9 +257,129 @@ async fn targets<'a>(
         if item.recipe == "redis" {
             check_no_aof(engine, &item.service, c, &ctx.printer).await?;
         }
+        let expected = expected_target(&ctx.project, engine, item, c).await?;
+        if expected != item.target {
+            return Err(Coded::new(
+                Exit::Failure,
+                format!(
+                    "{} ({}): the manifest would restore it into {}, but the compose files put it \
+                     at {expected}; the manifest is not trusted for where data goes, nothing was changed",
+                    item.service,
+                    item.file,
+                    item.target.escape_debug()
+                ),
+            )
+            .into());
+        }
         targets.push((item, c));
     }
     Ok(targets)
+}
+
+/// Where `item` goes back, from the compose model and the container, never from the
+/// manifest: the folder a volume is mounted in, the folder of a declared path, the Redis
+/// server's data directory, the database the service declares. An item the compose files no
+/// longer back up is refused.
+async fn expected_target(
+    project: &Project,
+    engine: &Engine,
+    item: &Item,
+    c: &ContainerInfo,
+) -> anyhow::Result<String> {
+    let selected: BTreeSet<&str> = [item.service.as_str()].into();
+    let plan = recipes::plan(&project.model, Some(&selected));
+    let not_declared = || {
+        anyhow::Error::from(Coded::new(
+            Exit::Failure,
+            format!(
+                "{}: the compose files no longer back up {} ({}); nothing was changed",
+                item.service, item.source, item.recipe
+            ),
+        ))
+    };
+    let planned = plan.items.iter().map(|p| &p.kind);
+    match item.recipe.as_str() {
+        "volume" => {
+            let name = item
+                .source
+                .strip_prefix("volume ")
+                .and_then(|rest| rest.split(" at ").next())
+                .ok_or_else(not_declared)?;
+            let declared = planned.into_iter().any(|k| {
+                matches!(k, Kind::Volume(key) if recipes::volume_name(&project.model, &project.name, key) == name)
+            });
+            if !declared {
+                return Err(not_declared());
+            }
+            let mounts = engine.container_mounts(&c.id).await?;
+            let mount = mounts
+                .iter()
+                .find(|m| m.volume.as_deref() == Some(name))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{}: volume {name} is not mounted in {}",
+                        item.service,
+                        c.name
+                    )
+                })?;
+            Ok(recipes::split_path(&mount.destination).0)
+        }
+        "path" => {
+            let path = item.source.strip_prefix("path ").ok_or_else(not_declared)?;
+            if !planned
+                .into_iter()
+                .any(|k| matches!(k, Kind::Path(p) if p == path))
+            {
+                return Err(not_declared());
+            }
+            Ok(recipes::split_path(path).0)
+        }
+        "redis" => {
+            if !planned.into_iter().any(|k| matches!(k, Kind::Redis)) {
+                return Err(not_declared());
+            }
+            if c.state != RunState::Running {
+                return Err(anyhow!(
+                    "{} ({}) is not running; phi asks the Redis server where its data directory is, so start it first (phi start-all --services {})",
+                    item.service,
+                    c.name,
+                    item.service
+                ));
+            }
+            let command = recipes::redis_cli(&["CONFIG", "GET", "dir"]);
+            let out = engine
+                .exec(&c.id, &command, crate::engine::CALL_TIMEOUT)
+                .await?;
+            recipes::config_value(&out.output, "dir").ok_or_else(|| {
+                anyhow!(
+                    "{}: Redis did not say where its data directory is",
+                    item.service
+                )
+            })
+        }
+        "postgres" => {
+            let Some(pg) = planned.into_iter().find_map(|k| match k {
+                Kind::Postgres(pg) => Some(pg),
+                _ => None,
+            }) else {
+                return Err(not_declared());
+            };
+            match &pg.database {
+                Some(db) => Ok(db.clone()),
+                // Without a declared database the dump's own is used, when it is a plain name.
+                None if !item.target.is_empty()
+                    && item
+                        .target
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') =>
+                {
+                    Ok(item.target.clone())
+                }
+                None => Err(not_declared()),
+            }
+        }
+        _ => Err(not_declared()),
+    }
 }
 
 /// Say what will be overwritten, one line per item.

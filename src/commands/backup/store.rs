@@ -3,6 +3,10 @@
 //! complete backup only when its manifest is there and reads; a folder with the marker and no
 //! manifest is an incomplete run; anything else in the directory is not phi's and is never
 //! touched. A lock file keeps two runs on one directory apart.
+//!
+//! The folder is a boundary: every file phi reads in it (an item, the manifest) or writes (the
+//! lock) is a plain file directly inside it, opened without following a symlink, and refused
+//! when it is anything but a regular file. A manifest that names any other path is damaged.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
@@ -182,9 +186,23 @@ fn folder_size(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// The largest manifest phi reads: far more than 10,000 items take.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+
 /// Read a manifest; an error says what is wrong with it.
 pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let (folder, name) = split(path).map_err(|e| format!("cannot read: {e}"))?;
+    let file = open_in(folder, name).map_err(|e| format!("cannot read: {e}"))?;
+    let mut text = String::new();
+    file.take(MAX_MANIFEST_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if text.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "the manifest is larger than {} MiB",
+            MAX_MANIFEST_BYTES >> 20
+        ));
+    }
     let manifest: Manifest =
         serde_json::from_str(&text).map_err(|e| format!("not a phi manifest: {e}"))?;
     if manifest.manifest_version > MANIFEST_VERSION {
@@ -193,7 +211,94 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
             manifest.manifest_version
         ));
     }
+    for (i, item) in manifest.items.iter().enumerate() {
+        if let Err(why) = check_file_name(&item.file) {
+            return Err(format!(
+                "item {} ({} {}) names the file `{}`, which {why}",
+                i + 1,
+                item.service,
+                item.recipe,
+                item.file.escape_debug()
+            ));
+        }
+    }
     Ok(manifest)
+}
+
+/// Whether `name` can be a file directly in a backup folder: not empty, no path separator,
+/// not `.` or `..`, not a hidden name (phi's marker and lock are), no NUL.
+pub fn check_file_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        Err("is empty")
+    } else if name.contains('/') || name.contains('\\') {
+        Err("is not directly in the backup folder")
+    } else if name.starts_with('.') {
+        Err("is a hidden or parent name")
+    } else if name.contains('\0') || name.chars().any(char::is_control) {
+        Err("holds a control character")
+    } else if name == MANIFEST {
+        Err("is the manifest itself")
+    } else {
+        Ok(())
+    }
+}
+
+fn split(path: &Path) -> io::Result<(&Path, &str)> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    Ok((folder, name))
+}
+
+/// Open `name`, a file directly inside `folder`, for reading, following no symlink (neither
+/// the folder's last component nor the file) and refusing anything but a regular file (a
+/// FIFO or a device does not block: it is opened non-blocking, then refused).
+pub fn open_in(folder: &Path, name: &str) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?} is not a file directly in {}", folder.display()),
+        ));
+    }
+    let dir = rustix::fs::open(
+        folder,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| refused(folder, io::Error::from(e)))?;
+    let fd = rustix::fs::openat(
+        &dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .map_err(|e| refused(&folder.join(name), io::Error::from(e)))?;
+    let file = File::from(fd);
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", folder.join(name).display()),
+        ));
+    }
+    Ok(file)
+}
+
+/// A symlink where a plain file or folder must be (ELOOP from O_NOFOLLOW) said plainly.
+fn refused(path: &Path, e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is a symbolic link; phi does not follow links in a backup folder",
+                path.display()
+            ),
+        )
+    } else {
+        e
+    }
 }
 
 /// The project's backups in `dir`, newest first. A missing directory has none.
@@ -215,11 +320,12 @@ pub fn scan(dir: &Path, project: &str) -> io::Result<Listing> {
         }
         let path = entry.path();
         let manifest_path = path.join(MANIFEST);
-        if !path.join(MARKER).is_file() {
+        let marked = std::fs::symlink_metadata(path.join(MARKER)).is_ok_and(|m| m.is_file());
+        if !marked {
             listing.foreign.push(name);
             continue;
         }
-        let (state, manifest, problem) = if manifest_path.exists() {
+        let (state, manifest, problem) = if std::fs::symlink_metadata(&manifest_path).is_ok() {
             match read_manifest(&manifest_path) {
                 Ok(m) if m.project == project && m.id == name => (State::Complete, Some(m), None),
                 Ok(m) => (
@@ -356,14 +462,26 @@ pub async fn lock(
     on_wait: impl FnOnce(&str),
 ) -> anyhow::Result<Lock> {
     let path = dir.join(LOCK);
+    // Never through a symlink (a link there would have phi write wherever it points), and
+    // only a regular file: a FIFO or a device is refused, not waited on.
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
         .open(&path)
-        .map_err(|e| anyhow::Error::new(e).context(format!("cannot open {}", path.display())))?;
+        .map_err(|e| {
+            anyhow::Error::new(refused(&path, e)).context(format!("cannot open {}", path.display()))
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(Coded::new(
+            Exit::Failure,
+            format!("{} is not a regular file; remove it", path.display()),
+        )
+        .into());
+    }
     let deadline = Instant::now() + timeout;
     let mut on_wait = Some(on_wait);
     loop {
@@ -500,6 +618,114 @@ mod tests {
                 .await
                 .unwrap();
         });
+    }
+
+    fn item_json(file: &str) -> String {
+        format!(
+            r#"{{"service": "db", "recipe": "volume", "source": "volume v at /data", "format": "tar",
+            "target": "/", "file": {}, "size": 1, "raw_size": 1, "sha256": "00", "compression": "zstd",
+            "duration_seconds": 0, "image": "i", "container": "c"}}"#,
+            serde_json::to_string(file).unwrap()
+        )
+    }
+
+    #[test]
+    fn a_manifest_naming_a_file_outside_its_folder_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST);
+        for (file, why) in [
+            (
+                "../../outside/evil.tar.zst",
+                "not directly in the backup folder",
+            ),
+            ("/etc/shadow", "not directly in the backup folder"),
+            ("..", "hidden or parent"),
+            (".phi-backup.lock", "hidden or parent"),
+            ("", "empty"),
+            ("manifest.json", "the manifest itself"),
+            ("a\nb", "control character"),
+        ] {
+            std::fs::write(
+                &path,
+                format!(
+                    r#"{{"manifest_version": 1, "phi_version": "1", "project": "p", "id": "p-x",
+                    "started_at": "", "finished_at": "", "duration_seconds": 0, "items": [{}]}}"#,
+                    item_json(file)
+                ),
+            )
+            .unwrap();
+            let err = read_manifest(&path).unwrap_err();
+            assert!(
+                err.contains("item 1 (db volume)") && err.contains(why),
+                "{file}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_is_read_through_a_symlink_or_from_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "secret").unwrap();
+        let folder = dir.path().join("p-x");
+        std::fs::create_dir(&folder).unwrap();
+        std::os::unix::fs::symlink(&outside, folder.join("item.tar.zst")).unwrap();
+        let err = open_in(&folder, "item.tar.zst").unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        std::os::unix::fs::symlink(&outside, folder.join(MANIFEST)).unwrap();
+        assert!(
+            read_manifest(&folder.join(MANIFEST))
+                .unwrap_err()
+                .contains("symbolic link")
+        );
+        // A folder that is a link is not followed either.
+        let linked = dir.path().join("p-y");
+        std::os::unix::fs::symlink(&folder, &linked).unwrap();
+        std::fs::write(folder.join("plain"), "x").unwrap();
+        assert!(open_in(&folder, "plain").is_ok());
+        assert!(open_in(&linked, "plain").is_err());
+        assert!(open_in(&folder, "../outside.txt").is_err());
+        // A FIFO is refused at once, not waited on.
+        let fifo = folder.join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            0,
+        )
+        .unwrap();
+        assert!(
+            open_in(&folder, "fifo")
+                .unwrap_err()
+                .to_string()
+                .contains("not a regular file")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_lock_file_is_never_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("victim");
+        std::fs::write(&target, "keep me").unwrap();
+        let backups = dir.path().join("backups");
+        std::fs::create_dir(&backups).unwrap();
+        std::os::unix::fs::symlink(&target, backups.join(LOCK)).unwrap();
+        let err = lock(&backups, "backup", Duration::from_millis(10), |_| {})
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        // A dangling link creates nothing where it points.
+        std::fs::remove_file(backups.join(LOCK)).unwrap();
+        let nowhere = dir.path().join("created-by-phi");
+        std::os::unix::fs::symlink(&nowhere, backups.join(LOCK)).unwrap();
+        assert!(
+            lock(&backups, "backup", Duration::from_millis(10), |_| {})
+                .await
+                .is_err()
+        );
+        assert!(!nowhere.exists());
     }
 
     #[test]
