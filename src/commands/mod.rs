@@ -7,6 +7,7 @@ pub mod backup;
 pub mod check_auth;
 pub mod checks;
 pub mod docs;
+pub mod lock;
 pub mod monitor;
 pub mod start_all;
 pub mod status;
@@ -44,6 +45,28 @@ impl Ctx {
         self.printer
             .debug(&format!("engine API version {}", engine.api_version()));
         Ok((engine, target))
+    }
+}
+
+impl Ctx {
+    /// Take the project's lock for `command` (start-all, stop-all), waiting up to `limit` for
+    /// another phi run that holds it; says once who holds it.
+    pub async fn lock_project(
+        &self,
+        engine: &Engine,
+        command: &str,
+        limit: Duration,
+    ) -> anyhow::Result<lock::Lock> {
+        let path = lock::project_lock_path(engine.address(), &self.project.name)
+            .map_err(|e| anyhow::Error::new(e).context("cannot make the folder for phi's locks"))?;
+        let what = format!("project {}", self.project.name);
+        lock::acquire(&path, &what, command, limit, "--timeout", |holder| {
+            self.printer.progress(
+                "Waiting",
+                &format!("for {what}, which {holder} is changing"),
+            );
+        })
+        .await
     }
 }
 

@@ -17,7 +17,7 @@ use anyhow::Context;
 use crate::commands::Ctx;
 use crate::config::Project;
 use crate::config::graph::Graph;
-use crate::engine::CALL_TIMEOUT;
+use crate::engine::{CALL_TIMEOUT, NetworkRef};
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Envelope;
@@ -135,9 +135,31 @@ pub struct Report {
     pub problems: Vec<String>,
 }
 
+/// A network's name, with its short ID when the project has two of that name.
+fn shown_network(network: &NetworkRef, all: &[NetworkRef]) -> String {
+    if all.iter().filter(|n| n.name == network.name).count() > 1 {
+        format!(
+            "{} ({})",
+            network.name,
+            &network.id[..network.id.len().min(12)]
+        )
+    } else {
+        network.name.clone()
+    }
+}
+
+/// How long stop-all waits for another run on the project without --timeout.
+const LOCK_WAIT: Duration = Duration::from_secs(300);
+
 /// `phi stop-all`: the report, printed; 0 when everything asked for was done, 1 otherwise.
 pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     let (engine, _) = ctx.connect(CALL_TIMEOUT).await?;
+    let _lock = if settings.dry_run {
+        None
+    } else {
+        let limit = settings.timeout.unwrap_or(LOCK_WAIT);
+        Some(ctx.lock_project(&engine, "stop-all", limit).await?)
+    };
     let report = stop(&ctx.project, &engine, &settings, &ctx.printer).await?;
     ctx.printer
         .report(&report, |_| render_text(&report))
@@ -181,7 +203,13 @@ pub async fn stop(
     }
 
     if opts.dry_run {
-        return Ok(dry_run_report(project, &plan, opts, &volumes));
+        let networks = if opts.remove && selected.is_none() {
+            let all = engine.project_networks(&project.name).await?;
+            all.iter().map(|n| shown_network(n, &all)).collect()
+        } else {
+            Vec::new()
+        };
+        return Ok(dry_run_report(project, &plan, opts, networks, &volumes));
     }
 
     // One sender per service, set when it is done; a service waits for its dependents.
@@ -215,13 +243,15 @@ pub async fn stop(
     let mut networks_removed = Vec::new();
     let mut volumes_removed = Vec::new();
     if opts.remove && problems.is_empty() && selected.is_none() {
-        for network in engine.project_networks(&project.name).await? {
-            match engine.remove_network(&network).await {
+        let networks = engine.project_networks(&project.name).await?;
+        for network in &networks {
+            let shown = shown_network(network, &networks);
+            match engine.remove_network(network).await {
                 Ok(()) => {
-                    printer.progress("Removed", &format!("network {network}"));
-                    networks_removed.push(network);
+                    printer.progress("Removed", &format!("network {shown}"));
+                    networks_removed.push(shown);
                 }
-                Err(e) => problems.push(format!("network {network}: {e}")),
+                Err(e) => problems.push(format!("network {shown}: {e}")),
             }
         }
         for volume in &volumes {
@@ -310,7 +340,14 @@ async fn execute(engine: &Engine, step: &Step, printer: &Printer) -> Outcome {
     }
 }
 
-fn dry_run_report(project: &Project, plan: &Plan, opts: &Settings, volumes: &[String]) -> Report {
+/// What stop-all would do. `networks` are the ones `--remove` would remove.
+fn dry_run_report(
+    project: &Project,
+    plan: &Plan,
+    opts: &Settings,
+    networks: Vec<String>,
+    volumes: &[String],
+) -> Report {
     let mut containers = Vec::new();
     for steps in plan.steps.values() {
         for step in steps {
@@ -335,7 +372,7 @@ fn dry_run_report(project: &Project, plan: &Plan, opts: &Settings, volumes: &[St
         dry_run: true,
         order: stop_order(plan),
         containers,
-        networks_removed: Vec::new(),
+        networks_removed: networks,
         volumes_removed: if opts.remove {
             volumes.to_vec()
         } else {
@@ -379,6 +416,9 @@ pub fn render_text(report: &Report) -> String {
                 "  {} ({}): {}\n",
                 c.service, c.container, c.action
             ));
+        }
+        for n in &report.networks_removed {
+            out.push_str(&format!("  network {n}: would remove\n"));
         }
         for v in &report.volumes_removed {
             out.push_str(&format!("  volume {v}: would remove\n"));

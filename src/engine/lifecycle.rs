@@ -11,6 +11,13 @@ use bollard::query_parameters::{
 use super::{Engine, EngineError};
 use crate::spec::LABEL_PROJECT;
 
+/// A network by its ID, with its name for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkRef {
+    pub id: String,
+    pub name: String,
+}
+
 impl Engine {
     /// Stop a container: its stop signal, then SIGKILL after `grace`. The call may take the
     /// grace period, so its own timeout is the grace period plus the usual call timeout.
@@ -45,22 +52,33 @@ impl Engine {
     }
 
     /// Names of the networks labelled as the project's.
-    pub async fn project_networks(&self, project: &str) -> Result<Vec<String>, EngineError> {
+    /// The networks labelled as the project's, by name then ID. Duplicates (two networks of
+    /// one name, left by a race in an older phi or in Compose) each appear.
+    pub async fn project_networks(&self, project: &str) -> Result<Vec<NetworkRef>, EngineError> {
         let options = ListNetworksOptions {
             filters: Self::project_filter(project),
         };
         let networks = self
             .call("the network list", self.docker.list_networks(Some(options)))
             .await?;
-        let mut names: Vec<String> = networks.into_iter().filter_map(|n| n.name).collect();
-        names.sort();
-        Ok(names)
+        let mut refs: Vec<NetworkRef> = networks
+            .into_iter()
+            .filter_map(|n| {
+                Some(NetworkRef {
+                    id: n.id?,
+                    name: n.name?,
+                })
+            })
+            .collect();
+        refs.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        Ok(refs)
     }
 
-    pub async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
+    /// Remove a network by ID (a name can be ambiguous when a network was made twice).
+    pub async fn remove_network(&self, network: &NetworkRef) -> Result<(), EngineError> {
         self.call(
-            &format!("removal of network {name}"),
-            self.docker.remove_network(name),
+            &format!("removal of network {}", network.name),
+            self.docker.remove_network(&network.id),
         )
         .await
     }

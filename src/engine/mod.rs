@@ -17,6 +17,7 @@ use bollard::{API_DEFAULT_VERSION, Docker};
 use crate::exit::Exit;
 pub use containers::{ContainerInfo, HealthState, PortMapping, RunState, probe_command};
 pub use host::Target;
+pub use lifecycle::NetworkRef;
 pub use stats::{LocalReader, RawStats};
 
 /// How long connecting (and the first exchange) may take before the engine counts as unreachable.
@@ -140,6 +141,7 @@ impl Engine {
         })
     }
 
+    /// The engine's address as the user would write it (`unix:///var/run/docker.sock`).
     pub fn address(&self) -> &str {
         &self.address
     }

@@ -628,3 +628,49 @@ fn services_scale_and_orphans_follow_the_flags() {
     );
     assert!(!exists(&format!("{p}-legacy-1")));
 }
+
+#[test]
+fn two_start_alls_at_once_make_one_network_and_stop_all_removes_it() {
+    let stack = Stack::new("start-race");
+    let dir = project_dir(&format!(
+        "services:\n  a:\n{a}  b:\n{b}",
+        a = plain(""),
+        b = plain("")
+    ));
+    let spawn = || {
+        Phi::new(dir.path())
+            .args(["-p", &stack.name, "start-all"])
+            .spawn()
+    };
+    let (mut first, _h1) = spawn();
+    let (mut second, _h2) = spawn();
+    let one = first.wait().unwrap();
+    let two = second.wait().unwrap();
+    assert_eq!((one.code(), two.code()), (Some(0), Some(0)));
+    let networks = docker(&[
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", stack.name),
+    ]);
+    assert_eq!(networks.lines().count(), 1, "{networks}");
+    // The dry run names the network it would remove; the real run removes it.
+    let out = Phi::new(dir.path())
+        .args(["-p", &stack.name, "stop-all", "--remove", "--dry-run"])
+        .run();
+    out.code(0)
+        .stdout_has(&format!("network {}_default: would remove", stack.name));
+    Phi::new(dir.path())
+        .args(["-p", &stack.name, "stop-all", "--remove"])
+        .run()
+        .code(0);
+    let left = docker(&[
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", stack.name),
+    ]);
+    assert!(left.trim().is_empty(), "{left}");
+}

@@ -8,16 +8,15 @@
 //! lock) is a plain file directly inside it, opened without following a symlink, and refused
 //! when it is anything but a regular file. A manifest that names any other path is damaged.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, Compression};
-use crate::exit::{Coded, Exit};
 
 pub const MANIFEST: &str = "manifest.json";
 /// Written first into every folder phi creates: proof that phi wrote it.
@@ -268,14 +267,14 @@ pub fn open_in(folder: &Path, name: &str) -> io::Result<File> {
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| refused(folder, io::Error::from(e)))?;
+    .map_err(|e| crate::commands::lock::refused(folder, io::Error::from(e)))?;
     let fd = rustix::fs::openat(
         &dir,
         name,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
         Mode::empty(),
     )
-    .map_err(|e| refused(&folder.join(name), io::Error::from(e)))?;
+    .map_err(|e| crate::commands::lock::refused(&folder.join(name), io::Error::from(e)))?;
     let file = File::from(fd);
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(
@@ -284,21 +283,6 @@ pub fn open_in(folder: &Path, name: &str) -> io::Result<File> {
         ));
     }
     Ok(file)
-}
-
-/// A symlink where a plain file or folder must be (ELOOP from O_NOFOLLOW) said plainly.
-fn refused(path: &Path, e: io::Error) -> io::Error {
-    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{} is a symbolic link; phi does not follow links in a backup folder",
-                path.display()
-            ),
-        )
-    } else {
-        e
-    }
 }
 
 /// The project's backups in `dir`, newest first. A missing directory has none.
@@ -436,94 +420,25 @@ pub fn create_run(dir: &Path, project: &str, time: SystemTime) -> io::Result<(St
     Err(io::Error::other("too many backups in the same second"))
 }
 
-/// Held while a run works on a backup directory; released when dropped.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
-
-/// Who holds a lock, as its file says.
-fn holder(file: &mut File) -> String {
-    let mut text = String::new();
-    let _ = file.rewind();
-    let _ = file.read_to_string(&mut text);
-    match text.trim() {
-        "" => "another process".to_string(),
-        who => who.to_string(),
-    }
-}
-
-/// Take the directory's lock, waiting up to `timeout` (`on_wait` hears who holds it, once). The lock file says who holds it (pid,
-/// host, command, since when), so that a run that gives up can say so.
+/// Take the directory's lock, waiting up to `timeout` (`on_wait` hears who holds it, once).
+/// The lock file says who holds it (pid, host, command, since when), so that a run that
+/// gives up can say so. Never through a symlink, regular files only (see [`crate::commands::lock`]).
 pub async fn lock(
     dir: &Path,
     command: &str,
     timeout: Duration,
     on_wait: impl FnOnce(&str),
-) -> anyhow::Result<Lock> {
-    let path = dir.join(LOCK);
-    // Never through a symlink (a link there would have phi write wherever it points), and
-    // only a regular file: a FIFO or a device is refused, not waited on.
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
-        .open(&path)
-        .map_err(|e| {
-            anyhow::Error::new(refused(&path, e)).context(format!("cannot open {}", path.display()))
-        })?;
-    if !file.metadata()?.is_file() {
-        return Err(Coded::new(
-            Exit::Failure,
-            format!("{} is not a regular file; remove it", path.display()),
-        )
-        .into());
-    }
-    let deadline = Instant::now() + timeout;
-    let mut on_wait = Some(on_wait);
-    loop {
-        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => break,
-            Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {
-                if let Some(tell) = on_wait.take() {
-                    tell(&holder(&mut file));
-                }
-                if Instant::now() >= deadline {
-                    let holder = holder(&mut file);
-                    return Err(Coded::new(
-                        Exit::Timeout,
-                        format!(
-                            "{} is locked by {holder}; gave up after {} (--lock-timeout)",
-                            dir.display(),
-                            humantime::format_duration(timeout)
-                        ),
-                    )
-                    .into());
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => {
-                return Err(anyhow::Error::new(std::io::Error::from(e))
-                    .context(format!("cannot lock {}", path.display())));
-            }
-        }
-    }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "this host".into());
-    let holder = format!(
-        "phi {command} (pid {} on {host}, since {})\n",
-        std::process::id(),
-        rfc3339(SystemTime::now())
-    );
-    file.set_len(0)?;
-    file.rewind()?;
-    file.write_all(holder.as_bytes())?;
-    file.sync_all()?;
-    Ok(Lock { _file: file })
+) -> anyhow::Result<crate::commands::lock::Lock> {
+    let what = dir.display().to_string();
+    crate::commands::lock::acquire(
+        &dir.join(LOCK),
+        &what,
+        command,
+        timeout,
+        "--lock-timeout",
+        on_wait,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -612,7 +527,7 @@ mod tests {
                 err.to_string().contains("is locked by phi backup (pid"),
                 "{err}"
             );
-            assert_eq!(crate::commands::classify(&err), Exit::Timeout);
+            assert_eq!(crate::commands::classify(&err), crate::exit::Exit::Timeout);
             drop(first);
             lock(dir.path(), "backup prune", Duration::ZERO, |_| {})
                 .await

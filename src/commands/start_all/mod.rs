@@ -203,6 +203,15 @@ enum Phase {
 /// 5 when the wait ran out.
 pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     let (engine, _) = ctx.connect(settings.timeout).await?;
+    // Two runs at once would each create the project's networks.
+    let _lock = if settings.dry_run {
+        None
+    } else {
+        Some(
+            ctx.lock_project(&engine, "start-all", settings.timeout)
+                .await?,
+        )
+    };
     let report = start(&ctx.project, &engine, &settings, &ctx.printer).await?;
     ctx.printer
         .report(&report, |color| render_text(&report, color))
