@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod exit;
+pub mod files;
 pub mod http;
 pub mod output;
 pub mod redact;

@@ -222,15 +222,24 @@ fn load_merged(
     Ok(merged)
 }
 
+/// The most containers phi plans for one service (`scale`, `deploy.replicas`).
+pub const MAX_REPLICAS: u32 = 10_000;
+/// The most containers phi plans for a whole project.
+pub const MAX_CONTAINERS: u64 = 10_000;
+
 /// Deepest chain of `include`s followed.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// One file: parse with locations, resolve `<<`, interpolate every string value.
 fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        crate::files::read_text(path, crate::files::MAX_COMPOSE_BYTES).map_err(|source| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    check_depth(path, &text)?;
     // A file may hold several YAML documents (`---`); they merge in order, as in Compose.
     let mut doc = Value::Null;
     for document in serde_norway::Deserializer::from_str(&text) {
@@ -268,6 +277,63 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
         1 => Err(errors.remove(0)),
         _ => Err(ConfigError::Several(errors)),
     }
+}
+
+/// Deepest nesting accepted in a compose file. The YAML parser refuses deeper documents too,
+/// but only after work that grows with the square of the depth (50,000 levels of `[[...]]`
+/// took seconds); this linear scan refuses them first.
+const MAX_DEPTH: usize = 128;
+
+/// Refuse a document nested deeper than [`MAX_DEPTH`]: flow collections (`[`, `{`) outside
+/// quotes and comments, and block levels (rising indentation, `- ` items on one line).
+fn check_depth(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let too_deep = |line: usize| ConfigError::Yaml {
+        path: path.to_path_buf(),
+        line,
+        column: 1,
+        message: format!("nested more than {MAX_DEPTH} levels deep"),
+    };
+    let mut flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let content = line.trim_start_matches(' ');
+        let indent = line.len() - content.len();
+        if flow == 0 && !content.is_empty() && !content.starts_with('#') {
+            while indents.last().is_some_and(|&top| top > indent) {
+                indents.pop();
+            }
+            if indents.last().is_none_or(|&top| top < indent) {
+                indents.push(indent);
+            }
+            let items = content
+                .as_bytes()
+                .chunks(2)
+                .take_while(|pair| *pair == b"- ")
+                .count();
+            if indents.len() + items > MAX_DEPTH {
+                return Err(too_deep(n + 1));
+            }
+        }
+        let (mut single, mut double) = (false, false);
+        let mut previous = ' ';
+        for c in line.chars() {
+            match c {
+                '\'' if !double => single = !single,
+                '"' if !single => double = !double,
+                '#' if !single && !double && previous.is_whitespace() => break,
+                '[' | '{' if !single && !double => {
+                    flow += 1;
+                    if flow + indents.len() > MAX_DEPTH {
+                        return Err(too_deep(n + 1));
+                    }
+                }
+                ']' | '}' if !single && !double => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    Ok(())
 }
 
 fn yaml_error(path: &Path, err: &serde_norway::Error) -> ConfigError {
@@ -540,6 +606,15 @@ fn build_model(
         }
     }
 
+    let total: u64 = services.values().map(|s| u64::from(s.replicas)).sum();
+    if total > MAX_CONTAINERS {
+        return Err(invalid(
+            "services",
+            format!(
+                "add up to {total} containers; phi runs at most {MAX_CONTAINERS} in one project"
+            ),
+        ));
+    }
     for (name, service) in &services {
         for dep in service.depends_on.keys() {
             if !services.contains_key(dep) {
@@ -753,6 +828,25 @@ fn build_service(
         });
     }
 
+    let replicas = raw
+        .scale
+        .or(raw.deploy.as_ref().and_then(|d| d.replicas))
+        .unwrap_or(1);
+    if replicas > MAX_REPLICAS {
+        let key = if raw.scale.is_some() {
+            "scale"
+        } else {
+            "deploy.replicas"
+        };
+        return Err(ConfigError::Invalid {
+            path: origin.to_string(),
+            key: format!("services.{name}.{key}"),
+            message: format!(
+                "is {replicas}; phi runs at most {MAX_REPLICAS} containers of one service"
+            ),
+        });
+    }
+
     let provider = match map.get("provider") {
         None | Some(Value::Null) => None,
         Some(p) => {
@@ -788,10 +882,7 @@ fn build_service(
         container_name: raw.container_name,
         profiles: raw.profiles,
         depends_on,
-        replicas: raw
-            .scale
-            .or(raw.deploy.and_then(|d| d.replicas))
-            .unwrap_or(1),
+        replicas,
         stop_grace_period,
         env_files: match raw.env_file {
             None => Vec::new(),
@@ -1162,6 +1253,56 @@ services:
             .to_string();
         assert!(
             err.contains("include cycle") && err.contains("a.yaml -> "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_replicas_are_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = format!(
+            "services:\n  a:\n    image: x\n    command: {}{}\n",
+            "[".repeat(50_000),
+            "]".repeat(50_000)
+        );
+        let f = write(dir.path(), "deep.yaml", &deep);
+        let started = std::time::Instant::now();
+        let err = load(&[f], &env(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("deep.yaml:4") && err.contains("nested more than"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let f = write(
+            dir.path(),
+            "dash.yaml",
+            &format!("x-list:\n  {}x\nservices: {{}}\n", "- ".repeat(500)),
+        );
+        assert!(
+            load(&[f], &env(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("nested more than")
+        );
+        // Quoted brackets and comments are not nesting.
+        let f = write(
+            dir.path(),
+            "ok.yaml",
+            &format!(
+                "services:\n  a:\n    image: x\n    command: \"{}\" # {}\n",
+                "[".repeat(500),
+                "{".repeat(500)
+            ),
+        );
+        assert!(load(&[f], &env(&[])).is_ok());
+        let f = write(
+            dir.path(),
+            "many.yaml",
+            "services:\n  a:\n    image: x\n    deploy: {replicas: 1000000}\n",
+        );
+        let err = load(&[f], &env(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("services.a.deploy.replicas") && err.contains("at most"),
             "{err}"
         );
     }

@@ -114,8 +114,8 @@ impl Env {
             (Some(var), None) => Ok(Some(var.value.clone())),
             (None, Some(file)) => {
                 let path = self.base_dir.join(&file.value);
-                let content =
-                    std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+                let content = crate::files::read_text(&path, crate::files::MAX_SECRET_BYTES)
+                    .map_err(|source| ConfigError::SecretFile {
                         var: name.to_string(),
                         origin: file.origin.to_string(),
                         path: path.clone(),
@@ -180,9 +180,11 @@ pub fn parse_env_file(
     lookup: &dyn Fn(&str) -> Option<String>,
     fallback: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<(String, String, usize)>, ConfigError> {
-    let content = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
+    let content = crate::files::read_text(path, crate::files::MAX_ENV_BYTES).map_err(|source| {
+        ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     let entries = super::dotenv::parse_with_fallback(&content, lookup, fallback).map_err(|e| {
         ConfigError::EnvLine {

@@ -180,7 +180,7 @@ pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Tar
 
 fn current_context(config_dir: &Path) -> Result<Option<String>, HostError> {
     let path = config_dir.join("config.json");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::files::read_text(&path, crate::files::MAX_DOCKER_CONFIG_BYTES) {
         Ok(text) => text,
         Err(_) => return Ok(None),
     };
@@ -204,10 +204,13 @@ fn context_target(config_dir: &Path, name: &str) -> Result<Target, HostError> {
         .join("meta")
         .join(&id)
         .join("meta.json");
-    let text = std::fs::read_to_string(&meta).map_err(|_| HostError::DockerConfig {
-        path: meta.clone(),
-        message: format!("docker context `{name}` does not exist"),
-    })?;
+    let text =
+        crate::files::read_text(&meta, crate::files::MAX_DOCKER_CONFIG_BYTES).map_err(|_| {
+            HostError::DockerConfig {
+                path: meta.clone(),
+                message: format!("docker context `{name}` does not exist"),
+            }
+        })?;
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| HostError::DockerConfig {
             path: meta.clone(),

@@ -12,16 +12,17 @@ use std::path::{Path, PathBuf};
 const MAY_USE: &[(&str, &[&str])] = &[
     ("exit", &[]),
     ("units", &[]),
+    ("files", &[]),
     ("redact", &[]),
     ("http", &[]),
     ("output", &["redact"]),
-    ("config", &["exit", "redact", "units"]),
+    ("config", &["exit", "files", "redact", "units"]),
     ("spec", &["config", "exit", "redact", "units"]),
-    ("engine", &["spec", "exit", "units"]),
+    ("engine", &["spec", "exit", "files", "units"]),
     (
         "commands",
         &[
-            "config", "spec", "engine", "output", "http", "exit", "redact", "units",
+            "config", "spec", "engine", "output", "http", "exit", "files", "redact", "units",
         ],
     ),
     ("cli", &["units"]),

@@ -350,7 +350,13 @@ impl Run<'_> {
                 self.printer,
                 &mut stopped,
             );
-            match interrupt.run(stopping).await {
+            // A stop is not dropped halfway: the engine would finish it after phi moved on.
+            // It is bounded by the service's grace period, and the interrupt is looked at
+            // as soon as it returns.
+            match stopping.await {
+                Ok(()) if interrupt.happened() => {
+                    fail(super::interrupted(), &mut problems, &mut exit)
+                }
                 Ok(()) => {
                     for item in stopped_items {
                         let Some(c) = container_for(containers, &item.service) else {

@@ -279,11 +279,13 @@ async fn stop_services(
             .and_then(|s| s.stop_grace_period)
             .unwrap_or(crate::spec::DEFAULT_STOP_GRACE);
         printer.progress("Stopping", &format!("{service} ({}) for the copy", c.name));
-        engine.stop_container(&c.id, grace).await?;
+        // On the restart list before the call: an interrupt that drops the call does not stop
+        // the engine from finishing the stop, and the service must be started again then too.
         stopped.push(Stopped {
             service: service.clone(),
             id: c.id.clone(),
         });
+        engine.stop_container(&c.id, grace).await?;
     }
     Ok(())
 }

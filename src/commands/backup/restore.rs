@@ -454,7 +454,10 @@ impl Restore<'_> {
             printer,
             &mut stopped,
         );
-        match interrupt.run(stopping).await {
+        // A stop is not dropped halfway (the engine would finish it after phi moved on); it
+        // is bounded by the grace period, and the interrupt is looked at once it returns.
+        match stopping.await {
+            Ok(()) if interrupt.happened() => {}
             Ok(()) => {
                 for (item, c) in stopped_items {
                     results.push(self.one(item, c).await);

@@ -168,7 +168,7 @@ pub fn credentials_checks(
     };
     let path = dir.join("config.json");
     let shown = path.display().to_string();
-    let credentials = match std::fs::read_to_string(&path) {
+    let credentials = match crate::files::read_text(&path, crate::files::MAX_DOCKER_CONFIG_BYTES) {
         Ok(text) => match Credentials::parse(&text) {
             Ok(c) => c,
             Err(e) => {

@@ -211,7 +211,7 @@ impl RawCompose {
     pub fn scan(files: &[PathBuf]) -> RawCompose {
         let mut out = RawCompose::default();
         for file in files {
-            if let Ok(text) = std::fs::read_to_string(file) {
+            if let Ok(text) = crate::files::read_text(file, crate::files::MAX_COMPOSE_BYTES) {
                 out.scan_document(file, &text);
             }
         }

@@ -257,7 +257,7 @@ pub fn file_checks(
         ));
         return checks;
     }
-    match std::fs::read_to_string(path) {
+    match crate::files::read_text(path, crate::files::MAX_SECRET_BYTES) {
         Ok(text) => checks.extend(key_checks(&text, shown, expected_project, redactor)),
         Err(e) => checks.push(Check::error(
             area,

@@ -146,7 +146,7 @@ pub fn required_variables(project: &Project) -> (Option<vars::Template>, Vec<Che
         }
         Some(path) => {
             let shown = shown(&path, dir);
-            match std::fs::read_to_string(&path) {
+            match crate::files::read_text(&path, crate::files::MAX_ENV_BYTES) {
                 Ok(text) => Some(vars::Template {
                     shown,
                     entries: template::parse(&text),
