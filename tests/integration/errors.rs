@@ -157,3 +157,40 @@ fn unknown_keys_are_reported_with_verbose() {
         .run()
         .stderr_has("`services.web.imgae` is not part of the Compose specification");
 }
+
+#[test]
+fn every_wait_ends_within_its_bound_on_an_engine_that_hangs() {
+    let engine = crate::support::stalled_engine();
+    let dir = crate::support::project_dir("services:\n  web:\n    image: phi-test/busybox\n");
+    let started = std::time::Instant::now();
+    let out = Phi::new(dir.path())
+        .env("DOCKER_HOST", &engine)
+        .args(["start-all", "--timeout", "3s"])
+        .run();
+    out.code(5);
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "start-all took {took:?}"
+    );
+
+    let started = std::time::Instant::now();
+    let out = Phi::new(dir.path())
+        .env("DOCKER_HOST", &engine)
+        .args([
+            "--timeout",
+            "2s",
+            "monitor",
+            "--count",
+            "2",
+            "--interval",
+            "1s",
+        ])
+        .run();
+    assert!(out.code == 5 || out.code == 4, "{}", out.stderr);
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "monitor took {took:?}"
+    );
+}

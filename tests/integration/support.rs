@@ -594,3 +594,47 @@ fn the_test_token_helper_agrees_with_a_published_example() {
         "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"
     );
 }
+
+/// A Docker engine that answers `/_ping` and `/version` and then never answers anything
+/// else (the connection stays open): an engine that hangs. Returns its `tcp://` address.
+pub fn stalled_engine() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                loop {
+                    let mut head = Vec::new();
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let line = String::from_utf8_lossy(&head).into_owned();
+                    let body = if line.contains("/_ping") {
+                        "OK".to_string()
+                    } else if line.contains("/version") {
+                        r#"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#
+                            .to_string()
+                    } else {
+                        // Hang: hold the connection, answer nothing.
+                        std::thread::sleep(Duration::from_secs(600));
+                        return;
+                    };
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("tcp://127.0.0.1:{}", addr.port())
+}

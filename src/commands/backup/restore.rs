@@ -116,8 +116,13 @@ pub async fn run(
     let entry = store::resolve(&listing, id).map_err(|m| Coded::new(Exit::Usage, m))?;
     let items = chosen_items(entry, services)?;
     check_files(ctx, entry, &items).await?;
-    let containers = engine.project_containers(&project.name).await?;
-    let targets = targets(ctx, engine, &containers, &items).await?;
+    // Nothing is touched yet: an interrupt ends these lookups at once.
+    let containers = interrupt
+        .run(async { Ok(engine.project_containers(&project.name).await?) })
+        .await?;
+    let targets = interrupt
+        .run(targets(ctx, engine, &containers, &items))
+        .await?;
     announce(project, &targets, printer);
     let question = format!(
         "Restore backup {} into {}? The data listed above is overwritten.",

@@ -278,7 +278,11 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
                 .await
                 {
                     Ok(r) => break r,
-                    Err(e) if opts.once || !recoverable(&e) => return Err(anyhow::Error::new(e)),
+                    // A bounded run (--once, --count) does not wait for the engine to come
+                    // back: it ends with the error, within its bound.
+                    Err(e) if total.is_some() || !recoverable(&e) => {
+                        return Err(anyhow::Error::new(e));
+                    }
                     Err(e) => {
                         engine = reconnect(&target, printer, &mut view, e).await;
                     }

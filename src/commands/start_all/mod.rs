@@ -22,7 +22,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant as Deadline;
 
-use crate::commands::Ctx;
+use crate::commands::{Ctx, within};
 use crate::config::Project;
 use crate::config::compose::Condition;
 use crate::config::graph::Graph;
@@ -202,17 +202,23 @@ enum Phase {
 /// `phi start-all`: the report, printed; 0 when every service came up, 1 when one failed,
 /// 5 when the wait ran out.
 pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
-    let (engine, _) = ctx.connect(settings.timeout).await?;
-    // Two runs at once would each create the project's networks.
-    let _lock = if settings.dry_run {
-        None
-    } else {
-        Some(
-            ctx.lock_project(&engine, "start-all", settings.timeout)
-                .await?,
-        )
-    };
-    let report = start(&ctx.project, &engine, &settings, &ctx.printer).await?;
+    // --timeout bounds the whole run: the waits inside report at the deadline, and this
+    // catches an engine that stalls on a call (1 s later, so their report comes first).
+    let limit = settings.timeout + Duration::from_secs(1);
+    let report = within(limit, "start-all", async {
+        let (engine, _) = ctx.connect(settings.timeout).await?;
+        // Two runs at once would each create the project's networks.
+        let _lock = if settings.dry_run {
+            None
+        } else {
+            Some(
+                ctx.lock_project(&engine, "start-all", settings.timeout)
+                    .await?,
+            )
+        };
+        start(&ctx.project, &engine, &settings, &ctx.printer).await
+    })
+    .await?;
     ctx.printer
         .report(&report, |color| render_text(&report, color))
         .context("writing the report")?;
