@@ -115,6 +115,42 @@ fn tls_files(dir: &Path) -> TlsFiles {
     }
 }
 
+/// `host[:port]` (an IPv6 host in brackets: `[::1]:2375`) as `host:port`, with
+/// `default_port` when none is given. A port is 1 to 65535; brackets must close.
+fn tcp_authority(authority: &str, default_port: u16) -> Result<String, &'static str> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (v6, after) = rest
+            .split_once(']')
+            .ok_or("an IPv6 address must be closed with `]`: [::1]:2375")?;
+        if v6.is_empty() {
+            return Err("the IPv6 address is empty");
+        }
+        match after {
+            "" => (format!("[{v6}]"), None),
+            p if p.starts_with(':') => (format!("[{v6}]"), Some(&p[1..])),
+            _ => return Err("expected [IPv6]:port"),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h.to_string(), Some(p)),
+            Some(_) => return Err("an IPv6 address must be in brackets: [::1]:2375"),
+            None => (authority.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the host is empty");
+    }
+    let port = match port {
+        None => default_port,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or("the port must be a number from 1 to 65535")?,
+    };
+    Ok(format!("{host}:{port}"))
+}
+
 /// Parse an engine address as the docker CLI accepts it.
 pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Target, HostError> {
     let bad = |reason: &str| HostError::DockerHost {
@@ -138,15 +174,8 @@ pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Tar
             if authority.is_empty() || authority.contains('/') || authority.contains(' ') {
                 return Err(bad("expected tcp://host:port"));
             }
-            let has_port = authority.rsplit_once(':').is_some_and(|(_, port)| {
-                !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-            });
-            let address = if has_port {
-                authority.to_string()
-            } else {
-                let port = if tls.is_some() { 2376 } else { 2375 };
-                format!("{authority}:{port}")
-            };
+            let default_port = if tls.is_some() { 2376 } else { 2375 };
+            let address = tcp_authority(authority, default_port).map_err(|why| bad(why))?;
             Transport::Tcp { address, tls }
         }
         "https" => {
@@ -155,9 +184,13 @@ pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Tar
             ));
         }
         "ssh" => {
-            if rest.is_empty() {
-                return Err(bad("expected ssh://user@host"));
+            let authority = rest.trim_end_matches('/');
+            let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if hostport.is_empty() || authority.contains('/') || authority.contains(' ') {
+                return Err(bad("expected ssh://[user@]host[:port]"));
             }
+            // The port must be a port, and an IPv6 host is bracketed.
+            tcp_authority(hostport, 22).map_err(|why| bad(why))?;
             Transport::Ssh(host.to_string())
         }
         "npipe" => return Err(bad("named pipes exist only on Windows")),
@@ -240,6 +273,32 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tcp_hosts_take_ports_and_bracketed_ipv6_and_refuse_the_rest() {
+        let addr = |h: &str| match parse_host(h, None, "DOCKER_HOST").map(|t| t.transport) {
+            Ok(Transport::Tcp { address, .. }) => Ok(address),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(addr("tcp://example.org").unwrap(), "example.org:2375");
+        assert_eq!(addr("tcp://10.0.0.1:2376").unwrap(), "10.0.0.1:2376");
+        assert_eq!(addr("tcp://[::1]:2375").unwrap(), "[::1]:2375");
+        assert_eq!(addr("tcp://[::1]").unwrap(), "[::1]:2375");
+        for bad in [
+            "http://[::1",
+            "tcp://[::1]:99999",
+            "tcp://host:0",
+            "tcp://::1:2375",
+            "tcp://:2375",
+            "tcp://[]:1",
+        ] {
+            assert!(addr(bad).is_err(), "{bad} should be refused");
+        }
+        assert!(parse_host("ssh://root@localhost:99999", None, "x").is_err());
+        assert!(parse_host("ssh://root@localhost:2222", None, "x").is_ok());
+        assert!(parse_host("ssh://", None, "x").is_err());
+    }
     use std::collections::HashMap;
 
     fn with(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
