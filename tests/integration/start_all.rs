@@ -551,6 +551,16 @@ fn docker_compose_sees_the_stack_and_stop_all_takes_it_down() {
 
 #[test]
 fn ctrl_c_stops_waiting_and_leaves_the_containers_with_exit_130() {
+    interrupted_by("-INT");
+}
+
+#[test]
+fn sigterm_is_handled_as_ctrl_c_is() {
+    interrupted_by("-TERM");
+}
+
+/// start-all, interrupted by `signal` while it waits: exit 130, containers left as they are.
+fn interrupted_by(signal: &str) {
     let stack = Stack::new("start-int");
     let p = &stack.name;
     let dir = project_dir(&format!("services:\n  slow:\n{}", ready_after(300.0)));
@@ -567,11 +577,11 @@ fn ctrl_c_stops_waiting_and_leaves_the_containers_with_exit_130() {
     }
     std::thread::sleep(Duration::from_millis(300));
     std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(130), "{signal}");
     let running = docker(&["inspect", "-f", "{{.State.Running}}", &container]);
     assert_eq!(running.trim(), "true", "the container is left as it was");
 }
