@@ -175,7 +175,7 @@ pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Tar
                 return Err(bad("expected tcp://host:port"));
             }
             let default_port = if tls.is_some() { 2376 } else { 2375 };
-            let address = tcp_authority(authority, default_port).map_err(|why| bad(why))?;
+            let address = tcp_authority(authority, default_port).map_err(&bad)?;
             Transport::Tcp { address, tls }
         }
         "https" => {
@@ -190,7 +190,7 @@ pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Tar
                 return Err(bad("expected ssh://[user@]host[:port]"));
             }
             // The port must be a port, and an IPv6 host is bracketed.
-            tcp_authority(hostport, 22).map_err(|why| bad(why))?;
+            tcp_authority(hostport, 22).map_err(&bad)?;
             Transport::Ssh(host.to_string())
         }
         "npipe" => return Err(bad("named pipes exist only on Windows")),
