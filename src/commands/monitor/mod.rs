@@ -252,6 +252,15 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     let mut view = LiveView::default();
     let mut any_alert = false;
     let total = opts.samples();
+    // A --count run ends by this time, whatever the engine does: its samples, plus one
+    // --timeout for the engine's answers.
+    let bound = total.map(|n| {
+        Instant::now()
+            + opts
+                .interval
+                .saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
+            + opts.timeout
+    });
     let mut ticker = tokio::time::interval(opts.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -278,13 +287,11 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
                 .await
                 {
                     Ok(r) => break r,
-                    // A bounded run (--once, --count) does not wait for the engine to come
-                    // back: it ends with the error, within its bound.
-                    Err(e) if total.is_some() || !recoverable(&e) => {
-                        return Err(anyhow::Error::new(e));
-                    }
+                    Err(e) if opts.once || !recoverable(&e) => return Err(anyhow::Error::new(e)),
+                    // A --count run waits for the engine to come back only within its bound.
                     Err(e) => {
-                        engine = reconnect(&target, printer, &mut view, e).await;
+                        engine =
+                            reconnect(&target, printer, &mut view, e, bound, opts.timeout).await?;
                     }
                 }
             };
@@ -375,21 +382,32 @@ async fn reconnect(
     printer: &Printer,
     view: &mut LiveView,
     cause: EngineError,
-) -> Engine {
+    bound: Option<Instant>,
+    call_timeout: Duration,
+) -> anyhow::Result<Engine> {
     let mut delay = Duration::from_secs(1);
     let mut message = format!("{cause}; reconnecting");
     loop {
+        if bound.is_some_and(|b| Instant::now() + delay >= b) {
+            return Err(Coded::new(
+                Exit::Timeout,
+                format!(
+                    "{message} stopped: the engine did not come back within the run's --count bound"
+                ),
+            )
+            .into());
+        }
         printer.warn(&format!("{message} in {} s", delay.as_secs()));
         view.notice = Some(message.clone());
         tokio::time::sleep(delay).await;
-        match Engine::connect(target, crate::engine::CALL_TIMEOUT).await {
+        match Engine::connect(target, call_timeout.min(crate::engine::CALL_TIMEOUT)).await {
             Ok(engine) => {
                 printer.warn(&format!(
                     "reconnected to the Docker engine at {}",
                     target.address
                 ));
                 view.notice = None;
-                return engine;
+                return Ok(engine);
             }
             Err(e) => message = format!("{e}; reconnecting"),
         }
