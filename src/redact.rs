@@ -22,8 +22,17 @@ const MIN_SECRET_LEN: usize = 4;
 /// A shared, growing set of secret values. Cloning shares the set.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Arc<RwLock<Vec<String>>>,
+    secrets: Arc<RwLock<Secrets>>,
     names: Arc<RwLock<Vec<String>>>,
+}
+
+/// The registered values: a set (adding is O(1), so 40,000 secret-looking variables load
+/// at once) and the same values longest first, rebuilt only when something was added.
+#[derive(Debug, Default)]
+struct Secrets {
+    set: std::collections::HashSet<String>,
+    longest_first: Vec<String>,
+    stale: bool,
 }
 
 /// Characters of a name word: what project, service, container, network, volume and image
@@ -44,10 +53,8 @@ impl Redactor {
             return;
         }
         let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
-        if !secrets.iter().any(|s| s == value) {
-            secrets.push(value.to_string());
-            // Longest first, so a secret that contains another is masked whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if secrets.set.insert(value.to_string()) {
+            secrets.stale = true;
         }
     }
 
@@ -66,10 +73,18 @@ impl Redactor {
 
     /// Replace every registered secret in `text`, except inside public names.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.secrets.read().unwrap_or_else(|e| e.into_inner()).stale {
+            let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+            let mut sorted: Vec<String> = secrets.set.iter().cloned().collect();
+            // Longest first, so a secret that contains another is masked whole.
+            sorted.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            secrets.longest_first = sorted;
+            secrets.stale = false;
+        }
         let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
         let names = self.names.read().unwrap_or_else(|e| e.into_inner());
         let mut out = Cow::Borrowed(text);
-        for secret in secrets.iter() {
+        for secret in secrets.longest_first.iter() {
             if out.contains(secret.as_str()) {
                 out = Cow::Owned(mask(&out, secret, &names));
             }
