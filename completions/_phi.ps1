@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Watch CPU, memory, network and block IO of the project''s containers')
             [CompletionResult]::new('check-auth', 'check-auth', [CompletionResultType]::ParameterValue, 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the stack''s databases, Redis and volumes; list, verify, restore and prune backups')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved project in Compose''s canonical form (YAML or JSON), or list parts of it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout: phi''s own, or a subcommand''s')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -395,6 +396,37 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
         'phi;backup;help;help' {
             break
         }
+        'phi;config' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: yaml, json with --json]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-name', '--project-name', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-directory', '--project-directory', [CompletionResultType]::ParameterName, 'Project directory [default: the first compose file''s directory, else the current one]')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]')
+            [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'List the enabled services, one a line, each after what it depends on')
+            [CompletionResult]::new('--images', '--images', [CompletionResultType]::ParameterName, 'List the printed services'' images, one a line (`<project>-<service>` for built ones)')
+            [CompletionResult]::new('--volumes', '--volumes', [CompletionResultType]::ParameterName, 'List the top-level volumes the printed services use, one a line')
+            [CompletionResult]::new('--networks', '--networks', [CompletionResultType]::ParameterName, 'List the networks the printed services use, one a line')
+            [CompletionResult]::new('--profiles', '--profiles', [CompletionResultType]::ParameterName, 'List every profile any service names, sorted, one a line')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secret values as they are instead of [redacted]')
+            [CompletionResult]::new('--all-resources', '--all-resources', [CompletionResultType]::ParameterName, 'Keep the top-level networks, volumes, secrets and configs no printed service uses')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (or JSON lines for streams) on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'phi;completions' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
@@ -448,6 +480,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Watch CPU, memory, network and block IO of the project''s containers')
             [CompletionResult]::new('check-auth', 'check-auth', [CompletionResultType]::ParameterValue, 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the stack''s databases, Redis and volumes; list, verify, restore and prune backups')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the resolved project in Compose''s canonical form (YAML or JSON), or list parts of it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout: phi''s own, or a subcommand''s')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -489,6 +522,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             break
         }
         'phi;help;backup;prune' {
+            break
+        }
+        'phi;help;config' {
             break
         }
         'phi;help;completions' {

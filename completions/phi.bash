@@ -25,6 +25,9 @@ _phi() {
             phi,completions)
                 cmd="phi__subcmd__completions"
                 ;;
+            phi,config)
+                cmd="phi__subcmd__config"
+                ;;
             phi,help)
                 cmd="phi__subcmd__help"
                 ;;
@@ -88,6 +91,9 @@ _phi() {
             phi__subcmd__help,completions)
                 cmd="phi__subcmd__help__subcmd__completions"
                 ;;
+            phi__subcmd__help,config)
+                cmd="phi__subcmd__help__subcmd__config"
+                ;;
             phi__subcmd__help,help)
                 cmd="phi__subcmd__help__subcmd__help"
                 ;;
@@ -128,7 +134,7 @@ _phi() {
 
     case "${cmd}" in
         phi)
-            opts="-f -p -q -v -y -h -V --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version status start-all stop-all monitor check-auth backup completions man help"
+            opts="-f -p -q -v -y -h -V --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version status start-all stop-all monitor check-auth backup config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -767,8 +773,62 @@ _phi() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        phi__subcmd__config)
+            opts="-f -p -q -v -y -h -V --format --services --images --volumes --networks --profiles --show-secrets --all-resources --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         phi__subcmd__help)
-            opts="status start-all stop-all monitor check-auth backup completions man help"
+            opts="status start-all stop-all monitor check-auth backup config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -880,6 +940,20 @@ _phi() {
             return 0
             ;;
         phi__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

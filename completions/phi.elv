@@ -44,6 +44,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand monitor 'Watch CPU, memory, network and block IO of the project''s containers'
             cand check-auth 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
             cand backup 'Back up the stack''s databases, Redis and volumes; list, verify, restore and prune backups'
+            cand config 'Print the resolved project in Compose''s canonical form (YAML or JSON), or list parts of it'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout: phi''s own, or a subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -373,6 +374,36 @@ set edit:completion:arg-completer[phi] = {|@words|
         }
         &'phi;backup;help;help'= {
         }
+        &'phi;config'= {
+            cand --format 'Output format [default: yaml, json with --json]'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-name 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --services 'List the enabled services, one a line, each after what it depends on'
+            cand --images 'List the printed services'' images, one a line (`<project>-<service>` for built ones)'
+            cand --volumes 'List the top-level volumes the printed services use, one a line'
+            cand --networks 'List the networks the printed services use, one a line'
+            cand --profiles 'List every profile any service names, sorted, one a line'
+            cand --show-secrets 'Print secret values as they are instead of [redacted]'
+            cand --all-resources 'Keep the top-level networks, volumes, secrets and configs no printed service uses'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'phi;completions'= {
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
@@ -424,6 +455,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand monitor 'Watch CPU, memory, network and block IO of the project''s containers'
             cand check-auth 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
             cand backup 'Back up the stack''s databases, Redis and volumes; list, verify, restore and prune backups'
+            cand config 'Print the resolved project in Compose''s canonical form (YAML or JSON), or list parts of it'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout: phi''s own, or a subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -454,6 +486,8 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;help;backup;restore'= {
         }
         &'phi;help;backup;prune'= {
+        }
+        &'phi;help;config'= {
         }
         &'phi;help;completions'= {
         }

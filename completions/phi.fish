@@ -45,6 +45,7 @@ complete -c phi -n "__fish_phi_needs_command" -f -a "stop-all" -d 'Stop the stac
 complete -c phi -n "__fish_phi_needs_command" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
 complete -c phi -n "__fish_phi_needs_command" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
 complete -c phi -n "__fish_phi_needs_command" -f -a "backup" -d 'Back up the stack\'s databases, Redis and volumes; list, verify, restore and prune backups'
+complete -c phi -n "__fish_phi_needs_command" -f -a "config" -d 'Print the resolved project in Compose\'s canonical form (YAML or JSON), or list parts of it'
 complete -c phi -n "__fish_phi_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c phi -n "__fish_phi_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
 complete -c phi -n "__fish_phi_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -288,6 +289,30 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand config" -l format -d 'Output format [default: yaml, json with --json]' -r -f -a "yaml\t''
+json\t''"
+complete -c phi -n "__fish_phi_using_subcommand config" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand config" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand config" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand config" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand config" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand config" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand config" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand config" -l services -d 'List the enabled services, one a line, each after what it depends on'
+complete -c phi -n "__fish_phi_using_subcommand config" -l images -d 'List the printed services\' images, one a line (`<project>-<service>` for built ones)'
+complete -c phi -n "__fish_phi_using_subcommand config" -l volumes -d 'List the top-level volumes the printed services use, one a line'
+complete -c phi -n "__fish_phi_using_subcommand config" -l networks -d 'List the networks the printed services use, one a line'
+complete -c phi -n "__fish_phi_using_subcommand config" -l profiles -d 'List every profile any service names, sorted, one a line'
+complete -c phi -n "__fish_phi_using_subcommand config" -l show-secrets -d 'Print secret values as they are instead of [redacted]'
+complete -c phi -n "__fish_phi_using_subcommand config" -l all-resources -d 'Keep the top-level networks, volumes, secrets and configs no printed service uses'
+complete -c phi -n "__fish_phi_using_subcommand config" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand config" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand config" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand config" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c phi -n "__fish_phi_using_subcommand config" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand completions" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand completions" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand completions" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -318,15 +343,16 @@ complete -c phi -n "__fish_phi_using_subcommand man" -s v -l verbose -d 'Print m
 complete -c phi -n "__fish_phi_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand man" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand man" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "start-all" -d 'Bring the stack up in dependency order and wait until it is really ready'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "backup" -d 'Back up the stack\'s databases, Redis and volumes; list, verify, restore and prune backups'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
-complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "status" -d 'Show every service\'s state, health, uptime, restarts, ports and probes'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "start-all" -d 'Bring the stack up in dependency order and wait until it is really ready'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "stop-all" -d 'Stop the stack in reverse dependency order; optionally remove it'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "monitor" -d 'Watch CPU, memory, network and block IO of the project\'s containers'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "check-auth" -d 'Check credentials and secrets: variables, env files, Docker secrets, GCP, GitHub, Docker'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "backup" -d 'Back up the stack\'s databases, Redis and volumes; list, verify, restore and prune backups'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "config" -d 'Print the resolved project in Compose\'s canonical form (YAML or JSON), or list parts of it'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "man" -d 'Print the man page (roff) to stdout: phi\'s own, or a subcommand\'s'
+complete -c phi -n "__fish_phi_using_subcommand help; and not __fish_seen_subcommand_from status start-all stop-all monitor check-auth backup config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Make a backup (the default)'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'

@@ -211,6 +211,27 @@ phi backup prune --keep-days 14 --dry-run"
     )]
     Backup(BackupArgs),
 
+    /// Print the resolved project in Compose's canonical form (YAML or JSON), or list parts of it
+    #[command(
+        long_about = "Print the project as phi resolved it: env files, interpolation, -f merges, \
+extends, include, profiles and implicit dependencies applied, in the canonical form of \
+`docker compose config` (same field names and shapes, so `phi config --format json` and \
+`docker compose config --format json` can be diffed): ports, volumes, depends_on, secrets and \
+build in their long forms, env_file contents folded into environment, sizes in bytes, \
+durations as Go writes them, relative paths absolute, and only the services the profiles \
+enable, with the networks, volumes, secrets and configs they use. The engine is never \
+contacted.\n\n\
+Secrets are masked as values: environment entries and build args whose name looks secret \
+(PASSWORD, SECRET, TOKEN, KEY...) and values read through NAME_FILE print as [redacted]; \
+--show-secrets prints them as Compose does.\n\n\
+With -q nothing is printed and only the exit status tells whether the project is valid.\n\n\
+Exit status: 0 when the project is valid, 2 for any configuration error.",
+        after_help = "Examples:\n  phi config\n  phi config --format json | jq .services.web.ports\n  \
+diff <(phi config --format json) <(docker compose config --format json)\n  \
+phi config --services\n  phi -q config && echo valid"
+    )]
+    Config(ConfigArgs),
+
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to complete for
@@ -470,6 +491,52 @@ fn parse_positive_size(text: &str) -> Result<u64, String> {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("listing").multiple(false))]
+pub struct ConfigArgs {
+    /// Only these services and the services they depend on
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+
+    /// Output format [default: yaml, json with --json]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ConfigFormat>,
+
+    /// List the enabled services, one a line, each after what it depends on
+    #[arg(long = "services", group = "listing")]
+    pub list_services: bool,
+
+    /// List the printed services' images, one a line (`<project>-<service>` for built ones)
+    #[arg(long, group = "listing")]
+    pub images: bool,
+
+    /// List the top-level volumes the printed services use, one a line
+    #[arg(long, group = "listing")]
+    pub volumes: bool,
+
+    /// List the networks the printed services use, one a line
+    #[arg(long, group = "listing")]
+    pub networks: bool,
+
+    /// List every profile any service names, sorted, one a line
+    #[arg(long = "profiles", group = "listing")]
+    pub list_profiles: bool,
+
+    /// Print secret values as they are instead of [redacted]
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Keep the top-level networks, volumes, secrets and configs no printed service uses
+    #[arg(long)]
+    pub all_resources: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckAuthArgs {
     /// Also ask GitHub who GITHUB_TOKEN belongs to (GET $GITHUB_API_URL/user), within --timeout
     #[arg(long)]
@@ -558,6 +625,19 @@ mod tests {
         };
         assert_eq!((id.as_str(), services.len()), ("latest", 2));
         assert!(Cli::try_parse_from(["phi", "backup", "prune", "--keep-last", "0"]).is_err());
+    }
+
+    #[test]
+    fn config_takes_a_format_one_listing_and_services() {
+        let cli = Cli::try_parse_from(["phi", "config", "--format", "json", "web"]).unwrap();
+        let Command::Config(args) = cli.command else {
+            panic!("expected config")
+        };
+        assert_eq!(args.format, Some(ConfigFormat::Json));
+        assert_eq!(args.services, vec!["web"]);
+        assert!(Cli::try_parse_from(["phi", "config", "--services", "--images"]).is_err());
+        let cli = Cli::try_parse_from(["phi", "-q", "config", "--show-secrets"]).unwrap();
+        assert!(cli.global.quiet);
     }
 
     #[test]

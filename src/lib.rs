@@ -134,6 +134,7 @@ async fn dispatch(
             Command::CheckAuth(args) => {
                 commands::check_auth::run(&ctx, settings::check_auth(args, g)).await
             }
+            Command::Config(args) => commands::config::run(&ctx, settings::config(args, g)).await,
             Command::Completions { .. } | Command::Man { .. } => Ok(Exit::Ok),
         }
     };

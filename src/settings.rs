@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{self, GlobalArgs};
-use crate::commands::{backup, check_auth, monitor, start_all, status, stop_all};
+use crate::commands::{backup, check_auth, config, monitor, start_all, status, stop_all};
 use crate::config::compose::{self, DEFAULT_FILES};
 use crate::config::env::Env;
 use crate::config::{ConfigError, Project};
@@ -317,6 +317,33 @@ pub fn check_auth(args: &cli::CheckAuthArgs, global: &GlobalArgs) -> check_auth:
         online: args.online,
         strict: args.strict,
         timeout: global.timeout.unwrap_or(check_auth::DEFAULT_TIMEOUT),
+    }
+}
+
+/// `phi config`: `--format` (else JSON with `--json`, else YAML), one listing, `-q`.
+pub fn config(args: &cli::ConfigArgs, global: &GlobalArgs) -> config::Settings {
+    let format = match args.format {
+        Some(cli::ConfigFormat::Json) => config::Format::Json,
+        Some(cli::ConfigFormat::Yaml) => config::Format::Yaml,
+        None if global.json => config::Format::Json,
+        None => config::Format::Yaml,
+    };
+    let listing = [
+        (args.list_services, config::Listing::Services),
+        (args.images, config::Listing::Images),
+        (args.volumes, config::Listing::Volumes),
+        (args.networks, config::Listing::Networks),
+        (args.list_profiles, config::Listing::Profiles),
+    ]
+    .into_iter()
+    .find_map(|(set, listing)| set.then_some(listing));
+    config::Settings {
+        format,
+        listing,
+        services: args.services.clone(),
+        show_secrets: args.show_secrets,
+        all_resources: args.all_resources,
+        quiet: global.quiet,
     }
 }
 

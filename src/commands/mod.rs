@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod check_auth;
 pub mod checks;
+pub mod config;
 pub mod docs;
 pub mod lock;
 pub mod monitor;
@@ -18,10 +19,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::Project;
+use crate::engine;
 use crate::engine::{CALL_TIMEOUT, Engine, Target};
 use crate::exit::{Coded, Exit};
 use crate::output::Printer;
-use crate::{config, engine};
 
 /// What every subcommand runs with: the project, the printer, the interrupt, and the way to
 /// the engine (connected on demand: some actions never need it).
@@ -177,7 +178,7 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if let Some(coded) = cause.downcast_ref::<Coded>() {
             return coded.code;
         }
-        if let Some(config) = cause.downcast_ref::<config::ConfigError>() {
+        if let Some(config) = cause.downcast_ref::<crate::config::ConfigError>() {
             return config.exit();
         }
         if let Some(engine) = cause.downcast_ref::<engine::EngineError>() {

@@ -51,6 +51,7 @@ fn committed_man_pages_match_the_code() {
         "stop-all",
         "monitor",
         "check-auth",
+        "config",
         "backup",
         "backup-create",
         "backup-list",

@@ -3,6 +3,7 @@
 
 mod backup;
 mod check_auth;
+mod config;
 mod docs;
 mod engine;
 mod errors;

@@ -14,6 +14,7 @@ const EXTRA_ARGS: &[(&str, &[&str])] = &[
     ("stop-all", &["--dry-run"]),
     ("monitor", &["--once"]),
     ("check-auth", &["--online"]),
+    ("config", &[]),
     ("backup", &["list"]),
     ("completions", &["bash"]),
     ("man", &[]),
