@@ -48,9 +48,10 @@ pub fn load_project(
 
     let env_files: Vec<PathBuf> = if args.env_files.is_empty() {
         // The project's `.env`, when there is one; anything else by that name (a folder, a
-        // FIFO) is an error when read, not silently passed over.
+        // FIFO) is an error when read, not silently passed over. A dangling symlink counts as
+        // no `.env`, as in Compose.
         let default = directory.join(".env");
-        if std::fs::symlink_metadata(&default).is_ok() {
+        if std::fs::metadata(&default).is_ok() {
             vec![default]
         } else {
             Vec::new()
