@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_norway::{Mapping, Value};
 
 use super::ConfigError;
-use super::merge;
+use super::{merge, normalize_path as normalize};
 
 /// Chains longer than this are refused (a cycle is reported before, this bounds the work).
 const MAX_DEPTH: usize = 64;
@@ -316,21 +316,6 @@ pub(super) fn absolute_paths(mut service: Value, dir: &Path) -> Value {
 /// A build context Compose fetches rather than reads from disk.
 fn is_remote(path: &str) -> bool {
     path.contains("://") || path.starts_with("git@") || path.starts_with("github.com/")
-}
-
-/// Remove `.` and resolve `..` lexically.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn shown_chain(chain: &[(PathBuf, String)]) -> String {

@@ -103,6 +103,22 @@ pub enum ConfigError {
     },
 }
 
+/// `path` with `.` removed and `..` resolved lexically, as Compose does for bind sources,
+/// build contexts and `extends` files.
+pub fn normalize_path(path: &std::path::Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// A YAML string, number or boolean as text; `None` for anything else. Interpolation can turn
 /// a number into a string, so readers accept either.
 pub fn scalar_text(value: &serde_norway::Value) -> Option<String> {

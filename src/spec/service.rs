@@ -5,8 +5,6 @@
 //! type or form is a [`ConfigError::Invalid`] that names the key path and never quotes the
 //! value (it may come from a variable).
 
-use std::path::{Path, PathBuf};
-
 use serde_norway::{Mapping, Value};
 
 use super::resources::resource_name;
@@ -283,20 +281,7 @@ pub(super) fn unbracket(ip: &str) -> &str {
         .unwrap_or(ip)
 }
 
-/// Remove `.` and resolve `..` lexically, as Compose does for bind sources.
-pub(super) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
+pub(super) use crate::config::normalize_path as normalize;
 
 /// The entries of a `KEY=VALUE` list or a `KEY: VALUE` mapping, as Compose writes
 /// `environment`, `labels` and build `args`: `None` where only the key is given (`KEY` in a
