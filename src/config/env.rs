@@ -96,6 +96,14 @@ impl Env {
         self.vars.get(name)
     }
 
+    /// A variable's value as set (no `VAR_FILE` convention, as Compose reads a secret's
+    /// `environment:`), registered as a secret whatever its name, so no output shows it.
+    pub fn secret(&self, name: &str) -> Option<String> {
+        let value = self.vars.get(name)?.value.clone();
+        self.redactor.add(&value);
+        Some(value)
+    }
+
     /// A variable's value, honouring the `VAR_FILE` convention.
     pub fn get(&self, name: &str) -> Result<Option<String>, ConfigError> {
         let file_var = format!("{name}_FILE");

@@ -12,11 +12,11 @@ use bollard::models::{
     NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
     RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
-use bollard::query_parameters::{CreateContainerOptions, LogsOptions};
+use bollard::query_parameters::{CreateContainerOptions, LogsOptions, UploadToContainerOptions};
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
-use crate::spec::{ContainerSpec, MountKind, MountSpec, NetworkSpec, VolumeSpec};
+use crate::spec::{ContainerSpec, FileSpec, MountKind, MountSpec, NetworkSpec, VolumeSpec};
 
 /// What a command run inside a container ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,10 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
             .get_or_insert_with(Vec::new)
             .push(PortBinding {
                 host_ip: p.host_ip.clone(),
-                host_port: p.host_port.map(|h| h.to_string()),
+                host_port: p.host_port.map(|first| match p.host_port_end {
+                    Some(last) => format!("{first}-{last}"),
+                    None => first.to_string(),
+                }),
             });
     }
     let host = &spec.host;
@@ -280,7 +283,32 @@ impl Engine {
             self.call(&what, self.docker.connect_network(&network.name, request))
                 .await?;
         }
+        for file in &spec.files {
+            self.write_file(&created.id, &spec.name, file).await?;
+        }
         Ok(created.id)
+    }
+
+    /// Write a secret or config into a created container through the archive API, as
+    /// Compose does before the container starts. Errors name the path, never the value.
+    async fn write_file(&self, id: &str, name: &str, file: &FileSpec) -> Result<(), EngineError> {
+        let what = format!("writing {} into container {name}", file.target);
+        let tar = file_tar(file).map_err(|message| EngineError::Api {
+            what: what.clone(),
+            message,
+        })?;
+        let options = UploadToContainerOptions {
+            path: "/".into(),
+            // The tar's owner applies only when asked; otherwise the container's root owns it.
+            copy_uidgid: (file.uid.is_some() || file.gid.is_some()).then(|| "true".into()),
+            ..Default::default()
+        };
+        let body = bollard::body_full(tar.into());
+        self.call(
+            &what,
+            self.docker.upload_to_container(id, Some(options), body),
+        )
+        .await
     }
 
     pub async fn start_container(&self, id: &str) -> Result<(), EngineError> {
@@ -367,6 +395,30 @@ impl Engine {
         let text = self.call(&what, collect).await?;
         Ok(text.lines().map(str::to_string).collect())
     }
+}
+
+/// A tar of one file at `file.target` (relative to /) with its owner and mode.
+fn file_tar(file: &FileSpec) -> Result<Vec<u8>, String> {
+    let mut header = tar::Header::new_gnu();
+    header
+        .set_path(file.target.trim_start_matches('/'))
+        .map_err(|e| format!("the path {} cannot go in an archive: {e}", file.target))?;
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(file.content.len() as u64);
+    header.set_mode(file.mode);
+    header.set_uid(u64::from(file.uid.unwrap_or(0)));
+    header.set_gid(u64::from(file.gid.unwrap_or(0)));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    header.set_mtime(now);
+    header.set_cksum();
+    let mut builder = tar::Builder::new(Vec::new());
+    builder
+        .append(&header, file.content.as_slice())
+        .and_then(|()| builder.into_inner())
+        .map_err(|e| format!("cannot write the archive for {}: {e}", file.target))
 }
 
 fn is_not_found(message: &str) -> bool {
@@ -457,12 +509,14 @@ mod tests {
                 PortSpec {
                     host_ip: Some("127.0.0.1".into()),
                     host_port: Some(8080),
+                    host_port_end: None,
                     container_port: 80,
                     protocol: "tcp".into(),
                 },
                 PortSpec {
                     host_ip: None,
-                    host_port: None,
+                    host_port: Some(8000),
+                    host_port_end: Some(8010),
                     container_port: 80,
                     protocol: "tcp".into(),
                 },
@@ -502,7 +556,7 @@ mod tests {
             .unwrap();
         assert_eq!(bindings.len(), 2);
         assert_eq!(bindings[0].host_port.as_deref(), Some("8080"));
-        assert_eq!(bindings[1].host_port, None);
+        assert_eq!(bindings[1].host_port.as_deref(), Some("8000-8010"));
         assert_eq!(body.exposed_ports, Some(vec!["80/tcp".to_string()]));
         assert_eq!(host.network_mode.as_deref(), Some("p_default"));
         let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();

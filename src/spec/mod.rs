@@ -6,6 +6,7 @@
 
 mod build;
 mod environment;
+mod files;
 mod health;
 mod host;
 mod networks;
@@ -80,6 +81,10 @@ pub struct ContainerSpec {
     pub log_options: BTreeMap<String, String>,
     pub stop_signal: Option<String>,
     pub stop_grace_seconds: Option<i64>,
+    /// Secrets and configs from `environment:` or `content:`, written into the container
+    /// after it is created and before it starts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileSpec>,
     /// How the container sits on its host: namespaces, devices, kernel settings, a terminal.
     /// Left out of the hash when it is all defaults, so specs without them keep their hash.
     #[serde(skip_serializing_if = "HostSettings::is_default")]
@@ -151,6 +156,10 @@ pub struct PortSpec {
     pub host_ip: Option<String>,
     /// `None`: the engine picks a free port.
     pub host_port: Option<u16>,
+    /// The last port of a host range (`8000-8010:80`): the engine picks a free port from
+    /// `host_port` to this one for each container, so replicas can share the entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_port_end: Option<u16>,
     pub container_port: u16,
     /// `tcp`, `udp` or `sctp`.
     pub protocol: String,
@@ -181,6 +190,46 @@ pub struct MountSpec {
     /// propagation mode (`rprivate`, `shared`, ...).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bind_options: Vec<String>,
+}
+
+/// A file written into the container before it starts: a secret or config whose value
+/// comes from `environment:` or `content:` (a `file:` source is a read-only bind instead),
+/// sent through the archive API as Compose does. The value is kept out of the spec's
+/// serialization (and so of any output); its digest stands for it in the config hash, so a
+/// new value recreates the container.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FileSpec {
+    /// An absolute path in the container.
+    pub target: String,
+    /// Owner; when either is set the engine applies both (the other is 0), as in Compose.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// Permission bits (Compose's default: 0444).
+    pub mode: u32,
+    /// sha256 (hex) of the value.
+    pub digest: String,
+    #[serde(skip)]
+    pub content: Vec<u8>,
+}
+
+impl std::fmt::Debug for FileSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSpec")
+            .field("target", &self.target)
+            .field("uid", &self.uid)
+            .field("gid", &self.gid)
+            .field("mode", &format_args!("{:o}", self.mode))
+            .field("content", &format_args!("({} bytes)", self.content.len()))
+            .finish()
+    }
+}
+
+/// sha256 of `bytes`, as hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A network the container joins, by its full engine name (e.g. `myproject_default`).
@@ -243,13 +292,11 @@ pub fn config_hash(spec: &ContainerSpec) -> String {
     canonical.cap_add.sort();
     canonical.cap_drop.sort();
     canonical.extra_hosts.sort();
+    canonical.files.sort();
     // Serializing plain data with string keys cannot fail; struct fields keep declaration
     // order and maps are BTreeMaps, so the bytes are the same on every run.
     let json = serde_json::to_vec(&canonical).unwrap_or_default();
-    Sha256::digest(&json)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(&json)
 }
 
 #[cfg(test)]
@@ -269,6 +316,7 @@ mod hash_tests {
             ports: vec![PortSpec {
                 host_ip: None,
                 host_port: Some(8080),
+                host_port_end: None,
                 container_port: 80,
                 protocol: "tcp".into(),
             }],

@@ -1,4 +1,5 @@
-//! `ports`: short and long syntax, ranges expanded.
+//! `ports`: short and long syntax. Container port ranges are expanded one to one; a host
+//! range for one container port stays a range for the engine to pick from.
 
 use serde_norway::{Mapping, Value};
 
@@ -24,12 +25,7 @@ impl Cx<'_> {
                 Value::Mapping(m) => out.extend(self.long_port(&key, m)?),
                 v => {
                     let text = scalar_text(v).ok_or_else(|| self.invalid(&key, PORT_FORM))?;
-                    let (ports, warning) =
-                        short_port(&text).map_err(|message| self.invalid(&key, message))?;
-                    if let Some(w) = warning {
-                        self.warnings.push(format!("{}.{key}: {w}", self.prefix));
-                    }
-                    out.extend(ports);
+                    out.extend(short_port(&text).map_err(|message| self.invalid(&key, message))?);
                 }
             }
         }
@@ -79,40 +75,28 @@ impl Cx<'_> {
                     .ok_or_else(|| self.invalid(&format!("{key}.host_ip"), "must be a string"))?,
             ),
         };
-        let published = match field("published") {
-            None => vec![None],
-            Some(v) => {
-                let text = scalar_text(v).filter(|t| !t.is_empty());
-                match text {
-                    None => vec![None],
-                    Some(text) => {
-                        let (first, last) = parse_range(&text).ok_or_else(|| {
-                            self.invalid(
-                                &format!("{key}.published"),
-                                "must be a port number or a range such as 8000-8002",
-                            )
-                        })?;
-                        if first != last {
-                            self.warnings.push(format!(
-                                "{}.{key}.published: a host port range for one container port; \
-                                 phi publishes the first port of the range",
-                                self.prefix
-                            ));
-                        }
-                        vec![Some(first)]
-                    }
+        let (host_port, host_port_end) = match field("published") {
+            None => (None, None),
+            Some(v) => match scalar_text(v).filter(|t| !t.is_empty()) {
+                None => (None, None),
+                Some(text) => {
+                    let (first, last) = parse_range(&text).ok_or_else(|| {
+                        self.invalid(
+                            &format!("{key}.published"),
+                            "must be a port number or a range such as 8000-8002",
+                        )
+                    })?;
+                    (Some(first), (first != last).then_some(last))
                 }
-            }
+            },
         };
-        Ok(published
-            .into_iter()
-            .map(|host_port| PortSpec {
-                host_ip: host_ip.clone(),
-                host_port,
-                container_port: target,
-                protocol: protocol.clone(),
-            })
-            .collect())
+        Ok(vec![PortSpec {
+            host_ip,
+            host_port,
+            host_port_end,
+            container_port: target,
+            protocol,
+        }])
     }
 }
 
@@ -131,8 +115,8 @@ pub(super) fn parse_range(text: &str) -> Option<(u16, u16)> {
     }
 }
 
-/// One short-syntax port entry, ranges expanded, and a warning if it had to be narrowed.
-pub(super) fn short_port(text: &str) -> Result<(Vec<PortSpec>, Option<String>), String> {
+/// One short-syntax port entry, container port ranges expanded.
+pub(super) fn short_port(text: &str) -> Result<Vec<PortSpec>, String> {
     let (spec, protocol) = match text.rsplit_once('/') {
         Some((spec, protocol)) => (spec, protocol.to_ascii_lowercase()),
         None => (text, "tcp".to_string()),
@@ -170,33 +154,29 @@ pub(super) fn short_port(text: &str) -> Result<(Vec<PortSpec>, Option<String>), 
     let host_ip = host_ip.filter(|ip| !ip.is_empty());
     let (c_first, c_last) = parse_range(container).ok_or_else(|| PORT_FORM.to_string())?;
     let count = c_last - c_first;
-    let mut warning = None;
-    let host_ports: Vec<Option<u16>> = if host.is_empty() {
-        vec![None; usize::from(count) + 1]
+    // (first, last) host port per container port; a host range for one container port is
+    // handed to the engine whole, which picks a free port in it (as Compose does).
+    let host_ports: Vec<(Option<u16>, Option<u16>)> = if host.is_empty() {
+        vec![(None, None); usize::from(count) + 1]
     } else {
         let (h_first, h_last) = parse_range(host).ok_or_else(|| PORT_FORM.to_string())?;
-        if h_last - h_first == count {
-            (h_first..=h_last).map(Some).collect()
-        } else if count == 0 {
-            if h_first != h_last {
-                warning = Some(
-                    "a host port range for one container port; phi publishes the first port of the range"
-                        .to_string(),
-                );
-            }
-            vec![Some(h_first)]
+        if count == 0 {
+            vec![(Some(h_first), (h_first != h_last).then_some(h_last))]
+        } else if h_last - h_first == count {
+            (h_first..=h_last).map(|p| (Some(p), None)).collect()
         } else {
             return Err("the host and container port ranges differ in length".into());
         }
     };
     let ports = (c_first..=c_last)
         .zip(host_ports)
-        .map(|(container_port, host_port)| PortSpec {
+        .map(|(container_port, (host_port, host_port_end))| PortSpec {
             host_ip: host_ip.clone(),
             host_port,
+            host_port_end,
             container_port,
             protocol: protocol.clone(),
         })
         .collect();
-    Ok((ports, warning))
+    Ok(ports)
 }

@@ -44,6 +44,7 @@ const TRANSLATED: &[&str] = &[
     "stop_signal",
     "stop_grace_period",
     "secrets",
+    "configs",
     "labels",
 ];
 
@@ -127,7 +128,8 @@ pub fn container_spec(
     let (log_driver, log_options) = cx.logging()?;
     let mut mounts = cx.volumes()?;
     mounts.extend(cx.tmpfs()?);
-    mounts.extend(cx.secrets()?);
+    let (file_mounts, files) = cx.file_refs()?;
+    mounts.extend(file_mounts);
 
     let mut spec = ContainerSpec {
         name,
@@ -162,6 +164,7 @@ pub fn container_spec(
         stop_grace_seconds: service
             .stop_grace_period
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        files,
         host,
     };
     let hash = config_hash(&spec);

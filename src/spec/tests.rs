@@ -16,11 +16,19 @@ use std::time::Duration;
 
 /// A project named `demo` from `yaml`, loaded by the real loader in a temp dir.
 fn project(yaml: &str, vars: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+    project_with(yaml, vars, Redactor::new())
+}
+
+fn project_with(
+    yaml: &str,
+    vars: &[(&str, &str)],
+    redactor: Redactor,
+) -> (tempfile::TempDir, Project) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("compose.yaml");
     std::fs::write(&file, yaml).unwrap();
     let process = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-    let env = Env::load(process, &[], dir.path(), Redactor::new()).unwrap();
+    let env = Env::load(process, &[], dir.path(), redactor).unwrap();
     let project = crate::testing::load_project("demo", dir.path(), file, env);
     (dir, project)
 }
@@ -47,6 +55,7 @@ fn port(ip: Option<&str>, host: Option<u16>, container: u16, protocol: &str) -> 
     PortSpec {
         host_ip: ip.map(str::to_string),
         host_port: host,
+        host_port_end: None,
         container_port: container,
         protocol: protocol.into(),
     }
@@ -338,13 +347,21 @@ fn short_ports_cover_every_form() {
 }
 
 #[test]
-fn a_host_range_for_one_port_publishes_its_first_port_with_a_warning() {
-    let (spec, warnings) = spec_of(&web("    ports: [\"8000-8010:80\"]\n"), &[]);
-    assert_eq!(spec.ports, [port(None, Some(8000), 80, "tcp")]);
-    assert_eq!(warnings.len(), 1);
+fn a_host_range_for_one_port_is_left_to_the_engine_to_pick_from() {
+    let (spec, warnings) = spec_of(
+        &web("    ports:\n      - \"8000-8010:80\"\n      - {target: 81, published: 9000-9002}\n"),
+        &[],
+    );
+    let ranged = |first, last, container| PortSpec {
+        host_port_end: Some(last),
+        ..port(None, Some(first), container, "tcp")
+    };
+    assert_eq!(spec.ports, [ranged(8000, 8010, 80), ranged(9000, 9002, 81)]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let err = error(&web("    ports: [\"8000-8002:80-81\"]\n"), &[]);
     assert!(
-        warnings[0].starts_with("services.web.ports[0]"),
-        "{warnings:?}"
+        err.contains("services.web.ports[0]") && err.contains("differ"),
+        "{err}"
     );
 }
 
@@ -715,9 +732,10 @@ fn secrets_are_read_only_binds_of_their_files() {
         &[],
     );
     let (spec, warnings) = container_spec(&project, "web", 1).unwrap();
-    assert_eq!(
-        warnings,
-        ["services.web.secrets[1].mode is not supported by phi start-all and is ignored"]
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("services.web.secrets[1]: uid, gid and mode do not apply"),
+        "{warnings:?}"
     );
     let root = dir.path().display().to_string();
     assert_eq!(
@@ -748,8 +766,103 @@ fn secrets_are_read_only_binds_of_their_files() {
         &[],
     );
     assert!(
-        err.contains("secrets.token.file") && err.contains("services.web.secrets[0]"),
+        err.contains("secrets.token.environment")
+            && err.contains("TOKEN")
+            && err.contains("not set"),
         "{err}"
+    );
+}
+
+const FILE_REFS: &str = "services:\n  web:\n    image: nginx\n    secrets:\n      - token\n      - {source: token, target: app/token, uid: \"103\", mode: 0440}\n    configs:\n      - site\n      - {source: site, target: etc/site.conf, gid: 7, mode: 0o600}\n      - {source: conf, target: /etc/app.conf}\n      - empty\nsecrets:\n  token:\n    environment: TOKEN\nconfigs:\n  site:\n    content: |\n      listen 80\n  conf:\n    file: ./app.conf\n  empty:\n    content: \"\"\n";
+
+#[test]
+fn secrets_and_configs_from_environment_and_content_are_written_files() {
+    let redactor = Redactor::new();
+    let (dir, project) = project_with(FILE_REFS, &[("TOKEN", "tok-3e9f1a")], redactor.clone());
+    let (spec, warnings) = container_spec(&project, "web", 1).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let file = |target: &str, uid, gid, mode, content: &str| FileSpec {
+        target: target.into(),
+        uid,
+        gid,
+        mode,
+        digest: sha256_hex(content.as_bytes()),
+        content: content.as_bytes().to_vec(),
+    };
+    assert_eq!(
+        spec.files,
+        [
+            file("/run/secrets/token", None, None, 0o444, "tok-3e9f1a"),
+            file(
+                "/run/secrets/app/token",
+                Some(103),
+                Some(0),
+                0o440,
+                "tok-3e9f1a"
+            ),
+            file("/site", None, None, 0o444, "listen 80\n"),
+            file("/etc/site.conf", Some(0), Some(7), 0o600, "listen 80\n"),
+        ],
+        "an empty value writes nothing, as in Compose"
+    );
+    let root = dir.path().display().to_string();
+    assert_eq!(
+        spec.mounts,
+        [mount(
+            MountKind::Bind,
+            Some(&format!("{root}/app.conf")),
+            "/etc/app.conf",
+            true
+        )]
+    );
+    // The value is not in what the spec prints or serializes, but it is in the hash.
+    assert!(!format!("{spec:?}").contains("tok-3e9f1a"));
+    assert!(!serde_json::to_string(&spec).unwrap().contains("tok-3e9f1a"));
+    assert_eq!(redactor.redact("is tok-3e9f1a"), "is [redacted]");
+    let (other, _) = spec_of(FILE_REFS, &[("TOKEN", "tok-changed")]);
+    assert_ne!(
+        other.labels[LABEL_CONFIG_HASH],
+        spec.labels[LABEL_CONFIG_HASH]
+    );
+}
+
+#[test]
+fn swarm_only_secrets_and_configs_are_refused_as_compose_refuses_them() {
+    for (yaml, key) in [
+        ("secrets:\n  s:\n    external: true\n", "secrets.s.external"),
+        (
+            "secrets:\n  s:\n    file: ./s\n    driver: vault\n",
+            "secrets.s.driver",
+        ),
+        ("configs:\n  s:\n    external: true\n", "configs.s.external"),
+        (
+            "configs:\n  s:\n    file: ./s\n    template_driver: golang\n",
+            "configs.s.template_driver",
+        ),
+        ("secrets:\n  s:\n    content: x\n", "secrets.s.file"),
+    ] {
+        let section = key.split('.').next().unwrap();
+        let err = error(
+            &format!("services:\n  web:\n    image: nginx\n    {section}: [s]\n{yaml}"),
+            &[],
+        );
+        assert!(err.contains(key), "{yaml}: {err}");
+    }
+    let read_only = error(
+        "services:\n  web:\n    image: nginx\n    read_only: true\n    configs: [c]\nconfigs:\n  c:\n    content: x\n",
+        &[],
+    );
+    assert!(
+        read_only.contains("services.web.configs[0]") && read_only.contains("read-only"),
+        "{read_only}"
+    );
+    let bad_mode = error(
+        "services:\n  web:\n    image: nginx\n    configs: [{source: c, mode: \"rw\"}]\nconfigs:\n  c:\n    content: x\n",
+        &[],
+    );
+    assert!(
+        bad_mode.contains("services.web.configs[0].mode"),
+        "{bad_mode}"
     );
 }
 

@@ -1,4 +1,4 @@
-//! `volumes`, `tmpfs` and `secrets`: the container's mounts.
+//! `volumes` and `tmpfs`: the container's mounts.
 
 use std::path::PathBuf;
 
@@ -6,7 +6,7 @@ use serde_norway::{Mapping, Value};
 
 use crate::config::{ConfigError, scalar_text};
 
-use super::service::{Cx, SECRETS_DIR, boolean, normalize};
+use super::service::{Cx, boolean, normalize};
 use super::{MountKind, MountSpec};
 
 /// Bind propagation modes the engine knows.
@@ -271,72 +271,6 @@ impl Cx<'_> {
                 })
             })
             .collect()
-    }
-
-    pub(super) fn secrets(&mut self) -> Result<Vec<MountSpec>, ConfigError> {
-        let items = match self.get("secrets") {
-            None => return Ok(Vec::new()),
-            Some(Value::Sequence(items)) => items,
-            Some(_) => return Err(self.invalid("secrets", "must be a list")),
-        };
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let key = format!("secrets[{i}]");
-            let (source, target) = match item {
-                Value::Mapping(m) => {
-                    for k in m.keys() {
-                        let k = k.as_str().unwrap_or("?");
-                        if !["source", "target"].contains(&k) {
-                            self.unsupported(&format!("{key}.{k}"));
-                        }
-                    }
-                    let source = m.get("source").and_then(scalar_text).ok_or_else(|| {
-                        self.invalid(&format!("{key}.source"), "is required: a secret name")
-                    })?;
-                    let target = match m.get("target").filter(|v| !v.is_null()) {
-                        None => None,
-                        Some(t) => Some(scalar_text(t).ok_or_else(|| {
-                            self.invalid(&format!("{key}.target"), "must be a path")
-                        })?),
-                    };
-                    (source, target)
-                }
-                v => (
-                    scalar_text(v).ok_or_else(|| self.invalid(&key, "must be a secret name"))?,
-                    None,
-                ),
-            };
-            let target = match target {
-                Some(t) if t.starts_with('/') => t,
-                Some(t) => format!("{SECRETS_DIR}/{t}"),
-                None => format!("{SECRETS_DIR}/{source}"),
-            };
-            let Some(definition) = self.top_level("secrets", &source) else {
-                return Err(self.invalid(
-                    &key,
-                    "refers to a secret that is not declared under the top-level `secrets`",
-                ));
-            };
-            let file = definition
-                .get("file")
-                .and_then(scalar_text)
-                .ok_or_else(|| ConfigError::Invalid {
-                    path: self.origin.clone(),
-                    key: format!("secrets.{source}.file"),
-                    message: format!(
-                        "is required: phi start-all mounts secrets from files ({}.{key})",
-                        self.prefix
-                    ),
-                })?;
-            out.push(MountSpec {
-                kind: MountKind::Bind,
-                source: Some(self.host_path(&format!("secrets.{source}.file"), &file)?),
-                target,
-                read_only: true,
-                ..MountSpec::default()
-            });
-        }
-        Ok(out)
     }
 }
 

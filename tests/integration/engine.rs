@@ -71,6 +71,7 @@ fn a_spec_becomes_a_running_container_that_can_be_probed() {
             ports: vec![PortSpec {
                 host_ip: Some("127.0.0.1".into()),
                 host_port: None,
+                host_port_end: None,
                 container_port: 8080,
                 protocol: "tcp".into(),
             }],

@@ -10,6 +10,7 @@ mod errors;
 mod monitor;
 mod secrets;
 mod start_all;
+mod start_all_fidelity;
 mod status;
 mod stop_all;
 mod structure;

@@ -18,14 +18,14 @@ fn ready_after(secs: f64) -> String {
 }
 
 /// A service that stays up without a healthcheck.
-fn plain(extra: &str) -> String {
+pub(crate) fn plain(extra: &str) -> String {
     format!(
         "    image: {BUSYBOX}\n    stop_grace_period: 1s\n    command: [\"sh\", \"-c\", \
          \"trap 'exit 0' TERM; while :; do sleep 0.1; done\"]\n{extra}"
     )
 }
 
-fn start_all(dir: &std::path::Path, stack: &Stack, args: &[&str]) -> Output {
+pub(crate) fn start_all(dir: &std::path::Path, stack: &Stack, args: &[&str]) -> Output {
     Phi::new(dir)
         .args(["-p", &stack.name, "--json", "start-all"])
         .args(args)

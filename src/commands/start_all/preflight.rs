@@ -123,24 +123,29 @@ pub fn local_checks(
 }
 
 /// Host ports the plan publishes that something else already holds. Ports held by the
-/// project's own running containers are theirs to keep or hand over on recreation.
+/// project's own running containers are theirs to keep or hand over on recreation. A host
+/// range (`8000-8010:80`) is shared by the containers that publish it: the engine gives each
+/// a free port of it, so it needs as many free ports as containers.
 fn port_problems(plan: &Plan, existing: &[ContainerInfo]) -> Vec<Problem> {
     let ours: BTreeSet<(u16, String)> = existing
         .iter()
         .filter(|c| c.state == RunState::Running)
         .flat_map(|c| c.ports.iter().map(|p| (p.host_port, p.protocol.clone())))
         .collect();
+    let free = |ip: IpAddr, port: u16, protocol: &str| {
+        ours.contains(&(port, protocol.to_string()))
+            || !port_taken(SocketAddr::new(ip, port), protocol)
+    };
     let mut problems = Vec::new();
     let mut tried = BTreeSet::new();
+    // (service, ip, first, last, protocol) -> containers publishing the range.
+    let mut ranges: BTreeMap<(String, IpAddr, u16, u16, String), usize> = BTreeMap::new();
     for service in plan.services.values() {
         for step in &service.containers {
             for port in &step.spec.ports {
                 let Some(host_port) = port.host_port else {
                     continue;
                 };
-                if ours.contains(&(host_port, port.protocol.clone())) {
-                    continue;
-                }
                 let ip: IpAddr = match port.host_ip.as_deref() {
                     None | Some("") => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                     Some(text) => match text.trim_matches(|c| c == '[' || c == ']').parse() {
@@ -148,21 +153,45 @@ fn port_problems(plan: &Plan, existing: &[ContainerInfo]) -> Vec<Problem> {
                         Err(_) => continue,
                     },
                 };
-                let key = (ip, host_port, port.protocol.clone());
-                if !tried.insert(key) {
+                let protocol = port.protocol.clone();
+                if let Some(last) = port.host_port_end {
+                    let key = (service.name.clone(), ip, host_port, last, protocol);
+                    *ranges.entry(key).or_default() += 1;
+                    continue;
+                }
+                if !tried.insert((ip, host_port, protocol.clone())) {
                     problems.push(Problem::config(format!(
-                        "services.{}: host port {host_port}/{} is published twice",
-                        service.name, port.protocol
+                        "services.{}: host port {host_port}/{protocol} is published twice",
+                        service.name
                     )));
                     continue;
                 }
-                if port_taken(SocketAddr::new(ip, host_port), &port.protocol) {
+                if !free(ip, host_port, &protocol) {
                     problems.push(Problem::prerequisite(format!(
-                        "services.{}: host port {ip}:{host_port}/{} is already in use",
-                        service.name, port.protocol
+                        "services.{}: host port {ip}:{host_port}/{protocol} is already in use",
+                        service.name
                     )));
                 }
             }
+        }
+    }
+    for ((service, ip, first, last, protocol), containers) in ranges {
+        let size = usize::from(last - first) + 1;
+        if size < containers {
+            problems.push(Problem::config(format!(
+                "services.{service}: the host port range {first}-{last}/{protocol} has {size} \
+                 port(s) for {containers} containers"
+            )));
+            continue;
+        }
+        let available = (first..=last)
+            .filter(|p| !tried.contains(&(ip, *p, protocol.clone())) && free(ip, *p, &protocol))
+            .count();
+        if available < containers {
+            problems.push(Problem::prerequisite(format!(
+                "services.{service}: the host port range {ip}:{first}-{last}/{protocol} has \
+                 {available} free port(s) for {containers} containers"
+            )));
         }
     }
     problems

