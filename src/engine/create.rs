@@ -8,9 +8,10 @@ use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, DeviceMapping, EndpointSettings, ExecConfig, HealthConfig, HostConfig,
-    HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum, MountType,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
-    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum,
+    MountImageOptions, MountTmpfsOptions, MountType, MountVolumeOptions, NetworkConnectRequest,
+    NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy,
+    RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptions, LogsOptions, UploadToContainerOptions};
 use futures_util::StreamExt;
@@ -84,7 +85,7 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
     exposed.extend(host.expose.iter().cloned());
     exposed.sort();
     exposed.dedup();
-    let (binds, mounts) = mounts(&spec.mounts);
+    let (binds, tmpfs, mounts) = mounts(&spec.mounts);
     // With a network_mode the container joins no project network.
     let first_network = spec
         .networks
@@ -95,6 +96,7 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
         port_bindings: Some(port_bindings),
         binds: (!binds.is_empty()).then_some(binds),
         mounts: Some(mounts),
+        tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
         restart_policy: spec.restart.as_deref().map(restart_policy).transpose()?,
         network_mode: host
             .network_mode
@@ -429,9 +431,11 @@ fn is_not_found(message: &str) -> bool {
 /// The spec's mounts as the engine takes them. A bind whose host path the engine must create
 /// (Compose's short syntax) or that is relabelled for SELinux goes as a `Binds` entry
 /// (`source:target:options`), as Compose sends it: only that form creates a missing path and
-/// takes `z`/`Z`. Everything else goes through the Mounts API.
-fn mounts(specs: &[MountSpec]) -> (Vec<String>, Vec<Mount>) {
+/// takes `z`/`Z`. A `tmpfs:` entry with options goes in `Tmpfs` with its options as written.
+/// Everything else goes through the Mounts API.
+fn mounts(specs: &[MountSpec]) -> (Vec<String>, HashMap<String, String>, Vec<Mount>) {
     let mut binds = Vec::new();
+    let mut tmpfs = HashMap::new();
     let mut mounts = Vec::new();
     for m in specs {
         let relabel = m.bind_options.iter().any(|o| o == "z" || o == "Z");
@@ -442,6 +446,10 @@ fn mounts(specs: &[MountSpec]) -> (Vec<String>, Vec<Mount>) {
                 binds.push(format!("{source}:{}:{}", m.target, options.join(",")));
                 continue;
             }
+        }
+        if let (MountKind::Tmpfs, Some(options)) = (m.kind, &m.tmpfs_options) {
+            tmpfs.insert(m.target.clone(), options.clone());
+            continue;
         }
         let propagation = m
             .bind_options
@@ -455,16 +463,35 @@ fn mounts(specs: &[MountSpec]) -> (Vec<String>, Vec<Mount>) {
                 MountKind::Volume => MountType::VOLUME,
                 MountKind::Bind => MountType::BIND,
                 MountKind::Tmpfs => MountType::TMPFS,
+                MountKind::Image => MountType::IMAGE,
             }),
             read_only: Some(m.read_only),
             bind_options: propagation.map(|p| MountBindOptions {
                 propagation: Some(p),
                 ..Default::default()
             }),
+            volume_options: (m.kind == MountKind::Volume && (m.nocopy || m.subpath.is_some()))
+                .then(|| MountVolumeOptions {
+                    no_copy: m.nocopy.then_some(true),
+                    subpath: m.subpath.clone(),
+                    ..Default::default()
+                }),
+            tmpfs_options: (m.kind == MountKind::Tmpfs
+                && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
+            .then(|| MountTmpfsOptions {
+                size_bytes: m.tmpfs_size,
+                mode: m.tmpfs_mode.map(i64::from),
+                ..Default::default()
+            }),
+            image_options: (m.kind == MountKind::Image && m.subpath.is_some()).then(|| {
+                MountImageOptions {
+                    subpath: m.subpath.clone(),
+                }
+            }),
             ..Default::default()
         });
     }
-    (binds, mounts)
+    (binds, tmpfs, mounts)
 }
 
 fn propagation(mode: &str) -> Option<MountBindOptionsPropagationEnum> {
@@ -571,5 +598,53 @@ mod tests {
         let mount = &host.mounts.as_ref().unwrap()[0];
         assert_eq!(mount.typ, Some(MountType::VOLUME));
         assert_eq!(mount.read_only, Some(true));
+    }
+
+    #[test]
+    fn image_volume_and_tmpfs_options_reach_the_mounts_api() {
+        let specs = [
+            MountSpec {
+                kind: MountKind::Image,
+                source: Some("models:1".into()),
+                target: "/models".into(),
+                subpath: Some("v2".into()),
+                ..MountSpec::default()
+            },
+            MountSpec {
+                kind: MountKind::Volume,
+                source: Some("p_data".into()),
+                target: "/data".into(),
+                nocopy: true,
+                ..MountSpec::default()
+            },
+            MountSpec {
+                kind: MountKind::Tmpfs,
+                target: "/cache".into(),
+                tmpfs_size: Some(1024),
+                tmpfs_mode: Some(0o1770),
+                ..MountSpec::default()
+            },
+            MountSpec {
+                kind: MountKind::Tmpfs,
+                target: "/run".into(),
+                tmpfs_options: Some("size=64m,uid=1000".into()),
+                ..MountSpec::default()
+            },
+        ];
+        let (binds, tmpfs, mounts) = mounts(&specs);
+        assert!(binds.is_empty());
+        assert_eq!(tmpfs["/run"], "size=64m,uid=1000");
+        assert_eq!(mounts.len(), 3);
+        assert_eq!(mounts[0].typ, Some(MountType::IMAGE));
+        assert_eq!(
+            mounts[0].image_options.as_ref().unwrap().subpath.as_deref(),
+            Some("v2")
+        );
+        assert_eq!(
+            mounts[1].volume_options.as_ref().unwrap().no_copy,
+            Some(true)
+        );
+        let t = mounts[2].tmpfs_options.as_ref().unwrap();
+        assert_eq!((t.size_bytes, t.mode), (Some(1024), Some(0o1770)));
     }
 }

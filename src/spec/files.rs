@@ -300,7 +300,7 @@ impl Cx<'_> {
 
 /// A file mode as compose-go reads it: text is octal (`"0440"`, and an unquoted `0440`,
 /// which YAML 1.2 leaves a string), a number is taken as it is (`0o440`, `288`).
-fn file_mode(value: &Value) -> Option<u32> {
+pub(super) fn file_mode(value: &Value) -> Option<u32> {
     let mode = match value {
         Value::String(s) => u32::from_str_radix(s.trim(), 8).ok()?,
         Value::Number(n) => u32::try_from(n.as_u64()?).ok()?,

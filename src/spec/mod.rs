@@ -172,10 +172,12 @@ pub enum MountKind {
     Volume,
     Bind,
     Tmpfs,
+    /// An image's file system (`type: image`; the engine needs API 1.48, Docker 28).
+    Image,
 }
 
 /// One mount. `source` is the engine's volume name for volumes (`None`: an anonymous volume),
-/// an absolute host path for binds, and `None` for tmpfs.
+/// an absolute host path for binds, the image reference for images, and `None` for tmpfs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct MountSpec {
     pub kind: MountKind,
@@ -190,6 +192,22 @@ pub struct MountSpec {
     /// propagation mode (`rprivate`, `shared`, ...).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bind_options: Vec<String>,
+    /// A path inside the volume or image to mount instead of its root (`volume.subpath`,
+    /// `image.subpath`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
+    /// A new volume is not filled with the image's files (`nocopy`, `volume.nocopy`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nocopy: bool,
+    /// tmpfs size in bytes and permission bits (`tmpfs.size`, `tmpfs.mode`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs_mode: Option<u32>,
+    /// The options of a `tmpfs:` entry (`/run:size=64m,uid=1000`), handed to the engine as
+    /// they are, as Compose does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs_options: Option<String>,
 }
 
 /// A file written into the container before it starts: a secret or config whose value

@@ -488,12 +488,66 @@ fn long_volumes_and_tmpfs() {
             mount(MountKind::Tmpfs, None, "/scratch", false),
             mount(MountKind::Volume, None, "/anon", false),
             mount(MountKind::Tmpfs, None, "/run", false),
-            mount(MountKind::Tmpfs, None, "/tmp", false),
+            MountSpec {
+                tmpfs_options: Some("size=64m".into()),
+                ..mount(MountKind::Tmpfs, None, "/tmp", false)
+            },
         ]
     );
     assert!(warnings.is_empty(), "{warnings:?}");
     let one = spec_of(&web("    tmpfs: /run\n"), &[]).0;
     assert_eq!(one.mounts, [mount(MountKind::Tmpfs, None, "/run", false)]);
+}
+
+#[test]
+fn image_mounts_and_the_volume_and_tmpfs_blocks_are_read() {
+    let (spec, warnings) = spec_of(
+        "services:\n  web:\n    image: nginx\n    volumes:\n      - {type: image, source: \"models:1\", target: /models, image: {subpath: weights/v2}}\n      - {type: volume, source: data, target: /data, volume: {nocopy: true, subpath: app}}\n      - {type: tmpfs, target: /cache, tmpfs: {size: 64m, mode: \"1770\"}}\n      - {type: bind, source: /a, target: /b, tmpfs: {size: 1m}}\n      - \"data:/old:nocopy\"\nvolumes:\n  data: {}\n",
+        &[],
+    );
+    assert_eq!(
+        spec.mounts,
+        [
+            MountSpec {
+                subpath: Some("weights/v2".into()),
+                ..mount(MountKind::Image, Some("models:1"), "/models", false)
+            },
+            MountSpec {
+                subpath: Some("app".into()),
+                nocopy: true,
+                ..mount(MountKind::Volume, Some("demo_data"), "/data", false)
+            },
+            MountSpec {
+                tmpfs_size: Some(64 << 20),
+                tmpfs_mode: Some(0o1770),
+                ..mount(MountKind::Tmpfs, None, "/cache", false)
+            },
+            mount(MountKind::Bind, Some("/a"), "/b", false),
+            MountSpec {
+                nocopy: true,
+                ..mount(MountKind::Volume, Some("demo_data"), "/old", false)
+            },
+        ]
+    );
+    assert_eq!(
+        warnings,
+        ["services.web.volumes[3].tmpfs applies only to type: tmpfs and is ignored"]
+    );
+    let err = error(
+        &web("    volumes:\n      - {type: image, target: /m}\n"),
+        &[],
+    );
+    assert!(err.contains("services.web.volumes[0].source"), "{err}");
+    let err = error(
+        &web(
+            "    volumes:\n      - {type: image, source: m, target: /m, image: {subpath: ../etc}}\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.contains("services.web.volumes[0].image.subpath"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -58,6 +58,7 @@ impl Cx<'_> {
             Some(s) => (MountKind::Volume, Some(self.volume_name(key, s)?)),
         };
         let mut read_only = false;
+        let mut nocopy = false;
         let mut bind_options = Vec::new();
         for option in mode.unwrap_or("").split(',').filter(|o| !o.is_empty()) {
             match option {
@@ -69,7 +70,7 @@ impl Cx<'_> {
                 }
                 // Docker's own short-syntax flag for named volumes: do not copy the image's
                 // files into a new volume. Compose passes it on; the Mounts API has it too.
-                "nocopy" if kind == MountKind::Volume => {}
+                "nocopy" if kind == MountKind::Volume => nocopy = true,
                 other => self.warnings.push(format!(
                     "{}.{key}: volume option `{other}` is not supported by phi start-all and is ignored",
                     self.prefix
@@ -85,6 +86,8 @@ impl Cx<'_> {
             // `docker run -v`; Compose relies on it.
             create_host_path: kind == MountKind::Bind,
             bind_options,
+            nocopy,
+            ..MountSpec::default()
         })
     }
 
@@ -93,11 +96,10 @@ impl Cx<'_> {
         for k in m.keys() {
             let k = k.as_str().unwrap_or("?");
             match k {
-                "type" | "source" | "target" | "read_only" | "bind" => {}
-                "volume" | "tmpfs" | "consistency" => self.warnings.push(format!(
-                    "{}.{key}.{k} is not supported by phi start-all and is ignored",
-                    self.prefix
-                )),
+                "type" | "source" | "target" | "read_only" | "bind" | "volume" | "tmpfs"
+                | "image" => {}
+                // macOS Docker Desktop only; the engine ignores it on Linux, as Compose does.
+                "consistency" => {}
                 _ => return Err(self.invalid(&format!("{key}.{k}"), "is not a volume setting")),
             }
         }
@@ -105,8 +107,25 @@ impl Cx<'_> {
             Some("volume") => MountKind::Volume,
             Some("bind") => MountKind::Bind,
             Some("tmpfs") => MountKind::Tmpfs,
+            Some("image") => MountKind::Image,
+            Some(other @ ("npipe" | "cluster")) => {
+                return Err(self.invalid(
+                    &format!("{key}.type"),
+                    format!(
+                        "`{other}` is not available on a Linux engine ({})",
+                        if other == "npipe" {
+                            "a Windows named pipe"
+                        } else {
+                            "a Swarm cluster volume"
+                        }
+                    ),
+                ));
+            }
             _ => {
-                return Err(self.invalid(&format!("{key}.type"), "must be volume, bind or tmpfs"));
+                return Err(self.invalid(
+                    &format!("{key}.type"),
+                    "must be volume, bind, tmpfs or image",
+                ));
             }
         };
         let target = field("target")
@@ -140,8 +159,13 @@ impl Cx<'_> {
                 return Err(self.invalid(&source_key, "is required for a bind mount"));
             }
             (MountKind::Bind, Some(s)) => Some(self.host_path(&source_key, &s)?),
+            (MountKind::Image, None) => {
+                return Err(self.invalid(&source_key, "is required: the image to mount"));
+            }
+            (MountKind::Image, Some(s)) => Some(s),
             (MountKind::Tmpfs, _) => None,
         };
+        let mut mount = self.kind_options(key, kind, m)?;
         let (create_host_path, bind_options) = match (kind, field("bind")) {
             (MountKind::Bind, Some(bind)) => self.bind_settings(&format!("{key}.bind"), bind)?,
             (_, Some(_)) => {
@@ -153,14 +177,81 @@ impl Cx<'_> {
             }
             (_, None) => (false, Vec::new()),
         };
-        Ok(MountSpec {
-            kind,
-            source,
-            target,
-            read_only,
-            create_host_path,
-            bind_options,
-        })
+        mount.kind = kind;
+        mount.source = source;
+        mount.target = target;
+        mount.read_only = read_only;
+        mount.create_host_path = create_host_path;
+        mount.bind_options = bind_options;
+        Ok(mount)
+    }
+
+    /// The `volume:` (`nocopy`, `subpath`), `tmpfs:` (`size`, `mode`) and `image:`
+    /// (`subpath`) blocks of a long-syntax entry; a block for another type is warned about
+    /// and ignored, as Compose does.
+    fn kind_options(
+        &mut self,
+        key: &str,
+        kind: MountKind,
+        m: &Mapping,
+    ) -> Result<MountSpec, ConfigError> {
+        let mut mount = MountSpec::default();
+        for (block, own) in [
+            ("volume", MountKind::Volume),
+            ("tmpfs", MountKind::Tmpfs),
+            ("image", MountKind::Image),
+        ] {
+            let Some(value) = m.get(block).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            let path = format!("{key}.{block}");
+            if kind != own {
+                self.warnings.push(format!(
+                    "{}.{path} applies only to type: {block} and is ignored",
+                    self.prefix
+                ));
+                continue;
+            }
+            let options = value
+                .as_mapping()
+                .ok_or_else(|| self.invalid(&path, "must be a mapping"))?;
+            for (k, v) in options {
+                let k = k.as_str().unwrap_or("?");
+                let at = format!("{path}.{k}");
+                match (block, k) {
+                    ("volume", "nocopy") => {
+                        mount.nocopy =
+                            boolean(v).ok_or_else(|| self.invalid(&at, "must be true or false"))?;
+                    }
+                    ("volume" | "image", "subpath") => {
+                        let sub = scalar_text(v)
+                            .filter(|s| !s.starts_with('/') && !s.split('/').any(|p| p == ".."))
+                            .ok_or_else(|| {
+                                self.invalid(&at, "must be a relative path without `..`")
+                            })?;
+                        mount.subpath = Some(sub).filter(|s| !s.is_empty());
+                    }
+                    ("tmpfs", "size") => {
+                        mount.tmpfs_size = Some(super::runtime::bytes(v).ok_or_else(|| {
+                            self.invalid(&at, "must be a number of bytes or a size such as 64m")
+                        })?);
+                    }
+                    ("tmpfs", "mode") => {
+                        mount.tmpfs_mode = Some(super::files::file_mode(v).ok_or_else(|| {
+                            self.invalid(&at, "must be a file mode such as 1777")
+                        })?);
+                    }
+                    // Compose's model has no volume-options labels to send either.
+                    ("volume", "labels") => self.warnings.push(format!(
+                        "{}.{at} is not sent to the engine by Compose either and is ignored",
+                        self.prefix
+                    )),
+                    _ if k.starts_with("x-") => {}
+                    _ => return Err(self.invalid(&at, format!("is not a {block} setting"))),
+                }
+            }
+        }
+        Ok(mount)
     }
 
     /// A long-syntax `bind:` block: `create_host_path` (default false, as in Compose: a
@@ -255,7 +346,10 @@ impl Cx<'_> {
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
-                let target = p.split(':').next().unwrap_or("").to_string();
+                let (target, options) = match p.split_once(':') {
+                    Some((target, options)) => (target.to_string(), Some(options.to_string())),
+                    None => (p.clone(), None),
+                };
                 if !target.starts_with('/') {
                     let key = if self.get("tmpfs").is_some_and(Value::is_sequence) {
                         format!("tmpfs[{i}]")
@@ -267,6 +361,7 @@ impl Cx<'_> {
                 Ok(MountSpec {
                     kind: MountKind::Tmpfs,
                     target,
+                    tmpfs_options: options.filter(|o| !o.is_empty()),
                     ..MountSpec::default()
                 })
             })

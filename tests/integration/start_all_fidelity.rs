@@ -4,7 +4,7 @@
 //! for them, and a representative set of service, network and volume keys.
 
 use crate::start_all::{plain, start_all};
-use crate::support::{Phi, Stack, docker, project_dir};
+use crate::support::{BUSYBOX, Phi, Stack, docker, project_dir};
 
 const TOKEN: &str = "tok-9c4e2b7a51d0";
 
@@ -206,4 +206,35 @@ fn replicas_share_a_host_port_range_and_status_shows_each_port() {
     small
         .stderr_has(&format!("{first}-{}", first + 1))
         .stderr_has("3 containers");
+}
+
+#[test]
+fn an_image_volume_on_an_engine_older_than_api_1_48_fails_at_start_naming_the_key() {
+    let stack = Stack::new("start-imagevol");
+    let dir = project_dir(&format!(
+        "services:\n  app:\n{app}    volumes:\n      - {{type: image, source: \"{BUSYBOX}\", \
+         target: /img, image: {{subpath: bin}}}}\n",
+        app = plain(""),
+    ));
+    // Reading the file is fine: the engine decides, at start.
+    Phi::new(dir.path())
+        .args(["-p", &stack.name, "-q", "config"])
+        .run()
+        .code(0);
+    let api = docker(&["version", "-f", "{{.Server.APIVersion}}"]);
+    let (major, minor) = api.split_once('.').unwrap();
+    let new_enough = (major.parse::<u32>().unwrap(), minor.parse::<u32>().unwrap()) >= (1, 48);
+    let out = start_all(dir.path(), &stack, &[]);
+    if new_enough {
+        out.code(0);
+        let app = format!("{}-app-1", stack.name);
+        assert!(
+            exec(&app, &["ls", "/img"]).contains("ash"),
+            "the image's /bin"
+        );
+    } else {
+        out.code(4);
+        out.stderr_has("services.app.volumes (type: image, target /img)")
+            .stderr_has("API 1.48");
+    }
 }

@@ -321,6 +321,7 @@ pub async fn start(
         &existing,
         engine.is_local(),
     ));
+    problems.extend(preflight::api_problems(&engine.api_version(), &plan));
     let (image_steps, image_problems) =
         preflight::image_checks(engine, &plan, &builds, opts).await?;
     problems.extend(image_problems);

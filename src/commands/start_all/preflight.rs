@@ -197,6 +197,48 @@ fn port_problems(plan: &Plan, existing: &[ContainerInfo]) -> Vec<Problem> {
     problems
 }
 
+/// Settings the engine's API version is too old for, one problem per service and key: the
+/// engine would reject them, or worse, ignore them. `api` is the negotiated version (`1.41`).
+pub fn api_problems(api: &str, plan: &Plan) -> Vec<Problem> {
+    let version = |text: &str| -> (u32, u32) {
+        let (major, minor) = text.split_once('.').unwrap_or((text, "0"));
+        (major.parse().unwrap_or(0), minor.parse().unwrap_or(0))
+    };
+    let have = version(api);
+    let mut problems = Vec::new();
+    for service in plan.services.values() {
+        let Some(step) = service.containers.first() else {
+            continue;
+        };
+        let mut needs: Vec<(String, &str, &str)> = Vec::new();
+        for m in &step.spec.mounts {
+            if m.kind == MountKind::Image {
+                needs.push((
+                    format!("volumes (type: image, target {})", m.target),
+                    "1.48",
+                    "Docker 28",
+                ));
+            } else if m.kind == MountKind::Volume && m.subpath.is_some() {
+                needs.push((
+                    format!("volumes (volume.subpath, target {})", m.target),
+                    "1.45",
+                    "Docker 26",
+                ));
+            }
+        }
+        for (key, wanted, release) in needs {
+            if have < version(wanted) {
+                problems.push(Problem::prerequisite(format!(
+                    "services.{}.{key} needs Docker Engine API {wanted} ({release}) or later; \
+                     this engine speaks API {api}",
+                    service.name
+                )));
+            }
+        }
+    }
+    problems
+}
+
 /// Whether binding `addr` fails because something holds it. Other failures (an address this
 /// host does not have, a privileged port) are left for the engine to report.
 pub fn port_taken(addr: SocketAddr, protocol: &str) -> bool {
