@@ -7,17 +7,18 @@ use std::time::Duration;
 use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointSettings, ExecConfig, HealthConfig, HostConfig,
-    HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum,
-    MountImageOptions, MountTmpfsOptions, MountType, MountVolumeOptions, NetworkConnectRequest,
-    NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy,
-    RestartPolicyNameEnum, VolumeCreateRequest,
+    ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointSettings, ExecConfig, HealthConfig,
+    HostConfig, HostConfigCgroupnsModeEnum, HostConfigIsolationEnum, HostConfigLogConfig, Mount,
+    MountBindOptions, MountBindOptionsPropagationEnum, MountImageOptions, MountTmpfsOptions,
+    MountType, MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig,
+    PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
+    RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptions, LogsOptions, UploadToContainerOptions};
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
-use crate::spec::{ContainerSpec, FileSpec, MountKind, MountSpec, NetworkSpec, VolumeSpec};
+use crate::spec::{ContainerSpec, FileSpec, MountKind, MountSpec, NetworkSpec, Tuning, VolumeSpec};
 
 /// What a command run inside a container ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,13 +152,17 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
             typ: Some(driver.clone()),
             config: Some(spec.log_options.clone().into_iter().collect()),
         }),
-        ..Default::default()
+        ..tuning(&spec.tuning)?
     };
+    let links = (!spec.tuning.links.is_empty()).then(|| spec.tuning.links.clone());
     let networking_config = first_network.map(|n| NetworkingConfig {
         endpoints_config: Some(HashMap::from([(
             n.name.clone(),
             EndpointSettings {
                 aliases: Some(n.aliases.clone()),
+                mac_address: spec.tuning.mac_address.clone(),
+                // On a user-defined network a link is an endpoint setting: a name to resolve.
+                links: links.clone(),
                 ..Default::default()
             },
         )])),
@@ -187,6 +192,83 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
         stop_timeout: spec.stop_grace_seconds,
         host_config: Some(host_config),
         networking_config,
+        ..Default::default()
+    })
+}
+
+/// The [`Tuning`] part of the host config.
+fn tuning(t: &Tuning) -> Result<HostConfig, String> {
+    let some_vec = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    let map = |m: &std::collections::BTreeMap<String, String>| {
+        (!m.is_empty()).then(|| m.clone().into_iter().collect())
+    };
+    let throttle = |list: &Vec<(String, i64)>| {
+        (!list.is_empty()).then(|| {
+            list.iter()
+                .map(|(path, rate)| ThrottleDevice {
+                    path: Some(path.clone()),
+                    rate: Some(*rate),
+                })
+                .collect()
+        })
+    };
+    let b = &t.blkio;
+    Ok(HostConfig {
+        cpu_count: t.cpu_count,
+        cpu_percent: t.cpu_percent,
+        cpu_period: t.cpu_period,
+        cpu_quota: t.cpu_quota,
+        cpu_realtime_period: t.cpu_rt_period,
+        cpu_realtime_runtime: t.cpu_rt_runtime,
+        cpuset_cpus: t.cpuset_cpus.clone(),
+        oom_kill_disable: t.oom_kill_disable,
+        memory_swappiness: t.memory_swappiness,
+        storage_opt: map(&t.storage_opt),
+        device_cgroup_rules: some_vec(&t.device_cgroup_rules),
+        annotations: map(&t.annotations),
+        uts_mode: t.uts_mode.clone(),
+        cgroupns_mode: match t.cgroupns_mode.as_deref() {
+            None => None,
+            Some("host") => Some(HostConfigCgroupnsModeEnum::HOST),
+            Some("private") => Some(HostConfigCgroupnsModeEnum::PRIVATE),
+            Some(other) => return Err(format!("`{other}` is not a cgroup namespace mode")),
+        },
+        isolation: match t.isolation.as_deref() {
+            None => None,
+            Some("default") => Some(HostConfigIsolationEnum::DEFAULT),
+            Some("process") => Some(HostConfigIsolationEnum::PROCESS),
+            Some("hyperv") => Some(HostConfigIsolationEnum::HYPERV),
+            Some(other) => return Err(format!("`{other}` is not an isolation mode")),
+        },
+        blkio_weight: b.weight,
+        blkio_weight_device: (!b.weight_device.is_empty()).then(|| {
+            b.weight_device
+                .iter()
+                .map(|(path, weight)| ResourcesBlkioWeightDevice {
+                    path: Some(path.clone()),
+                    weight: Some(usize::from(*weight)),
+                })
+                .collect()
+        }),
+        blkio_device_read_bps: throttle(&b.read_bps),
+        blkio_device_write_bps: throttle(&b.write_bps),
+        blkio_device_read_iops: throttle(&b.read_iops),
+        blkio_device_write_iops: throttle(&b.write_iops),
+        device_requests: (!t.device_requests.is_empty()).then(|| {
+            t.device_requests
+                .iter()
+                .map(|r| DeviceRequest {
+                    driver: r.driver.clone(),
+                    count: r.count,
+                    device_ids: some_vec(&r.device_ids),
+                    capabilities: (!r.capabilities.is_empty())
+                        .then(|| vec![r.capabilities.clone()]),
+                    options: map(&r.options),
+                })
+                .collect()
+        }),
+        links: some_vec(&t.links),
+        volumes_from: some_vec(&t.volumes_from),
         ..Default::default()
     })
 }
@@ -278,6 +360,7 @@ impl Engine {
                 container: created.id.clone(),
                 endpoint_config: Some(EndpointSettings {
                     aliases: Some(network.aliases.clone()),
+                    links: (!spec.tuning.links.is_empty()).then(|| spec.tuning.links.clone()),
                     ..Default::default()
                 }),
             };

@@ -107,6 +107,22 @@ impl Cx<'_> {
     /// The service's labels, then Compose's and phi's own (which win).
     pub(super) fn labels(&self, number: u32) -> Result<BTreeMap<String, String>, ConfigError> {
         let mut labels = BTreeMap::new();
+        // `label_file`s first, in order, then `labels`, which win (compose-go's order).
+        let files =
+            match self.get("label_file") {
+                Some(Value::Sequence(_)) => self.string_list("label_file")?,
+                Some(v) => vec![scalar_text(v).ok_or_else(|| {
+                    self.invalid("label_file", "must be a path or a list of paths")
+                })?],
+                None => Vec::new(),
+            };
+        for file in files {
+            let path = super::service::normalize(&self.project.directory.join(&file));
+            let none = |_: &str| None;
+            for (key, value, _) in parse_env_file(&path, &none, &none)? {
+                labels.insert(key, value);
+            }
+        }
         if let Some(value) = self.get("labels") {
             let invalid = |path: &str, message: &str| self.invalid(path, message);
             for (key, value) in key_values(value, "labels", invalid)? {

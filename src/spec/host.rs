@@ -105,7 +105,7 @@ impl Cx<'_> {
     }
 
     /// The engine name of `service`'s first container.
-    fn first_container(&self, key: &str, service: &str) -> Result<String, ConfigError> {
+    pub(super) fn first_container(&self, key: &str, service: &str) -> Result<String, ConfigError> {
         let Some(target) = self.project.model.services.get(service) else {
             return Err(self.invalid(
                 key,
@@ -130,7 +130,7 @@ impl Cx<'_> {
         }
     }
 
-    fn size(&self, key: &str) -> Result<Option<i64>, ConfigError> {
+    pub(super) fn size(&self, key: &str) -> Result<Option<i64>, ConfigError> {
         self.get(key)
             .map(|v| {
                 bytes(v).ok_or_else(|| {
@@ -140,7 +140,7 @@ impl Cx<'_> {
             .transpose()
     }
 
-    fn integer(&self, key: &str) -> Result<Option<i64>, ConfigError> {
+    pub(super) fn integer(&self, key: &str) -> Result<Option<i64>, ConfigError> {
         self.get(key)
             .map(|v| integer(v).ok_or_else(|| self.invalid(key, "must be a whole number")))
             .transpose()
@@ -167,6 +167,8 @@ impl Cx<'_> {
                         let container = field("target").unwrap_or_else(|| host.clone());
                         (host, container, field("permissions"))
                     }
+                    // A CDI name goes to the CDI driver as a device request (tuning.rs).
+                    Value::String(s) if super::tuning::is_cdi(s) => return Ok(None),
                     v => {
                         let text = scalar_text(v).ok_or_else(|| {
                             self.invalid(&key, "must be HOST[:CONTAINER[:PERMISSIONS]]")
@@ -187,12 +189,13 @@ impl Cx<'_> {
                 if host.is_empty() {
                     return Err(self.invalid(&key, "the host device is empty"));
                 }
-                Ok(DeviceSpec {
+                Ok(Some(DeviceSpec {
                     host,
                     container,
                     permissions: permissions.unwrap_or_else(|| "rwm".into()),
-                })
+                }))
             })
+            .filter_map(Result::transpose)
             .collect()
     }
 
@@ -274,7 +277,7 @@ impl Cx<'_> {
     }
 }
 
-fn integer(v: &Value) -> Option<i64> {
+pub(super) fn integer(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),

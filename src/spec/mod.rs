@@ -14,6 +14,7 @@ mod ports;
 mod resources;
 mod runtime;
 mod service;
+mod tuning;
 mod volumes;
 
 #[cfg(test)]
@@ -89,6 +90,100 @@ pub struct ContainerSpec {
     /// Left out of the hash when it is all defaults, so specs without them keep their hash.
     #[serde(skip_serializing_if = "HostSettings::is_default")]
     pub host: HostSettings,
+    /// cgroup limits, device requests, links and the other settings of [`Tuning`]; left
+    /// out of the hash when all are defaults, and each one when it is unset.
+    #[serde(skip_serializing_if = "Tuning::is_default")]
+    pub tuning: Tuning,
+}
+
+/// `cpu_count`, `cpu_percent`, `cpu_period`, `cpu_quota`, `cpu_rt_period`, `cpu_rt_runtime`,
+/// `cpuset`, `oom_kill_disable`, `mem_swappiness`, `storage_opt`, `device_cgroup_rules`,
+/// `annotations`, `uts`, `cgroup`, `isolation`, `blkio_config`, `gpus` and
+/// `deploy.resources.reservations.devices` (device requests), CDI `devices`, `links`,
+/// `external_links`, `volumes_from` and `mac_address`, as the engine takes them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Tuning {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<i64>,
+    /// Microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_runtime: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpuset_cpus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_kill_disable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_swappiness: Option<i64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uts_mode: Option<String>,
+    /// cgroup namespace: `host` or `private`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroupns_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
+    #[serde(skip_serializing_if = "Blkio::is_default")]
+    pub blkio: Blkio,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_requests: Vec<DeviceRequestSpec>,
+    /// `container:alias`, as the engine links them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// `container[:ro|rw]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes_from: Vec<String>,
+    /// The MAC address on the first network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+}
+
+impl Tuning {
+    pub fn is_default(&self) -> bool {
+        *self == Tuning::default()
+    }
+}
+
+/// `blkio_config`: an I/O weight and per-device weights and throttles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Blkio {
+    pub weight: Option<u16>,
+    /// (device path, weight)
+    pub weight_device: Vec<(String, u16)>,
+    /// (device path, bytes or operations per second)
+    pub read_bps: Vec<(String, i64)>,
+    pub write_bps: Vec<(String, i64)>,
+    pub read_iops: Vec<(String, i64)>,
+    pub write_iops: Vec<(String, i64)>,
+}
+
+impl Blkio {
+    pub fn is_default(&self) -> bool {
+        *self == Blkio::default()
+    }
+}
+
+/// A request for devices from a device driver (`gpus`, reserved `devices`, CDI names).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceRequestSpec {
+    pub driver: Option<String>,
+    /// -1: all.
+    pub count: Option<i64>,
+    pub device_ids: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub options: BTreeMap<String, String>,
 }
 
 /// `network_mode`, `ipc`, `pid`, `privileged`, `devices`, `sysctls`, `ulimits`, `dns*`,

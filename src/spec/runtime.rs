@@ -3,17 +3,74 @@
 
 use std::collections::BTreeMap;
 
-use serde_norway::Value;
+use serde_norway::{Mapping, Value};
 
 use crate::config::{ConfigError, scalar_text};
 
+use super::DeviceRequestSpec;
 use super::service::{Cx, unbracket};
+
+/// What `mem_limit`, `cpus` and `deploy.resources` ask for.
+#[derive(Default)]
+pub(super) struct Deploy {
+    pub memory: Option<i64>,
+    pub nano_cpus: Option<i64>,
+    pub pids: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    pub devices: Vec<DeviceRequestSpec>,
+}
 
 const BYTES_FORM: &str = "must be a number of bytes or a size such as 512m or 1g";
 const CPUS_FORM: &str = "must be a number of CPUs such as 0.5";
 
 impl Cx<'_> {
-    pub(super) fn restart(&self) -> Result<Option<String>, ConfigError> {
+    /// `restart`, or `deploy.restart_policy` (`condition`, `max_attempts`), which wins as in
+    /// Compose; its `delay` and `window` are Swarm's and warned about.
+    pub(super) fn restart(&mut self) -> Result<Option<String>, ConfigError> {
+        let plain = self.plain_restart()?;
+        let Some(policy) = self.get("deploy").and_then(|d| d.get("restart_policy")) else {
+            return Ok(plain);
+        };
+        let key = "deploy.restart_policy";
+        let m = policy
+            .as_mapping()
+            .ok_or_else(|| self.invalid(key, "must be a mapping"))?;
+        let mut condition = "always".to_string();
+        let mut attempts = None;
+        for (k, v) in m {
+            let k = k.as_str().unwrap_or("?");
+            let at = format!("{key}.{k}");
+            match k {
+                "condition" => {
+                    condition = match scalar_text(v).as_deref() {
+                        Some("none" | "no") => "no",
+                        Some("on-failure") => "on-failure",
+                        Some("unless-stopped") => "unless-stopped",
+                        Some("any" | "always") => "always",
+                        _ => {
+                            return Err(self.invalid(&at, "must be none, on-failure or any"));
+                        }
+                    }
+                    .to_string();
+                }
+                "max_attempts" => {
+                    attempts = Some(
+                        super::host::integer(v)
+                            .and_then(|n| u32::try_from(n).ok())
+                            .ok_or_else(|| self.invalid(&at, "must be a whole number"))?,
+                    );
+                }
+                "delay" | "window" => self.swarm_only(&at, "the engine restarts at once"),
+                _ => return Err(self.invalid(&at, "is not a restart_policy setting")),
+            }
+        }
+        Ok(Some(match (condition.as_str(), attempts) {
+            ("on-failure", Some(n)) if n > 0 => format!("on-failure:{n}"),
+            _ => condition,
+        }))
+    }
+
+    fn plain_restart(&self) -> Result<Option<String>, ConfigError> {
         // YAML 1.1 readers take an unquoted `no` for false.
         if self.get("restart") == Some(&Value::Bool(false)) {
             return Ok(Some("no".to_string()));
@@ -78,18 +135,23 @@ impl Cx<'_> {
         Ok(out)
     }
 
-    /// `mem_limit` and `cpus`, else `deploy.resources.limits`; other `deploy` keys are warned.
-    pub(super) fn resources(&mut self) -> Result<(Option<i64>, Option<i64>), ConfigError> {
-        let mut memory = self
-            .get("mem_limit")
-            .map(|v| bytes(v).ok_or_else(|| self.invalid("mem_limit", BYTES_FORM)))
-            .transpose()?;
-        let mut cpus = self
-            .get("cpus")
-            .map(|v| nano_cpus(v).ok_or_else(|| self.invalid("cpus", CPUS_FORM)))
-            .transpose()?;
+    /// `mem_limit` and `cpus`, else `deploy.resources.limits` (with `pids`); the memory and
+    /// devices of `deploy.resources.reservations`; the other `deploy` keys are Swarm's and
+    /// are warned about with the reason (`restart_policy` is read by [`Cx::restart`]).
+    pub(super) fn resources(&mut self) -> Result<Deploy, ConfigError> {
+        let mut out = Deploy {
+            memory: self
+                .get("mem_limit")
+                .map(|v| bytes(v).ok_or_else(|| self.invalid("mem_limit", BYTES_FORM)))
+                .transpose()?,
+            nano_cpus: self
+                .get("cpus")
+                .map(|v| nano_cpus(v).ok_or_else(|| self.invalid("cpus", CPUS_FORM)))
+                .transpose()?,
+            ..Deploy::default()
+        };
         let Some(deploy) = self.get("deploy") else {
-            return Ok((memory, cpus));
+            return Ok(out);
         };
         let deploy = deploy
             .as_mapping()
@@ -97,45 +159,108 @@ impl Cx<'_> {
         for (k, v) in deploy {
             let k = k.as_str().unwrap_or("?");
             match k {
-                // Read by the compose loader as the number of containers.
-                "replicas" => {}
+                // Read by the compose loader as the number of containers; restart() reads
+                // restart_policy.
+                "replicas" | "restart_policy" => {}
                 "resources" => {
                     let resources = v
                         .as_mapping()
                         .ok_or_else(|| self.invalid("deploy.resources", "must be a mapping"))?;
                     for (rk, rv) in resources {
                         let rk = rk.as_str().unwrap_or("?");
-                        if rk != "limits" {
-                            self.unsupported(&format!("deploy.resources.{rk}"));
-                            continue;
-                        }
-                        let limits = rv.as_mapping().ok_or_else(|| {
-                            self.invalid("deploy.resources.limits", "must be a mapping")
-                        })?;
-                        for (lk, lv) in limits {
-                            let lk = lk.as_str().unwrap_or("?");
-                            let key = format!("deploy.resources.limits.{lk}");
-                            match lk {
-                                "memory" => {
-                                    let value =
-                                        bytes(lv).ok_or_else(|| self.invalid(&key, BYTES_FORM))?;
-                                    memory.get_or_insert(value);
-                                }
-                                "cpus" => {
-                                    let value = nano_cpus(lv)
-                                        .ok_or_else(|| self.invalid(&key, CPUS_FORM))?;
-                                    cpus.get_or_insert(value);
-                                }
-                                _ => self.unsupported(&key),
-                            }
+                        let key = format!("deploy.resources.{rk}");
+                        let block = rv
+                            .as_mapping()
+                            .ok_or_else(|| self.invalid(&key, "must be a mapping"))?;
+                        match rk {
+                            "limits" => self.limits(block, &mut out)?,
+                            "reservations" => self.reservations(block, &mut out)?,
+                            _ => return Err(self.invalid(&key, "must be limits or reservations")),
                         }
                     }
                 }
+                "mode" => match v.as_str() {
+                    Some("replicated") => {}
+                    _ => self.swarm_only(
+                        "deploy.mode",
+                        "phi runs `replicas` containers on this engine (one-off jobs and \
+                         one-per-node are Swarm modes)",
+                    ),
+                },
+                "placement" | "update_config" | "rollback_config" | "endpoint_mode" | "labels" => {
+                    self.swarm_only(&format!("deploy.{k}"), "Docker Compose ignores it too")
+                }
                 _ if k.starts_with("x-") => {}
-                _ => self.unsupported(&format!("deploy.{k}")),
+                _ => return Err(self.invalid(&format!("deploy.{k}"), "is not a deploy setting")),
             }
         }
-        Ok((memory, cpus))
+        Ok(out)
+    }
+
+    fn swarm_only(&mut self, key: &str, why: &str) {
+        self.warnings.push(format!(
+            "{}.{key} is a Swarm setting and is ignored: {why}",
+            self.prefix
+        ));
+    }
+
+    fn limits(&mut self, limits: &Mapping, out: &mut Deploy) -> Result<(), ConfigError> {
+        for (lk, lv) in limits {
+            let lk = lk.as_str().unwrap_or("?");
+            let key = format!("deploy.resources.limits.{lk}");
+            match lk {
+                "memory" => {
+                    let value = bytes(lv).ok_or_else(|| self.invalid(&key, BYTES_FORM))?;
+                    out.memory.get_or_insert(value);
+                }
+                "cpus" => {
+                    let value = nano_cpus(lv).ok_or_else(|| self.invalid(&key, CPUS_FORM))?;
+                    out.nano_cpus.get_or_insert(value);
+                }
+                "pids" => {
+                    out.pids = Some(
+                        super::host::integer(lv)
+                            .ok_or_else(|| self.invalid(&key, "must be a whole number"))?,
+                    );
+                }
+                _ => return Err(self.invalid(&key, "is not a limit (cpus, memory, pids)")),
+            }
+        }
+        Ok(())
+    }
+
+    fn reservations(&mut self, block: &Mapping, out: &mut Deploy) -> Result<(), ConfigError> {
+        for (rk, rv) in block {
+            let rk = rk.as_str().unwrap_or("?");
+            let key = format!("deploy.resources.reservations.{rk}");
+            match rk {
+                "memory" => {
+                    out.memory_reservation =
+                        Some(bytes(rv).ok_or_else(|| self.invalid(&key, BYTES_FORM))?);
+                }
+                "devices" => {
+                    let items = rv
+                        .as_sequence()
+                        .ok_or_else(|| self.invalid(&key, "must be a list"))?;
+                    for (i, item) in items.iter().enumerate() {
+                        let request = self.device_request(&format!("{key}[{i}]"), item)?;
+                        if request.capabilities.is_empty() {
+                            return Err(self.invalid(
+                                &format!("{key}[{i}].capabilities"),
+                                "is required (gpu, tpu, ...)",
+                            ));
+                        }
+                        out.devices.push(request);
+                    }
+                }
+                "cpus" | "generic_resources" => self.swarm_only(
+                    &key,
+                    "a scheduling reservation, which Docker Compose does not send either",
+                ),
+                _ => return Err(self.invalid(&key, "is not a reservation (cpus, memory, devices)")),
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn logging(

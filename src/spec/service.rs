@@ -8,7 +8,9 @@
 use serde_norway::{Mapping, Value};
 
 use super::resources::resource_name;
-use super::{ContainerSpec, LABEL_COMPOSE_CONFIG_HASH, LABEL_CONFIG_HASH, config_hash};
+use super::{
+    ContainerSpec, LABEL_COMPOSE_CONFIG_HASH, LABEL_CONFIG_HASH, MountKind, MountSpec, config_hash,
+};
 use crate::config::{ConfigError, Project, scalar_text};
 
 pub const LABEL_WORKING_DIR: &str = "com.docker.compose.project.working_dir";
@@ -46,10 +48,41 @@ const TRANSLATED: &[&str] = &[
     "secrets",
     "configs",
     "labels",
+    "label_file",
+    "use_api_socket",
 ];
 
-/// Service keys phi reads elsewhere (ordering, selection, replicas) or warns about when loading.
-const READ_ELSEWHERE: &[&str] = &["depends_on", "profiles", "scale", "extends", "build"];
+/// Service keys phi reads elsewhere (ordering, selection, replicas, images) or warns about
+/// when loading. `attach` only chooses whose logs `docker compose up` follows: phi follows
+/// none, so there is nothing to do.
+const READ_ELSEWHERE: &[&str] = &[
+    "depends_on",
+    "profiles",
+    "scale",
+    "extends",
+    "build",
+    "pull_policy",
+    "pull_refresh_after",
+    "attach",
+    "provider",
+];
+
+/// Service keys phi cannot honour, each with the reason it is ignored.
+const NOT_RUN: &[(&str, &str)] = &[
+    (
+        "develop",
+        "it configures `docker compose watch` (sync and rebuild on file changes), which phi does \
+         not do",
+    ),
+    (
+        "models",
+        "models are served by Docker Model Runner, which phi does not drive",
+    ),
+    ("credential_spec", "it applies to Windows containers only"),
+];
+
+/// Where the engine's API socket is, on the engine's host and in a `use_api_socket` container.
+const API_SOCKET: &str = "/var/run/docker.sock";
 
 /// Where secrets are mounted in the container.
 pub(super) const SECRETS_DIR: &str = "/run/secrets";
@@ -91,9 +124,15 @@ pub fn container_spec(
         if !(key.starts_with("x-")
             || TRANSLATED.contains(&key)
             || super::host::KEYS.contains(&key)
+            || super::tuning::KEYS.contains(&key)
             || READ_ELSEWHERE.contains(&key))
         {
-            cx.unsupported(key);
+            match NOT_RUN.iter().find(|(k, _)| *k == key) {
+                Some((_, why)) => cx
+                    .warnings
+                    .push(format!("services.{service_name}.{key} is ignored: {why}")),
+                None => cx.unsupported(key),
+            }
         }
     }
 
@@ -117,19 +156,36 @@ pub fn container_spec(
         None => format!("{}-{service_name}-{number}", project.name),
     };
 
-    let host = cx.host()?;
+    let mut host = cx.host()?;
     if host.network_mode.is_some() && map.contains_key("networks") {
         return Err(cx.invalid(
             "network_mode",
             "cannot be combined with `networks` (they are mutually exclusive)",
         ));
     }
-    let (memory_bytes, nano_cpus) = cx.resources()?;
+    let deploy = cx.resources()?;
+    // The plain keys win over deploy.resources, as for mem_limit and cpus.
+    host.pids_limit = host.pids_limit.or(deploy.pids);
+    host.memory_reservation = host.memory_reservation.or(deploy.memory_reservation);
+    let tuning = cx.tuning(deploy.devices)?;
     let (log_driver, log_options) = cx.logging()?;
     let mut mounts = cx.volumes()?;
     mounts.extend(cx.tmpfs()?);
     let (file_mounts, files) = cx.file_refs()?;
     mounts.extend(file_mounts);
+    if cx.bool("use_api_socket")? == Some(true) {
+        mounts.push(MountSpec {
+            kind: MountKind::Bind,
+            source: Some(API_SOCKET.into()),
+            target: API_SOCKET.into(),
+            ..MountSpec::default()
+        });
+        cx.warnings.push(format!(
+            "services.{service_name}.use_api_socket: the engine's socket is mounted, but phi \
+             does not copy your registry credentials into the container as Compose does \
+             (/run/secrets/docker/config.json)"
+        ));
+    }
 
     let mut spec = ContainerSpec {
         name,
@@ -156,8 +212,8 @@ pub fn container_spec(
         cap_add: cx.string_list("cap_add")?,
         cap_drop: cx.string_list("cap_drop")?,
         extra_hosts: cx.extra_hosts()?,
-        memory_bytes,
-        nano_cpus,
+        memory_bytes: deploy.memory,
+        nano_cpus: deploy.nano_cpus,
         log_driver,
         log_options,
         stop_signal: cx.string("stop_signal")?,
@@ -166,6 +222,7 @@ pub fn container_spec(
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
         files,
         host,
+        tuning,
     };
     let hash = config_hash(&spec);
     spec.labels

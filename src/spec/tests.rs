@@ -720,12 +720,12 @@ fn deploy_limits_apply_only_without_the_plain_keys() {
     );
     assert_eq!(spec.memory_bytes, Some(1 << 30));
     assert_eq!(spec.nano_cpus, Some(500_000_000));
+    assert_eq!(spec.host.pids_limit, Some(10));
+    assert_eq!(spec.host.memory_reservation, Some(1 << 20));
     assert_eq!(
         warnings,
         [
-            "services.web.deploy.resources.limits.pids is not supported by phi start-all and is ignored",
-            "services.web.deploy.resources.reservations is not supported by phi start-all and is ignored",
-            "services.web.deploy.placement is not supported by phi start-all and is ignored",
+            "services.web.deploy.placement is a Swarm setting and is ignored: Docker Compose ignores it too",
         ]
     );
     let plain = build(&web(
@@ -938,16 +938,50 @@ fn service_labels_come_in_both_forms_and_compose_labels_win() {
 
 #[test]
 fn untranslated_keys_are_warned_once_each_and_known_ones_are_not() {
-    let yaml = "services:\n  db:\n    image: postgres\n  web:\n    image: nginx\n    devices: [/dev/fuse]\n    ulimits: {nofile: 1024}\n    privileged: true\n    network_mode: host\n    depends_on: [db]\n    profiles: [web]\n    scale: 1\n    x-phi: {health_url: \"http://localhost/\"}\n    x-team: ops\n    container_name: w\n    develop: {watch: []}\n    blkio_config: {weight: 300}\n";
+    let yaml = "services:\n  db:\n    image: postgres\n  web:\n    image: nginx\n    devices: [/dev/fuse]\n    ulimits: {nofile: 1024}\n    privileged: true\n    network_mode: host\n    depends_on: [db]\n    profiles: [web]\n    scale: 1\n    x-phi: {health_url: \"http://localhost/\"}\n    x-team: ops\n    container_name: w\n    develop: {watch: []}\n    blkio_config: {weight: 300}\n    credential_spec: {file: x.json}\n";
     let (_, warnings) = spec_of(yaml, &[]);
-    let mut expected: Vec<String> = ["develop", "blkio_config"]
-        .iter()
-        .map(|k| format!("services.web.{k} is not supported by phi start-all and is ignored"))
-        .collect();
-    expected.sort();
     let mut warnings = warnings;
     warnings.sort();
-    assert_eq!(warnings, expected);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("services.web.credential_spec is ignored: it applies to Windows"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1]
+            .starts_with("services.web.develop is ignored: it configures `docker compose watch`"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn label_files_attach_and_the_api_socket() {
+    let (dir, project) = project(
+        "services:\n  web:\n    image: nginx\n    label_file: [a.labels, b.labels]\n    labels: {team: ops}\n    attach: false\n    use_api_socket: true\n",
+        &[],
+    );
+    std::fs::write(
+        dir.path().join("a.labels"),
+        "team=dev\ntier=web\n# comment\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("b.labels"), "tier=front\n").unwrap();
+    let (spec, warnings) = container_spec(&project, "web", 1).unwrap();
+    assert_eq!(spec.labels["team"], "ops", "labels win over label files");
+    assert_eq!(spec.labels["tier"], "front", "later files win");
+    assert_eq!(
+        spec.mounts,
+        [mount(
+            MountKind::Bind,
+            Some("/var/run/docker.sock"),
+            "/var/run/docker.sock",
+            false
+        )]
+    );
+    assert_eq!(warnings.len(), 1, "attach needs nothing: {warnings:?}");
+    assert!(warnings[0].contains("use_api_socket") && warnings[0].contains("credentials"));
+    let err = error(&web("    label_file: missing.labels\n"), &[]);
+    assert!(err.contains("missing.labels"), "{err}");
 }
 
 #[test]
@@ -999,4 +1033,95 @@ fn host_settings_are_translated() {
         &[],
     );
     assert!(err.contains("services.web.ulimits.nofile"), "{err}");
+}
+
+#[test]
+fn cgroup_device_and_link_settings_are_translated() {
+    let yaml = "services:\n  db:\n    image: postgres\n    deploy: {replicas: 2}\n  web:\n    image: nginx\n    cpu_count: 2\n    cpu_percent: 50\n    cpu_period: 100000\n    cpu_quota: \"50ms\"\n    cpu_rt_period: 1s\n    cpu_rt_runtime: 950000\n    cpuset: 0-1\n    oom_kill_disable: true\n    mem_swappiness: 10\n    storage_opt: {size: 1G}\n    device_cgroup_rules: [\"c 1:3 mr\"]\n    annotations: [com.example.a=1]\n    uts: host\n    cgroup: private\n    blkio_config:\n      weight: 300\n      weight_device: [{path: /dev/sda, weight: 400}]\n      device_read_bps: [{path: /dev/sda, rate: 12mb}]\n      device_write_iops: [{path: /dev/sda, rate: 30}]\n    gpus: all\n    devices: [/dev/fuse, nvidia.com/gpu=0]\n    links: [\"db:database\"]\n    external_links: [legacy]\n    volumes_from: [\"db:ro\", \"container:other\"]\n    mac_address: 02:42:ac:11:00:02\n    deploy:\n      restart_policy: {condition: on-failure, max_attempts: 3, delay: 5s}\n      resources:\n        reservations:\n          devices: [{capabilities: [tpu], count: all, driver: acme}]\n";
+    let (spec, warnings) = spec_of(yaml, &[]);
+    let t = &spec.tuning;
+    assert_eq!(
+        (t.cpu_count, t.cpu_percent, t.cpu_period, t.cpu_quota),
+        (Some(2), Some(50), Some(100_000), Some(50_000))
+    );
+    assert_eq!(
+        (t.cpu_rt_period, t.cpu_rt_runtime),
+        (Some(1_000_000), Some(950_000))
+    );
+    assert_eq!(t.cpuset_cpus.as_deref(), Some("0-1"));
+    assert_eq!(
+        (t.oom_kill_disable, t.memory_swappiness),
+        (Some(true), Some(10))
+    );
+    assert_eq!(t.storage_opt["size"], "1G");
+    assert_eq!(t.device_cgroup_rules, ["c 1:3 mr"]);
+    assert_eq!(t.annotations["com.example.a"], "1");
+    assert_eq!(
+        (t.uts_mode.as_deref(), t.cgroupns_mode.as_deref()),
+        (Some("host"), Some("private"))
+    );
+    assert_eq!(t.blkio.weight, Some(300));
+    assert_eq!(t.blkio.weight_device, [("/dev/sda".to_string(), 400)]);
+    assert_eq!(t.blkio.read_bps, [("/dev/sda".to_string(), 12 << 20)]);
+    assert_eq!(t.blkio.write_iops, [("/dev/sda".to_string(), 30)]);
+    let gpu = DeviceRequestSpec {
+        count: Some(-1),
+        capabilities: vec!["gpu".into()],
+        ..DeviceRequestSpec::default()
+    };
+    let tpu = DeviceRequestSpec {
+        driver: Some("acme".into()),
+        count: Some(-1),
+        capabilities: vec!["tpu".into()],
+        ..DeviceRequestSpec::default()
+    };
+    let cdi = DeviceRequestSpec {
+        driver: Some("cdi".into()),
+        device_ids: vec!["nvidia.com/gpu=0".into()],
+        ..DeviceRequestSpec::default()
+    };
+    assert_eq!(t.device_requests, [gpu, tpu, cdi]);
+    assert_eq!(
+        spec.host.devices.len(),
+        1,
+        "the CDI name is not a device mapping"
+    );
+    assert_eq!(
+        t.links,
+        [
+            "demo-db-1:database",
+            "demo-db-1:db-1",
+            "demo-db-1:demo-db-1",
+            "demo-db-2:database",
+            "demo-db-2:db-2",
+            "demo-db-2:demo-db-2",
+            "legacy:legacy",
+        ]
+    );
+    assert_eq!(t.volumes_from, ["demo-db-1:ro", "other"]);
+    assert_eq!(t.mac_address.as_deref(), Some("02:42:ac:11:00:02"));
+    assert_eq!(spec.restart.as_deref(), Some("on-failure:3"));
+    assert_eq!(
+        warnings,
+        [
+            "services.web.deploy.restart_policy.delay is a Swarm setting and is ignored: the engine restarts at once"
+        ]
+    );
+    for (body, key) in [
+        ("    mem_swappiness: 101\n", "mem_swappiness"),
+        ("    cgroup: shared\n", "cgroup"),
+        ("    blkio_config: {weight: 5}\n", "blkio_config.weight"),
+        ("    mac_address: nope\n", "mac_address"),
+        ("    gpus: [{count: many}]\n", "gpus[0].count"),
+        (
+            "    deploy: {restart_policy: {condition: sometimes}}\n",
+            "deploy.restart_policy.condition",
+        ),
+    ] {
+        let err = error(&web(body), &[]);
+        assert!(
+            err.contains(&format!("services.web.{key}")),
+            "{body}: {err}"
+        );
+    }
 }

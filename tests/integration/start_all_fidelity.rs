@@ -238,3 +238,62 @@ fn an_image_volume_on_an_engine_older_than_api_1_48_fails_at_start_naming_the_ke
             .stderr_has("API 1.48");
     }
 }
+
+#[test]
+fn cgroup_namespace_link_and_deploy_keys_reach_the_engine() {
+    let stack = Stack::new("start-keys");
+    let p = &stack.name;
+    let dir = project_dir(&format!(
+        "services:\n  data:\n{data}    volumes: [\"/shared\"]\n  app:\n{app}    cpu_period: 100000\n    \
+         cpu_quota: 50ms\n    cpuset: \"0\"\n    oom_kill_disable: true\n    device_cgroup_rules: \
+         [\"c 1:3 mr\"]\n    uts: host\n    cgroup: private\n    links: [\"data:store\"]\n    \
+         volumes_from: [\"data:ro\"]\n    label_file: app.labels\n    labels: {{tier: api}}\n    \
+         tmpfs: [\"/scratch:size=1m,mode=1777\"]\n    attach: false\n    deploy:\n      \
+         restart_policy: {{condition: on-failure, max_attempts: 2}}\n      resources:\n        \
+         limits: {{pids: 64}}\n        reservations: {{memory: 8m}}\n",
+        data = plain(""),
+        app = plain(""),
+    ));
+    std::fs::write(dir.path().join("app.labels"), "team=ops\ntier=web\n").unwrap();
+    let out = start_all(dir.path(), &stack, &[]);
+    out.code(0);
+    assert!(
+        !out.stderr.contains("not supported"),
+        "every key here is translated: {}",
+        out.stderr
+    );
+    let app = format!("{p}-app-1");
+    let data = format!("{p}-data-1");
+    let host = |field: &str| inspect(&app, &format!("{{{{.HostConfig.{field}}}}}"));
+    assert_eq!(host("CpuPeriod"), "100000");
+    assert_eq!(host("CpuQuota"), "50000");
+    assert_eq!(host("CpusetCpus"), "0");
+    assert_eq!(host("OomKillDisable"), "true");
+    assert_eq!(host("DeviceCgroupRules"), "[c 1:3 mr]");
+    assert_eq!(host("UTSMode"), "host");
+    assert_eq!(host("CgroupnsMode"), "private");
+    assert_eq!(host("PidsLimit"), "64");
+    assert_eq!(host("MemoryReservation"), (8 << 20).to_string());
+    assert_eq!(host("RestartPolicy.Name"), "on-failure");
+    assert_eq!(host("RestartPolicy.MaximumRetryCount"), "2");
+    assert_eq!(host("VolumesFrom"), format!("[{data}:ro]"));
+    let links = inspect(&app, "{{range .NetworkSettings.Networks}}{{.Links}}{{end}}");
+    assert!(links.contains(&format!("{data}:store")), "{links}");
+    assert_eq!(host("Tmpfs"), "map[/scratch:size=1m,mode=1777]");
+    assert_eq!(inspect(&app, "{{index .Config.Labels \"team\"}}"), "ops");
+    assert_eq!(inspect(&app, "{{index .Config.Labels \"tier\"}}"), "api");
+    // The link resolves by its alias; the volume of `data` is there, read-only.
+    let lookup = exec(&app, &["nslookup", "store", "127.0.0.11"]);
+    assert!(
+        lookup.contains(&inspect(
+            &data,
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+        )),
+        "{lookup}"
+    );
+    let shared = inspect(
+        &app,
+        "{{range .Mounts}}{{if eq .Destination \"/shared\"}}{{.RW}}{{end}}{{end}}",
+    );
+    assert_eq!(shared, "false");
+}

@@ -226,6 +226,13 @@ pub fn api_problems(api: &str, plan: &Plan) -> Vec<Problem> {
                 ));
             }
         }
+        let tuning = &step.spec.tuning;
+        if tuning.mac_address.is_some() {
+            needs.push(("mac_address".into(), "1.44", "Docker 25"));
+        }
+        if !tuning.annotations.is_empty() {
+            needs.push(("annotations".into(), "1.43", "Docker 24"));
+        }
         for (key, wanted, release) in needs {
             if have < version(wanted) {
                 problems.push(Problem::prerequisite(format!(
