@@ -7,18 +7,22 @@ use std::time::Duration;
 use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointSettings, ExecConfig, HealthConfig,
-    HostConfig, HostConfigCgroupnsModeEnum, HostConfigIsolationEnum, HostConfigLogConfig, Mount,
-    MountBindOptions, MountBindOptionsPropagationEnum, MountImageOptions, MountTmpfsOptions,
-    MountType, MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig,
-    PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
-    RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
+    ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointIpamConfig, EndpointSettings,
+    ExecConfig, HealthConfig, HostConfig, HostConfigCgroupnsModeEnum, HostConfigIsolationEnum,
+    HostConfigLogConfig, Ipam, IpamConfig, Mount, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountImageOptions, MountTmpfsOptions, MountType,
+    MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding,
+    ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+    ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptions, LogsOptions, UploadToContainerOptions};
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
-use crate::spec::{ContainerSpec, FileSpec, MountKind, MountSpec, NetworkSpec, Tuning, VolumeSpec};
+use crate::spec::{
+    ContainerSpec, FileSpec, MountKind, MountSpec, NetworkAttachment, NetworkSpec, Tuning,
+    VolumeSpec,
+};
 
 /// What a command run inside a container ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,18 +158,8 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
         }),
         ..tuning(&spec.tuning)?
     };
-    let links = (!spec.tuning.links.is_empty()).then(|| spec.tuning.links.clone());
     let networking_config = first_network.map(|n| NetworkingConfig {
-        endpoints_config: Some(HashMap::from([(
-            n.name.clone(),
-            EndpointSettings {
-                aliases: Some(n.aliases.clone()),
-                mac_address: spec.tuning.mac_address.clone(),
-                // On a user-defined network a link is an endpoint setting: a name to resolve.
-                links: links.clone(),
-                ..Default::default()
-            },
-        )])),
+        endpoints_config: Some(HashMap::from([(n.name.clone(), endpoint(spec, n))])),
     });
     Ok(ContainerCreateBody {
         image: Some(spec.image.clone()),
@@ -194,6 +188,33 @@ pub fn create_body(spec: &ContainerSpec) -> Result<ContainerCreateBody, String> 
         networking_config,
         ..Default::default()
     })
+}
+
+/// The endpoint settings for joining `network`. Links go here too: on a user-defined network
+/// a link is a name the network resolves. `interface_name` is the endpoint driver option
+/// Compose sends it as.
+fn endpoint(spec: &ContainerSpec, network: &NetworkAttachment) -> EndpointSettings {
+    let mut driver_opts = network.driver_opts.clone();
+    if let Some(name) = &network.interface_name {
+        driver_opts.insert("com.docker.network.endpoint.ifname".into(), name.clone());
+    }
+    let ipam = network.ipv4_address.is_some()
+        || network.ipv6_address.is_some()
+        || !network.link_local_ips.is_empty();
+    EndpointSettings {
+        aliases: Some(network.aliases.clone()),
+        links: (!spec.tuning.links.is_empty()).then(|| spec.tuning.links.clone()),
+        ipam_config: ipam.then(|| EndpointIpamConfig {
+            ipv4_address: network.ipv4_address.clone(),
+            ipv6_address: network.ipv6_address.clone(),
+            link_local_ips: (!network.link_local_ips.is_empty())
+                .then(|| network.link_local_ips.clone()),
+        }),
+        mac_address: network.mac_address.clone(),
+        driver_opts: (!driver_opts.is_empty()).then(|| driver_opts.into_iter().collect()),
+        gw_priority: network.gw_priority,
+        ..Default::default()
+    }
 }
 
 /// The [`Tuning`] part of the host config.
@@ -280,10 +301,32 @@ impl Engine {
         if self.network_exists(name).await? {
             return Ok(false);
         }
+        let map = |m: &std::collections::BTreeMap<String, String>| {
+            (!m.is_empty()).then(|| m.clone().into_iter().collect())
+        };
         let request = NetworkCreateRequest {
             name: name.clone(),
             driver: Some(network.driver.clone().unwrap_or_else(|| "bridge".into())),
             internal: Some(network.internal),
+            attachable: network.attachable.then_some(true),
+            enable_ipv4: network.enable_ipv4,
+            enable_ipv6: network.enable_ipv6,
+            options: map(&network.driver_opts),
+            ipam: network.ipam.as_ref().map(|ipam| Ipam {
+                driver: ipam.driver.clone(),
+                config: Some(
+                    ipam.pools
+                        .iter()
+                        .map(|p| IpamConfig {
+                            subnet: p.subnet.clone(),
+                            ip_range: p.ip_range.clone(),
+                            gateway: p.gateway.clone(),
+                            auxiliary_addresses: map(&p.aux_addresses),
+                        })
+                        .collect(),
+                ),
+                options: map(&ipam.options),
+            }),
             labels: Some(network.labels.clone().into_iter().collect()),
             ..Default::default()
         };
@@ -314,6 +357,8 @@ impl Engine {
         let request = VolumeCreateRequest {
             name: Some(name.clone()),
             driver: volume.driver.clone(),
+            driver_opts: (!volume.driver_opts.is_empty())
+                .then(|| volume.driver_opts.clone().into_iter().collect()),
             labels: Some(volume.labels.clone().into_iter().collect()),
             ..Default::default()
         };
@@ -358,11 +403,7 @@ impl Engine {
         for network in spec.networks.iter().skip(1) {
             let request = NetworkConnectRequest {
                 container: created.id.clone(),
-                endpoint_config: Some(EndpointSettings {
-                    aliases: Some(network.aliases.clone()),
-                    links: (!spec.tuning.links.is_empty()).then(|| spec.tuning.links.clone()),
-                    ..Default::default()
-                }),
+                endpoint_config: Some(endpoint(spec, network)),
             };
             let what = format!("connection of {} to network {}", spec.name, network.name);
             self.call(&what, self.docker.connect_network(&network.name, request))
@@ -642,10 +683,12 @@ mod tests {
                 NetworkAttachment {
                     name: "p_default".into(),
                     aliases: vec!["web".into()],
+                    ..NetworkAttachment::default()
                 },
                 NetworkAttachment {
                     name: "p_back".into(),
                     aliases: vec!["web".into()],
+                    ..NetworkAttachment::default()
                 },
             ],
             healthcheck: Some(HealthSpec {

@@ -100,7 +100,8 @@ pub struct ContainerSpec {
 /// `cpuset`, `oom_kill_disable`, `mem_swappiness`, `storage_opt`, `device_cgroup_rules`,
 /// `annotations`, `uts`, `cgroup`, `isolation`, `blkio_config`, `gpus` and
 /// `deploy.resources.reservations.devices` (device requests), CDI `devices`, `links`,
-/// `external_links`, `volumes_from` and `mac_address`, as the engine takes them.
+/// `external_links` and `volumes_from`, as the engine takes them. (`mac_address` goes to the
+/// first network's [`NetworkAttachment`].)
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Tuning {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,9 +146,6 @@ pub struct Tuning {
     /// `container[:ro|rw]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes_from: Vec<String>,
-    /// The MAC address on the first network.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
 }
 
 impl Tuning {
@@ -345,11 +343,29 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// A network the container joins, by its full engine name (e.g. `myproject_default`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// A network the container joins, by its full engine name (e.g. `myproject_default`), with
+/// the endpoint settings of `services.<s>.networks.<n>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct NetworkAttachment {
     pub name: String,
     pub aliases: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv4_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_local_ips: Vec<String>,
+    /// The network's own `mac_address`, or for the first network the service's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    /// `gw_priority`: which network gives the default gateway (API 1.48).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gw_priority: Option<i64>,
+    /// `interface_name` (API 1.49): sent as the endpoint driver option Compose uses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -371,8 +387,30 @@ pub struct NetworkSpec {
     pub name: String,
     pub labels: BTreeMap<String, String>,
     pub driver: Option<String>,
+    pub driver_opts: BTreeMap<String, String>,
     pub internal: bool,
+    pub attachable: bool,
+    pub enable_ipv4: Option<bool>,
+    pub enable_ipv6: Option<bool>,
+    pub ipam: Option<IpamSpec>,
     pub external: bool,
+}
+
+/// A network's `ipam`: its driver, address pools and driver options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IpamSpec {
+    pub driver: Option<String>,
+    pub pools: Vec<IpamPool>,
+    pub options: BTreeMap<String, String>,
+}
+
+/// One `ipam.config` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IpamPool {
+    pub subnet: Option<String>,
+    pub ip_range: Option<String>,
+    pub gateway: Option<String>,
+    pub aux_addresses: BTreeMap<String, String>,
 }
 
 /// A project volume: created with these settings unless `external`, which must exist.
@@ -381,6 +419,7 @@ pub struct VolumeSpec {
     pub name: String,
     pub labels: BTreeMap<String, String>,
     pub driver: Option<String>,
+    pub driver_opts: BTreeMap<String, String>,
     pub external: bool,
 }
 

@@ -92,6 +92,7 @@ fn a_minimal_service_gets_name_labels_and_the_default_network() {
         [NetworkAttachment {
             name: "demo_default".into(),
             aliases: vec!["web".into()],
+            ..NetworkAttachment::default()
         }]
     );
     let dir = project.directory.display().to_string();
@@ -222,7 +223,10 @@ fn build_settings_are_read() {
 #[test]
 fn project_resources_carry_compose_labels_and_external_names() {
     let yaml = "services:\n  web:\n    image: a\nnetworks:\n  back:\n    internal: true\n    \
-                ipam: {}\n  shared:\n    external: true\n    name: corp\nvolumes:\n  data:\n    \
+                attachable: true\n    enable_ipv6: true\n    driver_opts: {com.docker.network.bridge.name: br-back}\n    \
+                ipam: {driver: default, config: [{subnet: 10.9.0.0/24, ip_range: 10.9.0.0/25, gateway: 10.9.0.1, \
+                aux_addresses: {host1: 10.9.0.5}}], options: {o: \"1\"}}\n  shared:\n    external: true\n    \
+                name: corp\nvolumes:\n  data:\n    driver_opts: {type: tmpfs, device: tmpfs}\n    \
                 labels: {team: ops}\n  old:\n    external: true\n";
     let (_dir, p) = project(yaml, &[]);
     let r = project_resources(&p).unwrap();
@@ -235,10 +239,34 @@ fn project_resources_carry_compose_labels_and_external_names() {
     assert_eq!(vol("demo_data").labels["team"], "ops");
     assert_eq!(vol("demo_data").labels[LABEL_VOLUME], "data");
     assert!(vol("old").external);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let back = net("demo_back");
+    assert!(back.attachable);
+    assert_eq!(back.enable_ipv6, Some(true));
     assert_eq!(
-        r.warnings,
-        ["networks.back.ipam is not supported by phi start-all and is ignored"]
+        back.driver_opts["com.docker.network.bridge.name"],
+        "br-back"
     );
+    assert_eq!(
+        back.ipam,
+        Some(IpamSpec {
+            driver: Some("default".into()),
+            pools: vec![IpamPool {
+                subnet: Some("10.9.0.0/24".into()),
+                ip_range: Some("10.9.0.0/25".into()),
+                gateway: Some("10.9.0.1".into()),
+                aux_addresses: [("host1".to_string(), "10.9.0.5".to_string())].into(),
+            }],
+            options: [("o".to_string(), "1".to_string())].into(),
+        })
+    );
+    assert_eq!(vol("demo_data").driver_opts["type"], "tmpfs");
+    let (_dir, bad) = project(
+        "services:\n  web:\n    image: a\nnetworks:\n  n:\n    ipam: {config: [{subnet: 1, bogus: 2}]}\n",
+        &[],
+    );
+    let err = project_resources(&bad).unwrap_err().to_string();
+    assert!(err.contains("networks.n.ipam.config[0].bogus"), "{err}");
 }
 
 #[test]
@@ -575,30 +603,48 @@ fn bad_volumes_name_the_key() {
 
 #[test]
 fn networks_in_list_and_map_form_use_engine_names_and_aliases() {
-    let yaml = "services:\n  web:\n    image: nginx\n    networks:\n      front:\n        aliases: [www, web, site, www]\n      back:\n      outside:\n        ipv4_address: 10.0.0.5\nnetworks:\n  front:\n  back:\n    name: the-back\n  outside:\n    external: true\n";
-    let (spec, warnings) = spec_of(yaml, &[]);
+    let yaml = "services:\n  web:\n    image: nginx\n    mac_address: 02:42:ac:11:00:09\n    networks:\n      front:\n        aliases: [www, web, site, www]\n      back:\n      outside:\n        ipv4_address: 10.0.0.5\n        ipv6_address: \"fd00::5\"\n        link_local_ips: [169.254.0.9]\n        mac_address: 02:42:ac:11:00:05\n        driver_opts: {com.example.opt: \"1\"}\n        priority: 100\n        gw_priority: 1\n        interface_name: eth7\nnetworks:\n  front:\n  back:\n    name: the-back\n  outside:\n    external: true\n";
+    let err = error(yaml, &[]);
+    assert!(
+        err.contains("services.web.mac_address") && err.contains("outside"),
+        "the highest priority network is first and its mac must agree: {err}"
+    );
+    let (spec, warnings) = spec_of(&yaml.replace("02:42:ac:11:00:09", "02:42:AC:11:00:05"), &[]);
     assert_eq!(
         spec.networks,
         [
             NetworkAttachment {
-                name: "demo_front".into(),
-                aliases: vec!["web".into(), "www".into(), "site".into()],
+                name: "outside".into(),
+                aliases: vec!["web".into()],
+                ipv4_address: Some("10.0.0.5".into()),
+                ipv6_address: Some("fd00::5".into()),
+                link_local_ips: vec!["169.254.0.9".into()],
+                mac_address: Some("02:42:ac:11:00:05".into()),
+                driver_opts: [("com.example.opt".to_string(), "1".to_string())].into(),
+                gw_priority: Some(1),
+                interface_name: Some("eth7".into()),
             },
             NetworkAttachment {
                 name: "the-back".into(),
                 aliases: vec!["web".into()],
+                ..NetworkAttachment::default()
             },
             NetworkAttachment {
-                name: "outside".into(),
-                aliases: vec!["web".into()],
+                name: "demo_front".into(),
+                aliases: vec!["web".into(), "www".into(), "site".into()],
+                ..NetworkAttachment::default()
             },
-        ]
+        ],
+        "priority first, then by name, as Compose joins them"
     );
-    assert_eq!(
-        warnings,
-        [
-            "services.web.networks.outside.ipv4_address is not supported by phi start-all and is ignored"
-        ]
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let err = error(
+        &web("    networks:\n      default: {ipv4_address: \"fd00::1\"}\n"),
+        &[],
+    );
+    assert!(
+        err.contains("services.web.networks.default.ipv4_address"),
+        "{err}"
     );
     let list = build(
         "services:\n  web:\n    image: nginx\n    networks: [default, front]\nnetworks:\n  default:\n    name: shared\n  front: {}\n",
@@ -1099,7 +1145,11 @@ fn cgroup_device_and_link_settings_are_translated() {
         ]
     );
     assert_eq!(t.volumes_from, ["demo-db-1:ro", "other"]);
-    assert_eq!(t.mac_address.as_deref(), Some("02:42:ac:11:00:02"));
+    assert_eq!(
+        spec.networks[0].mac_address.as_deref(),
+        Some("02:42:ac:11:00:02"),
+        "the service's mac_address is the first network's"
+    );
     assert_eq!(spec.restart.as_deref(), Some("on-failure:3"));
     assert_eq!(
         warnings,

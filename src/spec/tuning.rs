@@ -1,5 +1,5 @@
 //! The service keys of [`Tuning`]: cgroup limits, block I/O, device requests, namespaces
-//! (`uts`, `cgroup`), `links`, `external_links`, `volumes_from` and `mac_address`, read as
+//! (`uts`, `cgroup`), `links`, `external_links` and `volumes_from`, read as
 //! Compose reads them (compose-go's types, docker/compose's `getCreateConfigs`).
 
 use std::collections::BTreeMap;
@@ -69,7 +69,6 @@ impl Cx<'_> {
             device_requests,
             links: self.links()?,
             volumes_from: self.volumes_from()?,
-            mac_address: self.mac_address()?,
         })
     }
 
@@ -352,10 +351,13 @@ impl Cx<'_> {
         Ok(out)
     }
 
-    /// `mac_address`, which must agree with the first network's own `mac_address` when
-    /// both are set (Compose's rule).
-    fn mac_address(&self) -> Result<Option<String>, ConfigError> {
-        let Some(mac) = self.string("mac_address")? else {
+    /// A MAC address at `key` (`mac_address`, `networks.<n>.mac_address`).
+    pub(super) fn mac_address(
+        &self,
+        key: &str,
+        mac: Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(mac) = mac else {
             return Ok(None);
         };
         let valid = mac.split(':').count() == 6
@@ -363,10 +365,7 @@ impl Cx<'_> {
                 .split(':')
                 .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
         if !valid {
-            return Err(self.invalid(
-                "mac_address",
-                "must be a MAC address such as 02:42:ac:11:00:02",
-            ));
+            return Err(self.invalid(key, "must be a MAC address such as 02:42:ac:11:00:02"));
         }
         Ok(Some(mac))
     }

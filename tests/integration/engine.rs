@@ -86,10 +86,12 @@ fn a_spec_becomes_a_running_container_that_can_be_probed() {
                 NetworkAttachment {
                     name: front.clone(),
                     aliases: vec!["web".into()],
+                    ..NetworkAttachment::default()
                 },
                 NetworkAttachment {
                     name: back.clone(),
                     aliases: vec!["web".into(), "www".into()],
+                    ..NetworkAttachment::default()
                 },
             ],
             healthcheck: Some(HealthSpec {

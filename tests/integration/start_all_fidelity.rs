@@ -297,3 +297,85 @@ fn cgroup_namespace_link_and_deploy_keys_reach_the_engine() {
     );
     assert_eq!(shared, "false");
 }
+
+#[test]
+fn network_ipam_static_addresses_and_volume_options_reach_the_engine() {
+    let stack = Stack::new("start-net");
+    let p = &stack.name;
+    // A subnet of its own for this process.
+    let octet = 100 + std::process::id() % 150;
+    let dir = project_dir(&format!(
+        "services:\n  app:\n{app}    networks:\n      back:\n        ipv4_address: 10.{octet}.7.9\n        \
+         aliases: [api]\n        link_local_ips: [169.254.7.9]\n      front:\n        priority: 10\n    \
+         volumes: [\"data:/data\"]\nnetworks:\n  back:\n    attachable: true\n    labels: {{tier: back}}\n    \
+         driver_opts: {{com.docker.network.bridge.name: phib{octet}}}\n    ipam:\n      config:\n        \
+         - subnet: 10.{octet}.7.0/24\n          gateway: 10.{octet}.7.1\n  front: {{}}\nvolumes:\n  data:\n    \
+         driver_opts: {{type: tmpfs, device: tmpfs, o: size=1m}}\n",
+        app = plain(""),
+    ));
+    start_all(dir.path(), &stack, &[]).code(0);
+    let app = format!("{p}-app-1");
+    let back = format!("{p}_back");
+    let net = |f: &str| docker(&["network", "inspect", "-f", f, &back]);
+    assert_eq!(
+        net("{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}"),
+        format!("10.{octet}.7.0/24 10.{octet}.7.1")
+    );
+    assert_eq!(net("{{.Attachable}}"), "true");
+    assert_eq!(
+        net("{{index .Options \"com.docker.network.bridge.name\"}}"),
+        format!("phib{octet}")
+    );
+    assert_eq!(net("{{index .Labels \"tier\"}}"), "back");
+    let endpoint = |f: &str| {
+        inspect(
+            &app,
+            &format!("{{{{with index .NetworkSettings.Networks \"{back}\"}}}}{f}{{{{end}}}}"),
+        )
+    };
+    assert_eq!(endpoint("{{.IPAddress}}"), format!("10.{octet}.7.9"));
+    assert!(endpoint("{{.Aliases}}").contains("api"));
+    assert_eq!(endpoint("{{.IPAMConfig.LinkLocalIPs}}"), "[169.254.7.9]");
+    // The higher priority network is joined first, at creation: it names the network mode.
+    assert_eq!(
+        inspect(&app, "{{.HostConfig.NetworkMode}}"),
+        format!("{p}_front")
+    );
+    let volume = docker(&[
+        "volume",
+        "inspect",
+        "-f",
+        "{{.Options}}",
+        &format!("{p}_data"),
+    ]);
+    assert_eq!(volume, "map[device:tmpfs o:size=1m type:tmpfs]");
+    assert!(exec(&app, &["df", "/data"]).contains("tmpfs"));
+}
+
+#[test]
+fn a_mac_address_on_an_engine_older_than_api_1_44_fails_at_start_naming_the_key() {
+    let stack = Stack::new("start-mac");
+    let dir = project_dir(&format!(
+        "services:\n  app:\n{app}    mac_address: 02:42:ac:11:00:42\n",
+        app = plain(""),
+    ));
+    let api = docker(&["version", "-f", "{{.Server.APIVersion}}"]);
+    let (major, minor) = api.split_once('.').unwrap();
+    let new_enough = (major.parse::<u32>().unwrap(), minor.parse::<u32>().unwrap()) >= (1, 44);
+    let out = start_all(dir.path(), &stack, &[]);
+    if new_enough {
+        out.code(0);
+        let app = format!("{}-app-1", stack.name);
+        assert!(
+            inspect(
+                &app,
+                "{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}"
+            )
+            .contains("02:42:ac:11:00:42")
+        );
+    } else {
+        out.code(4);
+        out.stderr_has("services.app.mac_address")
+            .stderr_has("API 1.44");
+    }
+}

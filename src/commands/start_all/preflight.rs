@@ -227,8 +227,28 @@ pub fn api_problems(api: &str, plan: &Plan) -> Vec<Problem> {
             }
         }
         let tuning = &step.spec.tuning;
-        if tuning.mac_address.is_some() {
-            needs.push(("mac_address".into(), "1.44", "Docker 25"));
+        for n in &step.spec.networks {
+            if n.mac_address.is_some() {
+                needs.push((
+                    format!("mac_address (network {})", n.name),
+                    "1.44",
+                    "Docker 25",
+                ));
+            }
+            if n.gw_priority.is_some() {
+                needs.push((
+                    format!("networks ({}: gw_priority)", n.name),
+                    "1.48",
+                    "Docker 28",
+                ));
+            }
+            if n.interface_name.is_some() {
+                needs.push((
+                    format!("networks ({}: interface_name)", n.name),
+                    "1.49",
+                    "Docker 28.1",
+                ));
+            }
         }
         if !tuning.annotations.is_empty() {
             needs.push(("annotations".into(), "1.43", "Docker 24"));
