@@ -79,7 +79,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
         }
         'phi;start-all' {
             [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'Only these services (comma-separated or repeated) and what they depend on')
-            [CompletionResult]::new('--pull', '--pull', [CompletionResultType]::ParameterName, 'When to pull images')
+            [CompletionResult]::new('--pull', '--pull', [CompletionResultType]::ParameterName, 'When to pull images, for every service [default: each service''s pull_policy, else missing]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')

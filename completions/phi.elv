@@ -74,7 +74,7 @@ set edit:completion:arg-completer[phi] = {|@words|
         }
         &'phi;start-all'= {
             cand --services 'Only these services (comma-separated or repeated) and what they depend on'
-            cand --pull 'When to pull images'
+            cand --pull 'When to pull images, for every service [default: each service''s pull_policy, else missing]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'

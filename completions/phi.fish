@@ -66,7 +66,7 @@ complete -c phi -n "__fish_phi_using_subcommand status" -s y -l yes -d 'Answer y
 complete -c phi -n "__fish_phi_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_using_subcommand status" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand start-all" -l services -d 'Only these services (comma-separated or repeated) and what they depend on' -r
-complete -c phi -n "__fish_phi_using_subcommand start-all" -l pull -d 'When to pull images' -r -f -a "always\t'Pull every image that is not built, even when present'
+complete -c phi -n "__fish_phi_using_subcommand start-all" -l pull -d 'When to pull images, for every service [default: each service\'s pull_policy, else missing]' -r -f -a "always\t'Pull every image that is not built, even when present'
 missing\t'Pull images that are not on the engine'
 never\t'Never pull; a missing image is a preflight problem'"
 complete -c phi -n "__fish_phi_using_subcommand start-all" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F

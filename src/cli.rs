@@ -286,9 +286,10 @@ pub struct StartAllArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// When to pull images
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "missing")]
-    pub pull: PullChoice,
+    /// When to pull images, for every service [default: each service's pull_policy, else
+    /// missing]
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub pull: Option<PullChoice>,
 
     /// Build images of services with `build:` even when they are present
     #[arg(long)]

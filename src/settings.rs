@@ -289,11 +289,11 @@ pub fn start_all(args: &cli::StartAllArgs, global: &GlobalArgs) -> start_all::Se
         no_wait: args.no_wait,
         remove_orphans: args.remove_orphans,
         dry_run: args.dry_run,
-        pull: match args.pull {
+        pull: args.pull.map(|choice| match choice {
             cli::PullChoice::Always => start_all::PullPolicy::Always,
             cli::PullChoice::Missing => start_all::PullPolicy::Missing,
             cli::PullChoice::Never => start_all::PullPolicy::Never,
-        },
+        }),
         build: args.build,
         timeout: global.timeout.unwrap_or(start_all::DEFAULT_TIMEOUT),
     }

@@ -386,6 +386,26 @@ impl Engine {
         }
     }
 
+    /// When `image` was last tagged on the engine (pulled, built or tagged): `None` when the
+    /// image is not there, `Some(None)` when the engine does not say.
+    pub async fn image_tagged_at(
+        &self,
+        image: &str,
+    ) -> Result<Option<Option<std::time::SystemTime>>, EngineError> {
+        let what = format!("inspect of image {image}");
+        match self.call(&what, self.docker.inspect_image(image)).await {
+            Ok(inspect) => Ok(Some(
+                inspect
+                    .metadata
+                    .and_then(|m| m.last_tag_time)
+                    .and_then(|t| humantime::parse_rfc3339_weak(t.trim_end_matches('Z')).ok())
+                    .filter(|t| *t > std::time::UNIX_EPOCH),
+            )),
+            Err(EngineError::Api { message, .. }) if is_not_found(&message) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Create (not start) a container from `spec`, joined to all its networks; returns its ID.
     pub async fn create_container(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
         let what = format!("creation of container {}", spec.name);

@@ -20,6 +20,96 @@ pub struct BuildSpec {
     pub tag: String,
 }
 
+/// When start-all gets a service's image (`pull_policy`), as compose-go reads it: `always`,
+/// `never`, `missing` (also `if_not_present`, a bare `refresh` and no policy), `build`, and
+/// refresh windows (`daily`, `weekly`, `every_<duration>`, `refresh` with
+/// `pull_refresh_after`): pull when the image was tagged longer ago than the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    Missing,
+    Never,
+    /// Always build (the service needs `build:`).
+    Build,
+    Refresh(std::time::Duration),
+}
+
+impl PullPolicy {
+    /// How eager a policy is to pull, to pick one for an image that services share: always,
+    /// then the shortest refresh window, then missing, then never.
+    pub fn eagerness(self) -> (u8, std::cmp::Reverse<std::time::Duration>) {
+        use std::cmp::Reverse;
+        use std::time::Duration;
+        match self {
+            PullPolicy::Always => (4, Reverse(Duration::ZERO)),
+            PullPolicy::Refresh(d) => (3, Reverse(d)),
+            PullPolicy::Missing => (2, Reverse(Duration::ZERO)),
+            PullPolicy::Never | PullPolicy::Build => (1, Reverse(Duration::ZERO)),
+        }
+    }
+}
+
+/// The `pull_policy` of `service_name`; `None` when it sets none.
+pub fn pull_policy(
+    project: &Project,
+    service_name: &str,
+) -> Result<Option<PullPolicy>, ConfigError> {
+    let Some(raw) = project.model.services.get(service_name).map(|s| &s.raw) else {
+        return Ok(None);
+    };
+    let invalid = |key: &str, message: &str| ConfigError::Invalid {
+        path: origin_of(project),
+        key: format!("services.{service_name}.{key}"),
+        message: message.into(),
+    };
+    let text = |key: &str| -> Result<Option<String>, ConfigError> {
+        raw.get(key)
+            .filter(|v| !v.is_null())
+            .map(|v| scalar_text(v).ok_or_else(|| invalid(key, "must be a string")))
+            .transpose()
+    };
+    let Some(policy) = text("pull_policy")? else {
+        return Ok(None);
+    };
+    let window = |key: &str, text: &str| {
+        crate::units::parse_duration(text)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| invalid(key, "must be a duration such as 12h or 1w2d"))
+    };
+    const DAY: u64 = 24 * 60 * 60;
+    Ok(Some(match policy.as_str() {
+        "always" => PullPolicy::Always,
+        "never" => PullPolicy::Never,
+        "missing" | "if_not_present" => PullPolicy::Missing,
+        "build" => {
+            if raw.get("build").is_none_or(Value::is_null) {
+                return Err(invalid(
+                    "pull_policy",
+                    "is `build`, but the service has no `build:`",
+                ));
+            }
+            PullPolicy::Build
+        }
+        "daily" => PullPolicy::Refresh(std::time::Duration::from_secs(DAY)),
+        "weekly" => PullPolicy::Refresh(std::time::Duration::from_secs(7 * DAY)),
+        "refresh" => match text("pull_refresh_after")? {
+            Some(after) => PullPolicy::Refresh(window("pull_refresh_after", &after)?),
+            None => PullPolicy::Missing,
+        },
+        other => match other.strip_prefix("every_") {
+            Some(every) => PullPolicy::Refresh(window("pull_policy", every)?),
+            None => {
+                return Err(invalid(
+                    "pull_policy",
+                    "must be always, never, missing, if_not_present, build, daily, weekly, \
+                     every_<duration> or refresh",
+                ));
+            }
+        },
+    }))
+}
+
 /// What `build:` of `service_name` asks for, if it has one, and warnings about what phi
 /// leaves out. The image is tagged as the service's image (`image:`, else
 /// `<project>-<service>`, as Compose names it).

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_norway::Value;
 
-use super::build::build_spec;
+use super::build::{build_spec, pull_policy};
 use super::resources::project_resources;
 use super::runtime::bytes;
 use super::service::{container_spec, split_shell};
@@ -1174,4 +1174,52 @@ fn cgroup_device_and_link_settings_are_translated() {
             "{body}: {err}"
         );
     }
+}
+
+#[test]
+fn pull_policies_are_read_as_compose_go_reads_them() {
+    use std::time::Duration;
+    let policy = |body: &str| {
+        let (_dir, p) = project(&web(body), &[]);
+        pull_policy(&p, "web")
+    };
+    let hours = |h: u64| Duration::from_secs(h * 3600);
+    for (body, want) in [
+        ("", None),
+        ("    pull_policy: always\n", Some(PullPolicy::Always)),
+        (
+            "    pull_policy: if_not_present\n",
+            Some(PullPolicy::Missing),
+        ),
+        ("    pull_policy: refresh\n", Some(PullPolicy::Missing)),
+        ("    pull_policy: never\n", Some(PullPolicy::Never)),
+        (
+            "    pull_policy: daily\n",
+            Some(PullPolicy::Refresh(hours(24))),
+        ),
+        (
+            "    pull_policy: weekly\n",
+            Some(PullPolicy::Refresh(hours(168))),
+        ),
+        (
+            "    pull_policy: every_12h\n",
+            Some(PullPolicy::Refresh(hours(12))),
+        ),
+        (
+            "    pull_policy: refresh\n    pull_refresh_after: 2h\n",
+            Some(PullPolicy::Refresh(hours(2))),
+        ),
+    ] {
+        assert_eq!(policy(body).unwrap(), want, "{body}");
+    }
+    let err = policy("    pull_policy: sometimes\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("services.web.pull_policy"), "{err}");
+    let err = policy("    pull_policy: build\n").unwrap_err().to_string();
+    assert!(err.contains("no `build:`"), "{err}");
+    let err = policy("    pull_policy: every_soon\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("services.web.pull_policy"), "{err}");
 }

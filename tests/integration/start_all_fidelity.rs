@@ -12,6 +12,16 @@ fn inspect(container: &str, format: &str) -> String {
     docker(&["inspect", "-f", format, container])
 }
 
+/// Whether the engine speaks API 1.`minor` or later.
+fn engine_api_at_least(minor: u32) -> bool {
+    let api = docker(&["version", "-f", "{{.Server.APIVersion}}"]);
+    let (major, have) = api.split_once('.').unwrap_or(("0", "0"));
+    (
+        major.parse::<u32>().unwrap_or(0),
+        have.parse::<u32>().unwrap_or(0),
+    ) >= (1, minor)
+}
+
 fn exec(container: &str, command: &[&str]) -> String {
     let mut args = vec!["exec", container];
     args.extend(command);
@@ -221,9 +231,7 @@ fn an_image_volume_on_an_engine_older_than_api_1_48_fails_at_start_naming_the_ke
         .args(["-p", &stack.name, "-q", "config"])
         .run()
         .code(0);
-    let api = docker(&["version", "-f", "{{.Server.APIVersion}}"]);
-    let (major, minor) = api.split_once('.').unwrap();
-    let new_enough = (major.parse::<u32>().unwrap(), minor.parse::<u32>().unwrap()) >= (1, 48);
+    let new_enough = engine_api_at_least(48);
     let out = start_all(dir.path(), &stack, &[]);
     if new_enough {
         out.code(0);
@@ -359,9 +367,7 @@ fn a_mac_address_on_an_engine_older_than_api_1_44_fails_at_start_naming_the_key(
         "services:\n  app:\n{app}    mac_address: 02:42:ac:11:00:42\n",
         app = plain(""),
     ));
-    let api = docker(&["version", "-f", "{{.Server.APIVersion}}"]);
-    let (major, minor) = api.split_once('.').unwrap();
-    let new_enough = (major.parse::<u32>().unwrap(), minor.parse::<u32>().unwrap()) >= (1, 44);
+    let new_enough = engine_api_at_least(44);
     let out = start_all(dir.path(), &stack, &[]);
     if new_enough {
         out.code(0);
@@ -378,4 +384,39 @@ fn a_mac_address_on_an_engine_older_than_api_1_44_fails_at_start_naming_the_key(
         out.stderr_has("services.app.mac_address")
             .stderr_has("API 1.44");
     }
+}
+
+#[test]
+fn pull_policy_is_honoured_and_the_pull_flag_overrides_it() {
+    let stack = Stack::new("start-pull");
+    let compose = |policy: &str, image: &str| {
+        format!(
+            "services:\n  app:\n{app}    pull_policy: {policy}\n",
+            app = plain("").replace(BUSYBOX, image),
+        )
+    };
+    // never: an image that is not here is a preflight problem naming the policy.
+    let dir = project_dir(&compose("never", "phi-test/not-here:1"));
+    let out = start_all(dir.path(), &stack, &[]);
+    out.code(4);
+    out.stderr_has("phi-test/not-here:1")
+        .stderr_has("pull_policy: never");
+    // always: the present image is pulled anyway (no registry here, so that fails)...
+    std::fs::write(dir.path().join("compose.yaml"), compose("always", BUSYBOX)).unwrap();
+    let out = start_all(dir.path(), &stack, &[]);
+    out.code(1);
+    assert!(
+        out.stdout.contains(&format!("cannot pull {BUSYBOX}")),
+        "{}",
+        out.stdout
+    );
+    // ...unless --pull says otherwise for every service.
+    start_all(dir.path(), &stack, &["--pull", "missing"]).code(0);
+    // A refresh window that has not run out leaves the present image alone.
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        compose("every_10000w", BUSYBOX),
+    )
+    .unwrap();
+    start_all(dir.path(), &stack, &[]).code(0);
 }

@@ -44,12 +44,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Log lines shown for a service that failed.
 const LOG_LINES: usize = 15;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PullPolicy {
-    Always,
-    Missing,
-    Never,
-}
+pub use crate::spec::PullPolicy;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -58,7 +53,8 @@ pub struct Settings {
     pub no_wait: bool,
     pub remove_orphans: bool,
     pub dry_run: bool,
-    pub pull: PullPolicy,
+    /// `--pull`: for every service, over their `pull_policy`.
+    pub pull: Option<PullPolicy>,
     pub build: bool,
     pub timeout: Duration,
 }
@@ -241,6 +237,7 @@ pub async fn start(
     // Every container's spec; translation problems are configuration errors.
     let mut specs: BTreeMap<String, Vec<ContainerSpec>> = BTreeMap::new();
     let mut builds = BTreeMap::new();
+    let mut pulls = BTreeMap::new();
     let mut problems: Vec<Problem> = Vec::new();
     for name in &selected {
         let scale = project.model.services[name].replicas;
@@ -263,6 +260,16 @@ pub async fn start(
                     break;
                 }
             }
+        }
+        match spec::pull_policy(project, name) {
+            Ok(Some(policy)) => {
+                pulls.insert(name.clone(), policy);
+            }
+            Ok(None) => {}
+            Err(e) => problems.push(Problem {
+                kind: Kind::Config,
+                message: e.to_string(),
+            }),
         }
         if let Some(image) = list.first().map(|s| s.image.clone()) {
             match spec::build_spec(project, name, &image) {
@@ -323,7 +330,7 @@ pub async fn start(
     ));
     problems.extend(preflight::api_problems(&engine.api_version(), &plan));
     let (image_steps, image_problems) =
-        preflight::image_checks(engine, &plan, &builds, opts).await?;
+        preflight::image_checks(engine, &plan, &builds, &pulls, opts).await?;
     problems.extend(image_problems);
     problems.extend(preflight::external_checks(engine, &networks, &volumes).await?);
     if !problems.is_empty() {

@@ -278,11 +278,13 @@ pub fn port_taken(addr: SocketAddr, protocol: &str) -> bool {
 }
 
 /// Which images must be pulled or built, and which cannot be had. `builds` maps a service
-/// with `build:` to what to build.
+/// with `build:` to what to build, `pulls` a service to its `pull_policy`; `--pull` wins over
+/// those, as `docker compose up --pull` does.
 pub async fn image_checks(
     engine: &Engine,
     plan: &Plan,
     builds: &BTreeMap<String, BuildSpec>,
+    pulls: &BTreeMap<String, PullPolicy>,
     opts: &Settings,
 ) -> Result<(Vec<ImageStep>, Vec<Problem>), EngineError> {
     let mut by_image: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -300,26 +302,60 @@ pub async fn image_checks(
         let build = services
             .iter()
             .find_map(|s| builds.get(s).map(|b| (s.clone(), b.clone())));
-        let present = engine.image_present(&image).await?;
+        let policy = opts.pull.unwrap_or_else(|| {
+            services
+                .iter()
+                .map(|s| pulls.get(s).copied().unwrap_or(PullPolicy::Missing))
+                .max_by_key(|p| p.eagerness())
+                .unwrap_or(PullPolicy::Missing)
+        });
+        let tagged = engine.image_tagged_at(&image).await?;
+        let present = tagged.is_some();
         match build {
-            Some((service, spec)) if opts.build || !present => steps.push(ImageStep::Build {
-                image,
-                service,
-                spec,
-            }),
+            Some((service, spec)) if opts.build || !present || policy == PullPolicy::Build => {
+                steps.push(ImageStep::Build {
+                    image,
+                    service,
+                    spec,
+                });
+            }
             Some(_) => {}
-            None => match opts.pull {
-                PullPolicy::Always => steps.push(ImageStep::Pull { image, services }),
-                PullPolicy::Missing if !present => steps.push(ImageStep::Pull { image, services }),
-                PullPolicy::Never if !present => problems.push(Problem::prerequisite(format!(
-                    "image {image} (services {}) is not on the engine and --pull never forbids pulling it",
-                    services.join(", ")
-                ))),
-                _ => {}
-            },
+            None if must_pull(policy, tagged, std::time::SystemTime::now()) => {
+                steps.push(ImageStep::Pull { image, services });
+            }
+            None if !present => problems.push(Problem::prerequisite(format!(
+                "image {image} (services {}) is not on the engine and {} forbids pulling it",
+                services.join(", "),
+                if opts.pull.is_some() {
+                    "--pull never"
+                } else {
+                    "pull_policy: never"
+                }
+            ))),
+            None => {}
         }
     }
     Ok((steps, problems))
+}
+
+/// Whether an image with `policy` is pulled, given when it was tagged (`None`: absent,
+/// `Some(None)`: present, time unknown). Never and build never pull (a missing image is then
+/// a problem); a refresh window pulls an absent image or one tagged longer ago than it.
+pub fn must_pull(
+    policy: PullPolicy,
+    tagged: Option<Option<std::time::SystemTime>>,
+    now: std::time::SystemTime,
+) -> bool {
+    match (policy, tagged) {
+        (PullPolicy::Always, _) => true,
+        (PullPolicy::Never | PullPolicy::Build, _) => false,
+        (PullPolicy::Missing | PullPolicy::Refresh(_), None) => true,
+        (PullPolicy::Missing, Some(_)) => false,
+        (PullPolicy::Refresh(_), Some(None)) => false,
+        (PullPolicy::Refresh(window), Some(Some(at))) => {
+            now.duration_since(at).is_ok_and(|age| age > window)
+        }
+    }
 }
 
 /// External networks and volumes must exist; phi does not create them.
@@ -351,6 +387,33 @@ pub async fn external_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pull_policies_decide_from_presence_and_age() {
+        use std::time::{Duration, SystemTime};
+        let now = SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        let day = PullPolicy::Refresh(24 * hour);
+        assert!(must_pull(PullPolicy::Always, Some(Some(now)), now));
+        assert!(must_pull(PullPolicy::Missing, None, now));
+        assert!(!must_pull(PullPolicy::Missing, Some(None), now));
+        assert!(!must_pull(PullPolicy::Never, None, now));
+        assert!(!must_pull(PullPolicy::Build, None, now));
+        assert!(must_pull(day, None, now));
+        assert!(!must_pull(day, Some(Some(now - hour)), now));
+        assert!(must_pull(day, Some(Some(now - 25 * hour)), now));
+        assert!(!must_pull(day, Some(None), now), "no tag time: left alone");
+        // The most eager policy wins for a shared image.
+        let mut shared = [
+            PullPolicy::Never,
+            day,
+            PullPolicy::Refresh(hour),
+            PullPolicy::Missing,
+        ];
+        shared.sort_by_key(|p| std::cmp::Reverse(p.eagerness()));
+        assert_eq!(shared[0], PullPolicy::Refresh(hour));
+        assert!(PullPolicy::Always.eagerness() > shared[0].eagerness());
+    }
 
     #[test]
     fn a_held_port_is_taken_and_a_free_one_is_not() {
