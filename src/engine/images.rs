@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions};
+use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, TagImageOptions};
 use futures_util::StreamExt;
 use globset::{GlobSet, GlobSetBuilder};
 
@@ -85,11 +85,15 @@ impl Engine {
         mut output: impl FnMut(&str),
     ) -> Result<(), EngineError> {
         let what = format!("build of {}", spec.tag);
-        let context =
-            context_tar(&spec.context, &spec.dockerfile).map_err(|message| EngineError::Api {
-                what: what.clone(),
-                message,
-            })?;
+        let context = context_tar(
+            &spec.context,
+            &spec.dockerfile,
+            spec.dockerfile_inline.as_deref(),
+        )
+        .map_err(|message| EngineError::Api {
+            what: what.clone(),
+            message,
+        })?;
         let options = BuildImageOptions {
             dockerfile: spec.dockerfile.clone(),
             t: Some(spec.tag.clone()),
@@ -97,6 +101,14 @@ impl Engine {
             forcerm: true,
             buildargs: Some(spec.args.clone().into_iter().collect()),
             target: spec.target.clone().unwrap_or_default(),
+            labels: (!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()),
+            nocache: spec.no_cache,
+            pull: spec.pull.then(|| "1".to_string()),
+            cachefrom: (!spec.cache_from.is_empty()).then(|| spec.cache_from.clone()),
+            extrahosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.join(",")),
+            networkmode: spec.network.clone(),
+            shmsize: spec.shm_size.map(|b| i32::try_from(b).unwrap_or(i32::MAX)),
+            platform: spec.platform.clone().unwrap_or_default(),
             ..Default::default()
         };
         let body = bollard::body_full(context.into());
@@ -128,13 +140,28 @@ impl Engine {
         if !pending.trim().is_empty() {
             output(pending.trim_end());
         }
+        for extra in &spec.extra_tags {
+            let (repo, tag) = split_reference(extra);
+            let options = TagImageOptions {
+                repo: Some(repo),
+                tag: Some(tag).filter(|t| !t.is_empty()),
+            };
+            let what = format!("tagging {} as {extra}", spec.tag);
+            self.call(&what, self.docker.tag_image(&spec.tag, Some(options)))
+                .await?;
+        }
         Ok(())
     }
 }
 
 /// The build context as an uncompressed tar, without what `.dockerignore` excludes
 /// (the Dockerfile and `.dockerignore` itself are always sent, as the docker CLI does).
-pub fn context_tar(context: &Path, dockerfile: &str) -> Result<Vec<u8>, String> {
+/// An `inline` Dockerfile is added as `dockerfile`, in place of any file of that name.
+pub fn context_tar(
+    context: &Path,
+    dockerfile: &str,
+    inline: Option<&str>,
+) -> Result<Vec<u8>, String> {
     let shown = context.display();
     if !context.is_dir() {
         return Err(format!("the build context {shown} is not a directory"));
@@ -156,8 +183,11 @@ pub fn context_tar(context: &Path, dockerfile: &str) -> Result<Vec<u8>, String> 
         for entry in names {
             let rel = relative.join(entry.file_name());
             let rel_text = rel.to_string_lossy().replace('\\', "/");
-            let always =
-                rel_text == dockerfile.trim_start_matches("./") || rel_text == ".dockerignore";
+            let is_dockerfile = rel_text == dockerfile.trim_start_matches("./");
+            if is_dockerfile && inline.is_some() {
+                continue;
+            }
+            let always = is_dockerfile || rel_text == ".dockerignore";
             if !always && ignore.excludes(&rel_text) {
                 continue;
             }
@@ -172,6 +202,15 @@ pub fn context_tar(context: &Path, dockerfile: &str) -> Result<Vec<u8>, String> 
                 stack.push(rel);
             }
         }
+    }
+    if let Some(text) = inline {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, dockerfile, text.as_bytes())
+            .map_err(|e| format!("cannot add the inline Dockerfile to the build context: {e}"))?;
     }
     builder
         .into_inner()
@@ -270,7 +309,7 @@ mod tests {
         std::fs::write(dir.path().join("secret.txt"), "x").unwrap();
         std::fs::create_dir(dir.path().join("app")).unwrap();
         std::fs::write(dir.path().join("app/main.py"), "print(1)\n").unwrap();
-        let bytes = context_tar(dir.path(), "Dockerfile").unwrap();
+        let bytes = context_tar(dir.path(), "Dockerfile", None).unwrap();
         let mut archive = tar::Archive::new(bytes.as_slice());
         let mut names: Vec<String> = archive
             .entries()
@@ -279,7 +318,17 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, [".dockerignore", "Dockerfile", "app", "app/main.py"]);
-        let missing = context_tar(&dir.path().join("nope"), "Dockerfile").unwrap_err();
+        let missing = context_tar(&dir.path().join("nope"), "Dockerfile", None).unwrap_err();
+        let inline = context_tar(dir.path(), "x.Dockerfile", Some("FROM scratch\n")).unwrap();
+        let mut archive = tar::Archive::new(inline.as_slice());
+        let mut found = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().unwrap().display().to_string() == "x.Dockerfile");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut found.next().unwrap(), &mut text).unwrap();
+        assert_eq!(text, "FROM scratch\n");
         assert!(missing.contains("is not a directory"), "{missing}");
     }
 }

@@ -15,10 +15,44 @@ pub struct BuildSpec {
     pub context: PathBuf,
     /// Relative to the context.
     pub dockerfile: String,
+    /// `dockerfile_inline`: sent in the context as `dockerfile` (a name of phi's own).
+    pub dockerfile_inline: Option<String>,
     pub args: BTreeMap<String, String>,
     pub target: Option<String>,
     pub tag: String,
+    /// `tags`: more names for the built image.
+    pub extra_tags: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub no_cache: bool,
+    /// `pull`: always try to pull a newer base image.
+    pub pull: bool,
+    pub cache_from: Vec<String>,
+    /// `host:ip`
+    pub extra_hosts: Vec<String>,
+    /// `network`: the network mode of RUN steps.
+    pub network: Option<String>,
+    pub shm_size: Option<i64>,
+    /// The one platform the engine's builder builds for.
+    pub platform: Option<String>,
 }
+
+/// The name an inline Dockerfile gets in the build context.
+pub const INLINE_DOCKERFILE: &str = ".phi.inline.Dockerfile";
+
+/// `build` keys only BuildKit (buildx) honours: the engine's API builder, which phi drives,
+/// has no way to take them.
+const BUILDKIT_ONLY: &[&str] = &[
+    "additional_contexts",
+    "secrets",
+    "ssh",
+    "cache_to",
+    "entitlements",
+    "provenance",
+    "sbom",
+    "privileged",
+    "ulimits",
+    "isolation",
+];
 
 /// When start-all gets a service's image (`pull_policy`), as compose-go reads it: `always`,
 /// `never`, `missing` (also `if_not_present`, a bare `refresh` and no policy), `build`, and
@@ -110,6 +144,89 @@ pub fn pull_policy(
     }))
 }
 
+/// The service's own `platform`, which picks the one of `build.platforms` to build.
+fn service_platform(project: &Project, service_name: &str) -> Option<String> {
+    project
+        .model
+        .services
+        .get(service_name)?
+        .raw
+        .get("platform")
+        .and_then(scalar_text)
+}
+
+/// One `build` option other than context, dockerfile, target and args.
+fn read_option(
+    spec: &mut BuildSpec,
+    k: &str,
+    v: &Value,
+    invalid: &dyn Fn(&str, &str) -> ConfigError,
+    warnings: &mut Vec<String>,
+    prefix: &str,
+) -> Result<(), ConfigError> {
+    let text = || scalar_text(v).ok_or_else(|| invalid(k, "must be a string"));
+    let list = || -> Result<Vec<String>, ConfigError> {
+        match v {
+            Value::Sequence(items) => items
+                .iter()
+                .map(|i| scalar_text(i).ok_or_else(|| invalid(k, "must be a list of strings")))
+                .collect(),
+            _ => Err(invalid(k, "must be a list of strings")),
+        }
+    };
+    let flag = || super::service::boolean(v).ok_or_else(|| invalid(k, "must be true or false"));
+    match k {
+        _ if v.is_null() || k.starts_with("x-") => {}
+        "dockerfile_inline" => spec.dockerfile_inline = Some(text()?),
+        "tags" => spec.extra_tags = list()?,
+        "labels" => {
+            for (key, value) in key_values(v, "labels", |p, m| invalid(p, m))? {
+                spec.labels.insert(key, value.unwrap_or_default());
+            }
+        }
+        "no_cache" => spec.no_cache = flag()?,
+        "pull" => spec.pull = flag()?,
+        "cache_from" => spec.cache_from = list()?,
+        "network" => spec.network = Some(text()?),
+        "shm_size" => {
+            spec.shm_size = Some(
+                super::runtime::bytes(v).ok_or_else(|| invalid(k, "must be a size such as 64m"))?,
+            );
+        }
+        "extra_hosts" => {
+            for (host, ip) in key_values(v, "extra_hosts", |p, m| invalid(p, m))? {
+                // `host=ip` or `host:ip` in list form; a mapping gives `host: ip`.
+                let (host, ip) = match ip {
+                    Some(ip) => (host, ip),
+                    None => match host.split_once(':') {
+                        Some((h, ip)) => (h.to_string(), ip.to_string()),
+                        None => return Err(invalid(k, "entries must be HOST=IP or HOST:IP")),
+                    },
+                };
+                spec.extra_hosts
+                    .push(format!("{host}:{}", super::service::unbracket(&ip)));
+            }
+        }
+        "platforms" => {
+            let platforms = list()?;
+            if platforms.len() > 1 {
+                warnings.push(format!(
+                    "{prefix}.platforms: the engine's builder builds one platform; phi builds \
+                     for the service's `platform`, else {} (multi-platform images need buildx)",
+                    platforms[0]
+                ));
+            }
+            spec.platform = platforms.into_iter().next();
+        }
+        _ if BUILDKIT_ONLY.contains(&k) => warnings.push(format!(
+            "{prefix}.{k} is ignored: it needs BuildKit (docker buildx), and phi builds through \
+             the engine's API builder"
+        )),
+        _ => return Err(invalid(k, "is not a build setting")),
+    }
+    Ok(())
+}
+
 /// What `build:` of `service_name` asks for, if it has one, and warnings about what phi
 /// leaves out. The image is tagged as the service's image (`image:`, else
 /// `<project>-<service>`, as Compose names it).
@@ -171,10 +288,20 @@ pub fn build_spec(
                             }
                         }
                     }
-                    _ => warnings.push(format!(
-                        "{prefix}.{k} is not supported by phi start-all and is ignored"
-                    )),
+                    _ => read_option(&mut spec, k, v, &invalid, &mut warnings, &prefix)?,
                 }
+            }
+            if m.contains_key("dockerfile") && m.contains_key("dockerfile_inline") {
+                return Err(invalid(
+                    "dockerfile_inline",
+                    "cannot be combined with `dockerfile` (they are mutually exclusive)",
+                ));
+            }
+            if let Some(platform) = service_platform(project, service_name) {
+                spec.platform = Some(platform);
+            }
+            if spec.dockerfile_inline.is_some() {
+                spec.dockerfile = INLINE_DOCKERFILE.to_string();
             }
             match m.get("context").filter(|v| !v.is_null()) {
                 None => ".".to_string(),

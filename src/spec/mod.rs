@@ -26,7 +26,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use build::{BuildSpec, PullPolicy, build_spec, pull_policy};
+pub use build::{BuildSpec, INLINE_DOCKERFILE, PullPolicy, build_spec, pull_policy};
 pub use resources::{LABEL_NETWORK, LABEL_VOLUME, Resources, project_resources};
 pub use service::{LABEL_CONFIG_FILES, LABEL_WORKING_DIR, container_spec};
 

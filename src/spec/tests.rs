@@ -197,7 +197,10 @@ fn an_image_is_required_unless_the_service_builds() {
 fn build_settings_are_read() {
     let yaml = "services:\n  web:\n    build:\n      context: ./app\n      \
                 dockerfile: Dockerfile.expenditure\n      target: prod\n      \
-                args: {VERSION: '1.2', FROM_ENV: }\n      cache_from: [x]\n";
+                args: {VERSION: '1.2', FROM_ENV: }\n      cache_from: [x]\n      tags: [\"demo/web:1\"]\n      \
+                labels: [a=b]\n      no_cache: true\n      pull: true\n      network: host\n      \
+                shm_size: 64m\n      extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\"]\n      \
+                platforms: [linux/amd64, linux/arm64]\n      secrets: [token]\n";
     let (_dir, p) = project(yaml, &[("FROM_ENV", "e")]);
     let (build, warnings) = build_spec(&p, "web", "demo-web").unwrap().unwrap();
     assert_eq!(build.context, p.directory.join("app"));
@@ -206,9 +209,37 @@ fn build_settings_are_read() {
     assert_eq!(build.args["VERSION"], "1.2");
     assert_eq!(build.args["FROM_ENV"], "e");
     assert_eq!(build.tag, "demo-web");
+    assert_eq!(build.cache_from, ["x"]);
+    assert_eq!(build.extra_tags, ["demo/web:1"]);
+    assert_eq!(build.labels["a"], "b");
+    assert!(build.no_cache && build.pull);
+    assert_eq!(build.network.as_deref(), Some("host"));
+    assert_eq!(build.shm_size, Some(64 << 20));
+    assert_eq!(build.extra_hosts, ["db:10.0.0.2", "cache:10.0.0.3"]);
+    assert_eq!(build.platform.as_deref(), Some("linux/amd64"));
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("services.web.build.platforms: the engine's builder builds one")
+    );
+    assert!(warnings[1].starts_with("services.web.build.secrets is ignored: it needs BuildKit"));
+    let inline = "services:\n  web:\n    platform: linux/arm64\n    build:\n      dockerfile_inline: |\n        FROM busybox\n      platforms: [linux/amd64, linux/arm64]\n";
+    let (_dir, p) = project(inline, &[]);
+    let (build, _) = build_spec(&p, "web", "demo-web").unwrap().unwrap();
+    assert_eq!(build.dockerfile, INLINE_DOCKERFILE);
+    assert_eq!(build.dockerfile_inline.as_deref(), Some("FROM busybox\n"));
     assert_eq!(
-        warnings,
-        ["services.web.build.cache_from is not supported by phi start-all and is ignored"]
+        build.platform.as_deref(),
+        Some("linux/arm64"),
+        "the service's platform"
+    );
+    let (_dir, p) = project(
+        "services:\n  web:\n    build: {dockerfile: D, dockerfile_inline: \"FROM x\"}\n",
+        &[],
+    );
+    let err = build_spec(&p, "web", "a").unwrap_err().to_string();
+    assert!(
+        err.contains("services.web.build.dockerfile_inline"),
+        "{err}"
     );
     let (_dir, p) = project("services:\n  web:\n    image: a\n", &[]);
     assert!(build_spec(&p, "web", "a").unwrap().is_none());

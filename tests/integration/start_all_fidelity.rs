@@ -420,3 +420,41 @@ fn pull_policy_is_honoured_and_the_pull_flag_overrides_it() {
     .unwrap();
     start_all(dir.path(), &stack, &[]).code(0);
 }
+
+#[test]
+fn an_inline_dockerfile_is_built_tagged_and_labelled() {
+    let stack = Stack::new("start-inline");
+    let image = format!("{}-app", stack.name);
+    let extra = format!("{}-extra:v1", stack.name);
+    let dir = project_dir(&format!(
+        "services:\n  app:\n    stop_grace_period: 1s\n    build:\n      dockerfile_inline: |\n        \
+         FROM {BUSYBOX}\n        RUN echo inline > /built\n        CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; \
+         while :; do sleep 0.1; done\"]\n      tags: [\"{extra}\"]\n      labels: {{built.by: phi}}\n"
+    ));
+    struct Images(Vec<String>);
+    impl Drop for Images {
+        fn drop(&mut self) {
+            for image in &self.0 {
+                let _ = std::process::Command::new("docker")
+                    .args(["rmi", "-f", image])
+                    .output();
+            }
+        }
+    }
+    let _images = Images(vec![image.clone(), extra.clone()]);
+    start_all(dir.path(), &stack, &[]).code(0);
+    let app = format!("{}-app-1", stack.name);
+    assert_eq!(exec(&app, &["cat", "/built"]), "inline");
+    let id = |i: &str| docker(&["image", "inspect", "-f", "{{.Id}}", i]);
+    assert_eq!(id(&extra), id(&image), "the extra tag names the same image");
+    assert_eq!(
+        docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"built.by\"}}",
+            &image
+        ]),
+        "phi"
+    );
+}

@@ -57,7 +57,7 @@ pub enum ImageStep {
         image: String,
         service: String,
         #[serde(skip)]
-        spec: BuildSpec,
+        spec: Box<BuildSpec>,
     },
 }
 
@@ -316,7 +316,7 @@ pub async fn image_checks(
                 steps.push(ImageStep::Build {
                     image,
                     service,
-                    spec,
+                    spec: Box::new(spec),
                 });
             }
             Some(_) => {}
