@@ -290,6 +290,8 @@ fn tuning(t: &Tuning) -> Result<HostConfig, String> {
         }),
         links: some_vec(&t.links),
         volumes_from: some_vec(&t.volumes_from),
+        masked_paths: t.unconfined_paths.then(Vec::new),
+        readonly_paths: t.unconfined_paths.then(Vec::new),
         ..Default::default()
     })
 }

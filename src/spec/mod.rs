@@ -146,6 +146,9 @@ pub struct Tuning {
     /// `container[:ro|rw]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes_from: Vec<String>,
+    /// `security_opt: [systempaths=unconfined]`: no masked or read-only /proc paths.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unconfined_paths: bool,
 }
 
 impl Tuning {

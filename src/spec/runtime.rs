@@ -92,6 +92,43 @@ impl Cx<'_> {
         Ok(Some(policy))
     }
 
+    /// `security_opt` as Compose sends it: a seccomp profile named by path is read (relative
+    /// to the project directory) and sent as compact JSON; `systempaths=unconfined` is not an
+    /// option but unmasks /proc paths ([`super::Tuning::unconfined_paths`]).
+    pub(super) fn security_opt(&self) -> Result<Vec<String>, ConfigError> {
+        let mut out = Vec::new();
+        for (i, opt) in self.string_list("security_opt")?.into_iter().enumerate() {
+            if opt == "systempaths=unconfined" {
+                continue;
+            }
+            let profile = opt
+                .strip_prefix("seccomp=")
+                .or_else(|| opt.strip_prefix("seccomp:"))
+                .filter(|p| !["unconfined", "builtin"].contains(p));
+            let Some(profile) = profile else {
+                out.push(opt);
+                continue;
+            };
+            let key = format!("security_opt[{i}]");
+            let path = super::service::normalize(&self.project.directory.join(profile));
+            let text =
+                crate::files::read_text(&path, crate::files::MAX_ENV_BYTES).map_err(|e| {
+                    self.invalid(
+                        &key,
+                        format!("cannot read the seccomp profile {}: {e}", path.display()),
+                    )
+                })?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                self.invalid(
+                    &key,
+                    format!("the seccomp profile {} is not JSON: {e}", path.display()),
+                )
+            })?;
+            out.push(format!("seccomp={json}"));
+        }
+        Ok(out)
+    }
+
     pub(super) fn extra_hosts(&self) -> Result<Vec<String>, ConfigError> {
         let mut out = Vec::new();
         match self.get("extra_hosts") {

@@ -168,6 +168,7 @@ pub fn container_spec(
     host.pids_limit = host.pids_limit.or(deploy.pids);
     host.memory_reservation = host.memory_reservation.or(deploy.memory_reservation);
     let tuning = cx.tuning(deploy.devices)?;
+    let security_opt = cx.security_opt()?;
     let (log_driver, log_options) = cx.logging()?;
     let mut mounts = cx.volumes()?;
     mounts.extend(cx.tmpfs()?);
@@ -208,7 +209,7 @@ pub fn container_spec(
         hostname: cx.string("hostname")?,
         read_only: cx.bool("read_only")?.unwrap_or(false),
         init: cx.bool("init")?,
-        security_opt: cx.string_list("security_opt")?,
+        security_opt,
         cap_add: cx.string_list("cap_add")?,
         cap_drop: cx.string_list("cap_drop")?,
         extra_hosts: cx.extra_hosts()?,

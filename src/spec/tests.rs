@@ -1254,3 +1254,33 @@ fn pull_policies_are_read_as_compose_go_reads_them() {
         .to_string();
     assert!(err.contains("services.web.pull_policy"), "{err}");
 }
+
+#[test]
+fn a_seccomp_profile_file_is_sent_as_json_and_systempaths_unmasks() {
+    let (dir, project) = project(
+        &web(
+            "    security_opt: [\"seccomp=./sec.json\", \"seccomp:unconfined\", systempaths=unconfined, no-new-privileges]\n",
+        ),
+        &[],
+    );
+    std::fs::write(
+        dir.path().join("sec.json"),
+        "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n",
+    )
+    .unwrap();
+    let (spec, _) = container_spec(&project, "web", 1).unwrap();
+    assert_eq!(
+        spec.security_opt,
+        [
+            "seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}",
+            "seccomp:unconfined",
+            "no-new-privileges"
+        ]
+    );
+    assert!(spec.tuning.unconfined_paths);
+    let err = error(&web("    security_opt: [\"seccomp=missing.json\"]\n"), &[]);
+    assert!(
+        err.contains("services.web.security_opt[0]") && err.contains("missing.json"),
+        "{err}"
+    );
+}

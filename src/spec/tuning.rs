@@ -69,6 +69,10 @@ impl Cx<'_> {
             device_requests,
             links: self.links()?,
             volumes_from: self.volumes_from()?,
+            unconfined_paths: self
+                .string_list("security_opt")?
+                .iter()
+                .any(|o| o == "systempaths=unconfined"),
         })
     }
 

@@ -256,13 +256,19 @@ fn cgroup_namespace_link_and_deploy_keys_reach_the_engine() {
          cpu_quota: 50ms\n    cpuset: \"0\"\n    oom_kill_disable: true\n    device_cgroup_rules: \
          [\"c 1:3 mr\"]\n    uts: host\n    cgroup: private\n    links: [\"data:store\"]\n    \
          volumes_from: [\"data:ro\"]\n    label_file: app.labels\n    labels: {{tier: api}}\n    \
-         tmpfs: [\"/scratch:size=1m,mode=1777\"]\n    attach: false\n    deploy:\n      \
+         tmpfs: [\"/scratch:size=1m,mode=1777\"]\n    attach: false\n    security_opt: \
+         [\"seccomp=./sec.json\", systempaths=unconfined]\n    deploy:\n      \
          restart_policy: {{condition: on-failure, max_attempts: 2}}\n      resources:\n        \
          limits: {{pids: 64}}\n        reservations: {{memory: 8m}}\n",
         data = plain(""),
         app = plain(""),
     ));
     std::fs::write(dir.path().join("app.labels"), "team=ops\ntier=web\n").unwrap();
+    std::fs::write(
+        dir.path().join("sec.json"),
+        "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}",
+    )
+    .unwrap();
     let out = start_all(dir.path(), &stack, &[]);
     out.code(0);
     assert!(
@@ -288,6 +294,11 @@ fn cgroup_namespace_link_and_deploy_keys_reach_the_engine() {
     let links = inspect(&app, "{{range .NetworkSettings.Networks}}{{.Links}}{{end}}");
     assert!(links.contains(&format!("{data}:store")), "{links}");
     assert_eq!(host("Tmpfs"), "map[/scratch:size=1m,mode=1777]");
+    assert_eq!(
+        host("SecurityOpt"),
+        "[seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}]"
+    );
+    assert_eq!(host("MaskedPaths"), "[]");
     assert_eq!(inspect(&app, "{{index .Config.Labels \"team\"}}"), "ops");
     assert_eq!(inspect(&app, "{{index .Config.Labels \"tier\"}}"), "api");
     // The link resolves by its alias; the volume of `data` is there, read-only.
