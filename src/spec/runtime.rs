@@ -111,13 +111,12 @@ impl Cx<'_> {
             };
             let key = format!("security_opt[{i}]");
             let path = super::service::normalize(&self.project.directory.join(profile));
-            let text =
-                crate::files::read_text(&path, crate::files::MAX_ENV_BYTES).map_err(|e| {
-                    self.invalid(
-                        &key,
-                        format!("cannot read the seccomp profile {}: {e}", path.display()),
-                    )
-                })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                self.invalid(
+                    &key,
+                    format!("cannot read the seccomp profile {}: {e}", path.display()),
+                )
+            })?;
             let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                 self.invalid(
                     &key,
