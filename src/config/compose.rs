@@ -520,6 +520,7 @@ const SERVICE_KEYS: &[&str] = &[
     "platform",
     "ports",
     "post_start",
+    "pre_start",
     "pre_stop",
     "privileged",
     "profiles",

@@ -7,6 +7,7 @@
 mod build;
 mod environment;
 mod health;
+mod hooks;
 mod host;
 mod networks;
 mod ports;
@@ -25,6 +26,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use build::{BuildSpec, build_spec};
+pub use hooks::{HookSpec, Hooks, LABEL_HOOK, pre_start_container, service_hooks};
 pub use resources::{LABEL_NETWORK, LABEL_VOLUME, Resources, project_resources};
 pub use service::{LABEL_CONFIG_FILES, LABEL_WORKING_DIR, container_spec};
 
@@ -84,6 +86,10 @@ pub struct ContainerSpec {
     /// Left out of the hash when it is all defaults, so specs without them keep their hash.
     #[serde(skip_serializing_if = "HostSettings::is_default")]
     pub host: HostSettings,
+    /// Compose's lifecycle hooks (`pre_start`, `post_start`, `pre_stop`). Part of the hash, as
+    /// in Compose: a changed hook recreates the container; left out when there are none.
+    #[serde(skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
 }
 
 /// `network_mode`, `ipc`, `pid`, `privileged`, `devices`, `sysctls`, `ulimits`, `dns*`,

@@ -129,12 +129,14 @@ pub fn container_spec(
     mounts.extend(cx.tmpfs()?);
     mounts.extend(cx.secrets()?);
 
+    let env = cx.environment()?;
+    let hooks = cx.hooks(&image, &env)?;
     let mut spec = ContainerSpec {
         name,
         image,
         command: cx.command_line("command")?,
         entrypoint: cx.command_line("entrypoint")?,
-        env: cx.environment()?,
+        env,
         labels: cx.labels(number)?,
         ports: cx.ports()?,
         mounts,
@@ -163,6 +165,7 @@ pub fn container_spec(
             .stop_grace_period
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
         host,
+        hooks,
     };
     let hash = config_hash(&spec);
     spec.labels
