@@ -45,6 +45,9 @@ const TRANSLATED: &[&str] = &[
     "stop_grace_period",
     "secrets",
     "labels",
+    "pre_start",
+    "post_start",
+    "pre_stop",
 ];
 
 /// Service keys phi reads elsewhere (ordering, selection, replicas) or warns about when loading.
