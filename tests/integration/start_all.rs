@@ -18,7 +18,7 @@ fn ready_after(secs: f64) -> String {
 }
 
 /// A service that stays up without a healthcheck.
-fn plain(extra: &str) -> String {
+pub fn plain(extra: &str) -> String {
     format!(
         "    image: {BUSYBOX}\n    stop_grace_period: 1s\n    command: [\"sh\", \"-c\", \
          \"trap 'exit 0' TERM; while :; do sleep 0.1; done\"]\n{extra}"
@@ -49,7 +49,7 @@ fn after(later: SystemTime, earlier: SystemTime) -> f64 {
     }
 }
 
-fn service<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub fn service<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     report["services"]
         .as_array()
         .unwrap()

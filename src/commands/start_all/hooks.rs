@@ -1,0 +1,197 @@
+//! The hook phases of a service's start, in Compose's order (docker/compose
+//! pkg/compose/convergence.go `startService`): its containers are created first, then its
+//! `pre_start` hooks run (once, in containers of their own that share the first container's
+//! volumes, and only when none of its containers is running), then each container is started
+//! and its `post_start` hooks run in it, and only then is the service started for its
+//! dependants. phi's own `x-phi.post_start` runs later, once the service is ready.
+
+use super::{Action, Ended, ServicePlan, ServiceReport, ServiceRun, State};
+use crate::commands::hooks::{self, HookReport, HookResult, Target};
+use crate::engine::EngineError;
+use crate::spec::{HookSpec, pre_start_container};
+
+/// One of the service's containers after the create phase.
+pub(super) struct Placed {
+    pub id: String,
+    pub name: String,
+    /// Created, recreated or stopped: it is to be started.
+    pub start: bool,
+}
+
+/// Whether the service's pre_start hooks run: some of its containers are to be started and
+/// none is running already (as in Compose).
+fn runs_pre_start(service: &ServicePlan, to_start: usize) -> bool {
+    let first = service.containers.first();
+    first.is_some_and(|c| !c.spec.hooks.pre_start.is_empty())
+        && to_start > 0
+        && to_start == service.containers.len()
+}
+
+/// The hooks start-all would run for `service` (--dry-run), in order.
+pub(super) fn planned(service: &ServicePlan) -> Vec<HookReport> {
+    let mut out = Vec::new();
+    let to_start: Vec<&str> = service
+        .containers
+        .iter()
+        .filter(|c| !matches!(c.action, Action::UpToDate { .. }))
+        .map(|c| c.spec.name.as_str())
+        .collect();
+    let Some(first) = service.containers.first() else {
+        return out;
+    };
+    let hooks = &first.spec.hooks;
+    if runs_pre_start(service, to_start.len()) {
+        for (i, hook) in hooks.pre_start.iter().enumerate() {
+            out.push(HookReport::planned("pre_start", i, hook, "a new container"));
+        }
+    }
+    for name in &to_start {
+        for (i, hook) in hooks.post_start.iter().enumerate() {
+            out.push(HookReport::planned("post_start", i, hook, name));
+        }
+    }
+    for (i, command) in service.post_start.iter().enumerate() {
+        let hook = x_phi_hook(command);
+        out.push(HookReport::planned(
+            "x-phi.post_start",
+            i,
+            &hook,
+            &first.spec.name,
+        ));
+    }
+    out
+}
+
+/// An `x-phi.post_start` command as a hook: run as the container's user, in its directory.
+pub(super) fn x_phi_hook(command: &[String]) -> HookSpec {
+    HookSpec {
+        command: Some(command.to_vec()),
+        ..HookSpec::default()
+    }
+}
+
+impl ServiceRun<'_> {
+    /// Run one hook, its output streamed under the service's name; a failure ends the
+    /// service's run, failed (or timed out) with the hook named in its error.
+    pub(super) async fn hook(
+        &self,
+        service: &str,
+        kind: &str,
+        index: usize,
+        hook: &HookSpec,
+        target: Target<'_>,
+        report: &mut ServiceReport,
+    ) -> Result<(), Ended> {
+        self.ui.step(
+            service,
+            "Running",
+            &format!("{kind}[{index}] `{}`", hook.shown()),
+        );
+        let each = |line: &str| self.ui.output(service, line);
+        let done = hooks::run(self.engine, kind, index, hook, target, self.deadline, &each).await;
+        let failure = done.error.clone();
+        let timed_out = done.result == HookResult::TimedOut;
+        report.hooks.push(done);
+        match failure {
+            None => Ok(()),
+            Some(why) => {
+                report.state = if timed_out {
+                    State::TimedOut
+                } else {
+                    State::Failed
+                };
+                self.ui.done(service, false, &why);
+                report.error = Some(why);
+                Err(Ended)
+            }
+        }
+    }
+
+    /// pre_start: each hook in a one-shot container sharing the first container's volumes,
+    /// after the leftovers of an earlier failed run are removed.
+    pub(super) async fn pre_start(
+        &self,
+        service: &ServicePlan,
+        placed: &[Placed],
+        report: &mut ServiceReport,
+    ) -> Result<(), Ended> {
+        let to_start: Vec<&Placed> = placed.iter().filter(|p| p.start).collect();
+        if !runs_pre_start(service, to_start.len()) {
+            return Ok(());
+        }
+        let name = service.name.as_str();
+        let first = &service.containers[0].spec;
+        let Some(volumes_from) = to_start.first().map(|p| p.id.as_str()) else {
+            return Ok(());
+        };
+        if let Err(e) = self.remove_leftovers(name).await {
+            self.ui.note(
+                "Warning",
+                &format!("{name}: leftover pre_start containers not removed: {e}"),
+            );
+        }
+        for (i, hook) in first.hooks.pre_start.iter().enumerate() {
+            let spec = pre_start_container(first, hook, self.project, name);
+            let target = Target::Container {
+                spec: &spec,
+                volumes_from,
+            };
+            self.hook(name, "pre_start", i, hook, target, report)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_leftovers(&self, service: &str) -> Result<(), EngineError> {
+        let ids = self
+            .engine
+            .hook_containers(self.project, Some(service), "pre_start")
+            .await?;
+        for id in ids {
+            self.engine.remove_hook_container(&id).await?;
+        }
+        Ok(())
+    }
+
+    /// Start each container that is to be started and run its post_start hooks in it.
+    pub(super) async fn start(
+        &self,
+        service: &ServicePlan,
+        placed: &[Placed],
+        report: &mut ServiceReport,
+    ) -> Result<(), Ended> {
+        let name = service.name.as_str();
+        let Some(first) = service.containers.first() else {
+            return Ok(());
+        };
+        for container in placed.iter().filter(|p| p.start) {
+            self.ui.step(name, "Starting", "");
+            let started =
+                tokio::time::timeout_at(self.deadline, self.engine.start_container(&container.id))
+                    .await;
+            let failure = match started {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some((State::Failed, e.to_string())),
+                Err(_) => Some((
+                    State::TimedOut,
+                    format!("{} was not started before the timeout", container.name),
+                )),
+            };
+            if let Some((state, why)) = failure {
+                report.state = state;
+                self.ui.done(name, false, &why);
+                report.error = Some(why);
+                return Err(Ended);
+            }
+            for (i, hook) in first.spec.hooks.post_start.iter().enumerate() {
+                let target = Target::Exec {
+                    id: &container.id,
+                    name: &container.name,
+                };
+                self.hook(name, "post_start", i, hook, target, report)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
