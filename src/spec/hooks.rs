@@ -20,6 +20,7 @@ use serde_norway::{Mapping, Value};
 
 use super::service::{Cx, boolean, key_values, split_shell};
 use super::{ContainerSpec, HostSettings, LABEL_PROJECT, LABEL_SERVICE, NetworkAttachment};
+use crate::config::compose::{HOOK_KEYS, PRE_START_HOOK_KEYS};
 use crate::config::{ConfigError, Project, scalar_text};
 
 /// The label Compose puts on a pre_start hook's container, with the hook's kind as value.
@@ -68,25 +69,6 @@ impl Hooks {
         self.pre_start.is_empty() && self.post_start.is_empty() && self.pre_stop.is_empty()
     }
 }
-
-/// Keys of a `post_start` / `pre_stop` entry.
-const EXEC_KEYS: &[&str] = &[
-    "command",
-    "user",
-    "privileged",
-    "working_dir",
-    "environment",
-];
-/// Keys of a `pre_start` entry.
-const PRE_START_KEYS: &[&str] = &[
-    "command",
-    "image",
-    "user",
-    "privileged",
-    "working_dir",
-    "environment",
-    "per_replica",
-];
 
 /// The hooks of `service` in `project` (stop-all reads its pre_stop hooks this way).
 pub fn service_hooks(project: &Project, service: &str) -> Result<Hooks, ConfigError> {
@@ -173,7 +155,7 @@ impl Cx<'_> {
             ("post_start", &mut hooks.post_start),
             ("pre_stop", &mut hooks.pre_stop),
         ] {
-            for (at, entry) in self.hook_entries(key, EXEC_KEYS)? {
+            for (at, entry) in self.hook_entries(key, HOOK_KEYS)? {
                 let command = self.hook_command(entry, &at)?;
                 if command.as_ref().is_none_or(Vec::is_empty) {
                     return Err(self.invalid(&format!("{at}.command"), "is required (a command)"));
@@ -192,7 +174,7 @@ impl Cx<'_> {
                 });
             }
         }
-        for (at, entry) in self.hook_entries("pre_start", PRE_START_KEYS)? {
+        for (at, entry) in self.hook_entries("pre_start", PRE_START_HOOK_KEYS)? {
             if let Some(v) = entry.get("per_replica").filter(|v| !v.is_null()) {
                 match boolean(v) {
                     Some(false) => {}
