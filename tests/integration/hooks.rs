@@ -44,9 +44,10 @@ fn post_start_runs_in_the_container_as_told_and_a_failure_skips_dependants() {
     let dir = project_dir(&format!(
         "services:\n  app:\n{app}  bad:\n{bad}  after:\n{after}",
         app = up(
-            "    environment: {SVC: from-service}\n    post_start:\n      - command: sh -c \
-             'echo \"uid=$$(id -u) dir=$$(pwd) x=$$X svc=$$SVC\"'\n        user: \"1000\"\n        \
-             working_dir: /tmp\n        environment: [X=from-hook]\n"
+            "    environment: {SVC: from-service, DB_PASSWORD: \"${DB_PASSWORD}\"}\n    \
+             post_start:\n      - command: sh -c \
+             'echo \"uid=$$(id -u) dir=$$(pwd) x=$$X svc=$$SVC pw=$$DB_PASSWORD\"'\n        \
+             user: \"1000\"\n        working_dir: /tmp\n        environment: [X=from-hook]\n"
         ),
         bad = up(
             "    post_start:\n      - command: [echo, first hook ran]\n      - command: \
@@ -62,9 +63,13 @@ fn post_start_runs_in_the_container_as_told_and_a_failure_skips_dependants() {
     plan.stdout_has("run post_start[0] `sh -c echo \"uid=$(id -u)")
         .stdout_has("run post_start[1] `sh -c echo migration exploded >&2; exit 3` of bad");
 
-    let out = phi(dir.path(), &stack, &["start-all"]);
+    let out = Phi::new(dir.path())
+        .env("DB_PASSWORD", "hook-Secret-4f2a9c")
+        .args(["-p", &stack.name, "--json", "start-all"])
+        .run();
     out.code(1);
-    out.stderr_has("app | uid=1000 dir=/tmp x=from-hook svc=from-service")
+    // Its output is streamed, with the secrets it prints redacted.
+    out.stderr_has("app | uid=1000 dir=/tmp x=from-hook svc=from-service pw=[redacted]")
         .stderr_has("bad | first hook ran")
         .stderr_has("bad | migration exploded");
     let report = out.json();
@@ -72,6 +77,7 @@ fn post_start_runs_in_the_container_as_told_and_a_failure_skips_dependants() {
     assert_eq!(app["state"], "running", "{app}");
     assert_eq!(app["hooks"][0]["result"], "ok");
     assert_eq!(app["hooks"][0]["exit_code"], 0);
+    assert!(!out.stderr.contains("hook-Secret") && !out.stdout.contains("hook-Secret"));
     let bad = service(&report, "bad");
     assert_eq!(bad["state"], "failed");
     let error = bad["error"].as_str().unwrap();
