@@ -195,3 +195,85 @@ impl ServiceRun<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::start_all::plan::ContainerStep;
+    use crate::spec::{ContainerSpec, Hooks};
+
+    fn hook(word: &str) -> HookSpec {
+        HookSpec {
+            command: Some(vec![word.to_string()]),
+            ..HookSpec::default()
+        }
+    }
+
+    fn service(actions: &[Action]) -> ServicePlan {
+        let hooks = Hooks {
+            pre_start: vec![hook("migrate")],
+            post_start: vec![hook("warm")],
+            pre_stop: vec![hook("flush")],
+        };
+        let containers = actions
+            .iter()
+            .enumerate()
+            .map(|(i, action)| ContainerStep {
+                spec: ContainerSpec {
+                    name: format!("p-web-{}", i + 1),
+                    image: "app:1".into(),
+                    hooks: hooks.clone(),
+                    ..ContainerSpec::default()
+                },
+                action: action.clone(),
+            })
+            .collect();
+        ServicePlan {
+            name: "web".into(),
+            containers,
+            surplus: Vec::new(),
+            depends_on: Default::default(),
+            one_shot: false,
+            awaited: false,
+            post_start: vec![vec!["seed".into()]],
+            grace: None,
+        }
+    }
+
+    fn shown(hooks: &[HookReport]) -> Vec<String> {
+        hooks
+            .iter()
+            .map(|h| format!("{} in {}", h.name(), h.container))
+            .collect()
+    }
+
+    #[test]
+    fn pre_start_runs_only_when_no_container_is_running() {
+        let fresh = service(&[Action::Create, Action::Start { id: "b".into() }]);
+        assert_eq!(
+            shown(&planned(&fresh)),
+            [
+                "pre_start[0] `migrate` in a new container",
+                "post_start[0] `warm` in p-web-1",
+                "post_start[0] `warm` in p-web-2",
+                "x-phi.post_start[0] `seed` in p-web-1",
+            ]
+        );
+        // One replica still runs: Compose runs no pre_start, and post_start only where a
+        // container is started.
+        let partly = service(&[Action::UpToDate { id: "a".into() }, Action::Create]);
+        assert_eq!(
+            shown(&planned(&partly)),
+            [
+                "post_start[0] `warm` in p-web-2",
+                "x-phi.post_start[0] `seed` in p-web-1",
+            ]
+        );
+        // Up to date: only phi's own x-phi.post_start, which runs on every start-all.
+        let up = service(&[Action::UpToDate { id: "a".into() }]);
+        assert_eq!(
+            shown(&planned(&up)),
+            ["x-phi.post_start[0] `seed` in p-web-1"]
+        );
+    }
+}
