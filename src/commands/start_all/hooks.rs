@@ -5,6 +5,8 @@
 //! and its `post_start` hooks run in it, and only then is the service started for its
 //! dependants. phi's own `x-phi.post_start` runs later, once the service is ready.
 
+use futures_util::future::join_all;
+
 use super::{Action, Ended, ServicePlan, ServiceReport, ServiceRun, State};
 use crate::commands::hooks::{self, HookReport, HookResult, Target};
 use crate::engine::EngineError;
@@ -82,29 +84,41 @@ impl ServiceRun<'_> {
         target: Target<'_>,
         report: &mut ServiceReport,
     ) -> Result<(), Ended> {
-        self.ui.step(
-            service,
-            "Running",
-            &format!("{kind}[{index}] `{}`", hook.shown()),
-        );
-        let each = |line: &str| self.ui.output(service, line);
-        let done = hooks::run(self.engine, kind, index, hook, target, self.deadline, &each).await;
-        let failure = done.error.clone();
-        let timed_out = done.result == HookResult::TimedOut;
+        let done = self.run_hook(service, kind, index, hook, target).await;
+        let failed = failure(&done);
         report.hooks.push(done);
-        match failure {
-            None => Ok(()),
-            Some(why) => {
-                report.state = if timed_out {
-                    State::TimedOut
-                } else {
-                    State::Failed
-                };
-                self.ui.done(service, false, &why);
-                report.error = Some(why);
-                Err(Ended)
-            }
-        }
+        self.end_if(service, failed, report)
+    }
+
+    /// A failure, if any, ends the service's run: its state, the reason, the closing line.
+    fn end_if(
+        &self,
+        service: &str,
+        failed: Option<(State, String)>,
+        report: &mut ServiceReport,
+    ) -> Result<(), Ended> {
+        let Some((state, why)) = failed else {
+            return Ok(());
+        };
+        report.state = state;
+        self.ui.done(service, false, &why);
+        report.error = Some(why);
+        Err(Ended)
+    }
+
+    /// Run one hook, saying so and streaming its output under the service's name.
+    async fn run_hook(
+        &self,
+        service: &str,
+        kind: &str,
+        index: usize,
+        hook: &HookSpec,
+        target: Target<'_>,
+    ) -> HookReport {
+        let what = format!("{kind}[{index}] `{}`", hook.shown());
+        self.ui.step(service, "Running", &what);
+        let each = |line: &str| self.ui.output(service, line);
+        hooks::run(self.engine, kind, index, hook, target, self.deadline, &each).await
     }
 
     /// pre_start: each hook in a one-shot container sharing the first container's volumes,
@@ -153,7 +167,8 @@ impl ServiceRun<'_> {
         Ok(())
     }
 
-    /// Start each container that is to be started and run its post_start hooks in it.
+    /// Start the containers that are to be started, at the same time, each followed by its
+    /// post_start hooks (run in it, in order); the first failure ends the service's run.
     pub(super) async fn start(
         &self,
         service: &ServicePlan,
@@ -164,36 +179,56 @@ impl ServiceRun<'_> {
         let Some(first) = service.containers.first() else {
             return Ok(());
         };
-        for container in placed.iter().filter(|p| p.start) {
-            self.ui.step(name, "Starting", "");
-            let started =
-                tokio::time::timeout_at(self.deadline, self.engine.start_container(&container.id))
-                    .await;
-            let failure = match started {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some((State::Failed, e.to_string())),
-                Err(_) => Some((
-                    State::TimedOut,
-                    format!("{} was not started before the timeout", container.name),
-                )),
-            };
-            if let Some((state, why)) = failure {
-                report.state = state;
-                self.ui.done(name, false, &why);
-                report.error = Some(why);
-                return Err(Ended);
-            }
-            for (i, hook) in first.spec.hooks.post_start.iter().enumerate() {
-                let target = Target::Exec {
-                    id: &container.id,
-                    name: &container.name,
-                };
-                self.hook(name, "post_start", i, hook, target, report)
-                    .await?;
-            }
+        let post_start = &first.spec.hooks.post_start;
+        let runs = placed
+            .iter()
+            .filter(|p| p.start)
+            .map(|container| async move {
+                let mut done = Vec::new();
+                self.ui.step(name, "Starting", "");
+                let started = tokio::time::timeout_at(
+                    self.deadline,
+                    self.engine.start_container(&container.id),
+                )
+                .await;
+                match started {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return (done, Some((State::Failed, e.to_string()))),
+                    Err(_) => {
+                        let why = format!("{} was not started before the timeout", container.name);
+                        return (done, Some((State::TimedOut, why)));
+                    }
+                }
+                for (i, hook) in post_start.iter().enumerate() {
+                    let target = Target::Exec {
+                        id: &container.id,
+                        name: &container.name,
+                    };
+                    let ran = self.run_hook(name, "post_start", i, hook, target).await;
+                    let failed = failure(&ran);
+                    done.push(ran);
+                    if failed.is_some() {
+                        return (done, failed);
+                    }
+                }
+                (done, None)
+            });
+        let mut first_failure = None;
+        for (done, failed) in join_all(runs).await {
+            report.hooks.extend(done);
+            first_failure = first_failure.or(failed);
         }
-        Ok(())
+        self.end_if(name, first_failure, report)
     }
+}
+
+/// The state a failed hook leaves its service in, and why; None when it succeeded.
+fn failure(done: &HookReport) -> Option<(State, String)> {
+    let state = match done.result {
+        HookResult::TimedOut => State::TimedOut,
+        _ => State::Failed,
+    };
+    done.error.clone().map(|why| (state, why))
 }
 
 #[cfg(test)]
