@@ -310,3 +310,24 @@ fn a_hook_is_bounded_by_the_timeout_and_interrupted_by_ctrl_c() {
     assert_eq!(status.code(), Some(130));
     assert!(interrupted.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn a_pre_start_image_is_checked_before_anything_starts() {
+    let stack = Stack::new("hook-image");
+    let dir = project_dir(&format!(
+        "services:\n  web:\n{}",
+        up("    pre_start:\n      - image: phi-test/no-such-image:0\n        command: [true]\n")
+    ));
+    let out = Phi::new(dir.path())
+        .args(["-p", &stack.name, "start-all", "--pull", "never"])
+        .run();
+    out.code(4);
+    out.stderr_has("image phi-test/no-such-image:0 (services web) is not on the engine");
+    let created = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", stack.name),
+    ]);
+    assert!(created.trim().is_empty(), "nothing was created");
+}
