@@ -131,8 +131,11 @@ volumes.\n\n\
 Running containers whose configuration is unchanged are left alone; changed ones are \
 recreated; stopped ones are started. Readiness is seen as it happens: besides the engine's \
 healthcheck status, phi runs the service's own healthcheck test inside the container at a short, \
-backing-off cadence, and reports which signal decided. x-phi post_start commands run once a \
-service is ready. Containers carry the Compose labels and names, so `docker compose ps/logs/down` \
+backing-off cadence, and reports which signal decided. Compose's lifecycle hooks run as Compose \
+runs them: pre_start in a one-shot container before a service's containers start (when none is \
+running), post_start inside each container right after it starts, before dependants see the \
+service started; phi's own x-phi post_start commands run once a service is ready. A failed hook \
+fails its service (exit 1) and its output is shown. Containers carry the Compose labels and names, so `docker compose ps/logs/down` \
 see the stack.\n\n\
 --timeout limits the whole start-up (default 300 s). Exit status: 0 when every service is \
 ready, 1 when one failed (its healthcheck output and last log lines are shown; what depends on \
@@ -145,7 +148,9 @@ it is not started; healthy services keep running), 2 or 4 for preflight problems
     #[command(
         long_about = "Stop the project's containers, every service only after the services that \
 depend on it have stopped, independent services at the same time. Each container gets its \
-stop_grace_period (default 10 s; --timeout overrides it) between its stop signal and SIGKILL.\n\n\
+stop_grace_period (default 10 s; --timeout overrides it) between its stop signal and SIGKILL. \
+A running container's Compose pre_stop hooks run in it first (within --timeout, default 300 s); \
+when one fails the container is not stopped, nor what it depends on.\n\n\
 --remove also removes the containers and the project's networks (like `docker compose down`); \
 --volumes also deletes the project's named volumes and their data: phi asks first, and off a \
 terminal refuses unless --yes is given.\n\n\

@@ -8,6 +8,7 @@ pub mod check_auth;
 pub mod checks;
 pub mod config;
 pub mod docs;
+pub mod hooks;
 pub mod lock;
 pub mod monitor;
 pub mod start_all;

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use anyhow::Context;
 
 use crate::commands::Ctx;
+use crate::commands::hooks::{self, HookReport, Target};
 use crate::config::Project;
 use crate::config::graph::Graph;
 use crate::engine::{CALL_TIMEOUT, NetworkRef};
@@ -22,9 +23,12 @@ use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Envelope;
 use crate::output::Printer;
+use crate::spec::HookSpec;
 
 /// Compose's default time between the stop signal and SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+/// How long a container's pre_stop hooks may take together, unless --timeout says.
+pub const DEFAULT_HOOK_LIMIT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -49,6 +53,10 @@ pub struct Step {
     pub stop: bool,
     pub remove: bool,
     pub grace_seconds: f64,
+    /// The service's pre_stop hooks, run in the container before it is stopped (only a
+    /// running one: a hook cannot run in a paused or restarting container).
+    #[serde(skip)]
+    pub pre_stop: Vec<HookSpec>,
 }
 
 /// The plan: steps grouped by service, and the order constraints between services.
@@ -59,13 +67,15 @@ pub struct Plan {
     pub after: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// Decide what to do. Pure: the containers come in as data.
+/// Decide what to do. Pure: the containers and each service's pre_stop hooks come in as
+/// data.
 pub fn plan(
     project: &Project,
     graph: &Graph,
     containers: &[ContainerInfo],
     opts: &Settings,
     selected: Option<&BTreeSet<&str>>,
+    pre_stop: &BTreeMap<String, Vec<HookSpec>>,
 ) -> Plan {
     let declared = &project.model.services;
     let mut steps: BTreeMap<String, Vec<Step>> = BTreeMap::new();
@@ -84,6 +94,10 @@ pub fn plan(
             .timeout
             .or_else(|| declared.get(&service).and_then(|s| s.stop_grace_period))
             .unwrap_or(DEFAULT_GRACE);
+        let hooks = match c.state {
+            RunState::Running => pre_stop.get(&service).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        };
         steps.entry(service.clone()).or_default().push(Step {
             service,
             container: c.name.clone(),
@@ -94,6 +108,7 @@ pub fn plan(
             ),
             remove: opts.remove || (!is_declared && opts.remove_orphans),
             grace_seconds: grace.as_secs_f64(),
+            pre_stop: hooks,
         });
     }
     let after = steps
@@ -119,6 +134,8 @@ pub struct Outcome {
     pub action: String,
     pub seconds: f64,
     pub error: Option<String>,
+    /// Its pre_stop hooks (with --dry-run: that would run), each with its result.
+    pub hooks: Vec<HookReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -184,7 +201,15 @@ pub async fn stop(
         .into());
     }
     let containers = engine.project_containers(&project.name).await?;
-    let plan = plan(project, &graph, &containers, opts, selected.as_ref());
+    let pre_stop = pre_stop_hooks(project, selected.as_ref())?;
+    let plan = plan(
+        project,
+        &graph,
+        &containers,
+        opts,
+        selected.as_ref(),
+        &pre_stop,
+    );
     let volumes = if opts.volumes {
         engine.project_volumes(&project.name).await?
     } else {
@@ -212,24 +237,47 @@ pub async fn stop(
         return Ok(dry_run_report(project, &plan, opts, networks, &volumes));
     }
 
-    // One sender per service, set when it is done; a service waits for its dependents.
-    let channels: BTreeMap<&str, (watch::Sender<bool>, watch::Receiver<bool>)> = plan
+    // One sender per service, set when it is done (to whether all its containers stopped);
+    // a service waits for its dependents, and is left running when one of them is (its
+    // pre_stop hook or its stop failed), as Compose stops there too.
+    type Done = Option<bool>;
+    let channels: BTreeMap<&str, (watch::Sender<Done>, watch::Receiver<Done>)> = plan
         .steps
         .keys()
-        .map(|s| (s.as_str(), watch::channel(false)))
+        .map(|s| (s.as_str(), watch::channel(None)))
         .collect();
+    let hook_limit = opts.timeout.unwrap_or(DEFAULT_HOOK_LIMIT);
     let tasks = plan.steps.iter().map(|(service, steps)| {
-        let waits: Vec<watch::Receiver<bool>> = plan.after[service]
+        let waits: Vec<(&String, watch::Receiver<Done>)> = plan.after[service]
             .iter()
-            .filter_map(|d| channels.get(d.as_str()).map(|(_, rx)| rx.clone()))
+            .filter_map(|d| channels.get(d.as_str()).map(|(_, rx)| (d, rx.clone())))
             .collect();
         let done = &channels[service.as_str()].0;
         async move {
-            for mut rx in waits {
-                let _ = rx.wait_for(|finished| *finished).await;
+            let mut running = Vec::new();
+            for (dependent, mut rx) in waits {
+                if let Ok(v) = rx.wait_for(Option::is_some).await {
+                    if *v == Some(false) {
+                        running.push(dependent.as_str());
+                    }
+                }
             }
-            let outcomes = join_all(steps.iter().map(|step| execute(engine, step, printer))).await;
-            let _ = done.send(true);
+            let outcomes: Vec<Outcome> = if running.is_empty() {
+                let run = steps
+                    .iter()
+                    .map(|s| execute(engine, s, printer, hook_limit));
+                join_all(run).await
+            } else {
+                let why = format!(
+                    "not stopped: {} (which depends on it) is still running",
+                    running.join(", ")
+                );
+                steps
+                    .iter()
+                    .map(|s| left_running(s, &why, printer))
+                    .collect()
+            };
+            let _ = done.send(Some(outcomes.iter().all(|o| o.error.is_none())));
             outcomes
         }
     });
@@ -240,6 +288,9 @@ pub async fn stop(
         .iter()
         .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.container)))
         .collect();
+    if opts.remove {
+        problems.extend(remove_hook_containers(project, engine, selected.as_ref(), printer).await?);
+    }
     let mut networks_removed = Vec::new();
     let mut volumes_removed = Vec::new();
     if opts.remove && problems.is_empty() && selected.is_none() {
@@ -278,11 +329,101 @@ pub async fn stop(
     })
 }
 
-async fn execute(engine: &Engine, step: &Step, printer: &Printer) -> Outcome {
+/// The pre_stop hooks of the selected services (all: None); a bad hook is a configuration
+/// error.
+fn pre_stop_hooks(
+    project: &Project,
+    selected: Option<&BTreeSet<&str>>,
+) -> Result<BTreeMap<String, Vec<HookSpec>>, crate::config::ConfigError> {
+    let mut hooks = BTreeMap::new();
+    for name in project.model.services.keys() {
+        if selected.is_none_or(|s| s.contains(name.as_str())) {
+            let pre_stop = crate::spec::service_hooks(project, name)?.pre_stop;
+            hooks.insert(name.clone(), pre_stop);
+        }
+    }
+    Ok(hooks)
+}
+
+/// With --remove, the pre_start hook containers that failed runs kept for inspection go too
+/// (as with `docker compose down`); what could not be removed, as problems.
+async fn remove_hook_containers(
+    project: &Project,
+    engine: &Engine,
+    selected: Option<&BTreeSet<&str>>,
+    printer: &Printer,
+) -> anyhow::Result<Vec<String>> {
+    let services: Vec<Option<&str>> = match selected {
+        None => vec![None],
+        Some(names) => names.iter().map(|s| Some(*s)).collect(),
+    };
+    let mut problems = Vec::new();
+    for service in services {
+        for id in engine
+            .hook_containers(&project.name, service, "pre_start")
+            .await?
+        {
+            let shown = crate::engine::containers::short_id(&id).to_string();
+            match engine.remove_hook_container(&id).await {
+                Ok(()) => printer.progress("Removed", &format!("pre_start container {shown}")),
+                Err(e) => problems.push(format!("pre_start container {shown}: {e}")),
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// A container not stopped because a service that depends on it is still running.
+fn left_running(step: &Step, why: &str, printer: &Printer) -> Outcome {
+    printer.warn(&format!("{}: {why}", step.container));
+    Outcome {
+        service: step.service.clone(),
+        container: step.container.clone(),
+        action: "failed".into(),
+        seconds: 0.0,
+        error: Some(why.to_string()),
+        hooks: Vec::new(),
+    }
+}
+
+/// Run the container's pre_stop hooks within `limit`; the first failure says why (the
+/// container is then not stopped, as in Compose), and its last output lines are shown.
+async fn pre_stop(
+    engine: &Engine,
+    step: &Step,
+    printer: &Printer,
+    limit: Duration,
+) -> (Vec<HookReport>, Option<String>) {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut reports = Vec::new();
+    let each = |line: &str| printer.progress("Output", &format!("{} | {line}", step.service));
+    for (i, hook) in step.pre_stop.iter().enumerate() {
+        printer.progress(
+            "Running",
+            &format!("{} pre_stop[{i}] `{}`", step.service, hook.shown()),
+        );
+        let target = Target::Exec {
+            id: &step.id,
+            name: &step.container,
+        };
+        let report = hooks::run(engine, "pre_stop", i, hook, target, deadline, &each).await;
+        let error = report.error.clone();
+        reports.push(report);
+        if let Some(error) = error {
+            return (
+                reports,
+                Some(format!("{error}; the container was not stopped")),
+            );
+        }
+    }
+    (reports, None)
+}
+
+async fn execute(engine: &Engine, step: &Step, printer: &Printer, hook_limit: Duration) -> Outcome {
     let start = Instant::now();
     let mut done = Vec::new();
-    let mut error = None;
-    if step.stop {
+    let (hooks, mut error) = pre_stop(engine, step, printer, hook_limit).await;
+    if step.stop && error.is_none() {
         printer.progress(
             "Stopping",
             &format!("{} ({})", step.service, step.container),
@@ -337,6 +478,7 @@ async fn execute(engine: &Engine, step: &Step, printer: &Printer) -> Outcome {
         action,
         seconds,
         error,
+        hooks,
     }
 }
 
@@ -357,12 +499,19 @@ fn dry_run_report(
                 (false, true) => "would remove",
                 (false, false) => "already stopped",
             };
+            let hooks = step
+                .pre_stop
+                .iter()
+                .enumerate()
+                .map(|(i, h)| HookReport::planned("pre_stop", i, h, &step.container))
+                .collect();
             containers.push(Outcome {
                 service: step.service.clone(),
                 container: step.container.clone(),
                 action: action.into(),
                 seconds: 0.0,
                 error: None,
+                hooks,
             });
         }
     }
@@ -416,6 +565,9 @@ pub fn render_text(report: &Report) -> String {
                 "  {} ({}): {}\n",
                 c.service, c.container, c.action
             ));
+            for h in &c.hooks {
+                out.push_str(&format!("    first run {}\n", h.name()));
+            }
         }
         for n in &report.networks_removed {
             out.push_str(&format!("  network {n}: would remove\n"));
@@ -444,6 +596,18 @@ pub fn render_text(report: &Report) -> String {
     ));
     for p in &report.problems {
         out.push_str(&format!("✗ {p}\n"));
+    }
+    for c in &report.containers {
+        for h in c.hooks.iter().filter(|h| !h.ok() && !h.output.is_empty()) {
+            out.push_str(&format!(
+                "last output of {} in {}:\n",
+                h.name(),
+                c.container
+            ));
+            for line in &h.output {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
     }
     out
 }
@@ -494,7 +658,7 @@ mod tests {
             container("db", RunState::Running),
             container("cron", RunState::Exited),
         ];
-        let plan = plan(&p, &g, &containers, &opts(), None);
+        let plan = plan(&p, &g, &containers, &opts(), None, &BTreeMap::new());
         assert_eq!(stop_order(&plan), ["cron", "web", "api", "db"]);
         assert_eq!(
             plan.after["db"],
@@ -510,7 +674,7 @@ mod tests {
             timeout: Some(Duration::from_secs(2)),
             ..opts()
         };
-        let plan = super::plan(&p, &g, &containers, &fast, None);
+        let plan = super::plan(&p, &g, &containers, &fast, None, &BTreeMap::new());
         assert_eq!(plan.steps["db"][0].grace_seconds, 2.0);
     }
 
@@ -523,16 +687,16 @@ mod tests {
             container("db", RunState::Running),
             container("old", RunState::Running),
         ];
-        let plan1 = plan(&p, &g, &containers, &opts(), None);
+        let plan1 = plan(&p, &g, &containers, &opts(), None, &BTreeMap::new());
         assert!(!plan1.steps.contains_key("old"));
         let with = Settings {
             remove_orphans: true,
             ..opts()
         };
-        let plan2 = plan(&p, &g, &containers, &with, None);
+        let plan2 = plan(&p, &g, &containers, &with, None, &BTreeMap::new());
         assert!(plan2.steps["old"][0].remove);
         let only: BTreeSet<&str> = BTreeSet::from(["web"]);
-        let plan3 = plan(&p, &g, &containers, &opts(), Some(&only));
+        let plan3 = plan(&p, &g, &containers, &opts(), Some(&only), &BTreeMap::new());
         assert_eq!(plan3.steps.keys().collect::<Vec<_>>(), ["web"]);
     }
 }

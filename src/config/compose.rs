@@ -453,6 +453,26 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "version", "name", "include", "services", "networks", "volumes", "configs", "secrets", "models",
 ];
 
+/// Keys of a `post_start` / `pre_stop` hook (the schema's `service_hook`), in compose-go's
+/// order.
+pub const HOOK_KEYS: &[&str] = &[
+    "command",
+    "user",
+    "privileged",
+    "working_dir",
+    "environment",
+];
+/// Keys of a `pre_start` hook (Compose 5.3; compose-go's `ServiceHook`), in its order.
+pub const PRE_START_HOOK_KEYS: &[&str] = &[
+    "command",
+    "image",
+    "user",
+    "privileged",
+    "working_dir",
+    "environment",
+    "per_replica",
+];
+
 /// Service keys of the Compose specification.
 const SERVICE_KEYS: &[&str] = &[
     "annotations",
@@ -520,6 +540,7 @@ const SERVICE_KEYS: &[&str] = &[
     "platform",
     "ports",
     "post_start",
+    "pre_start",
     "pre_stop",
     "privileged",
     "profiles",

@@ -86,7 +86,8 @@ pub struct ContainerInfo {
     /// The Compose service label; None for a container that carries only the project label.
     pub service: Option<String>,
     pub number: Option<u32>,
-    /// Created by `docker compose run`.
+    /// Not one of the service's containers: made by `docker compose run`, or a pre_start
+    /// hook's container.
     pub oneoff: bool,
     pub image: String,
     pub state: RunState,
@@ -253,9 +254,12 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
             .to_string(),
         service: labels.get(LABEL_SERVICE).cloned(),
         number: labels.get(LABEL_NUMBER).and_then(|n| n.parse().ok()),
+        // A pre_start hook's container carries the service label but is none of its
+        // containers: like `docker compose run`'s, it is left out of the service.
         oneoff: labels
             .get(LABEL_ONEOFF)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            || labels.contains_key(crate::spec::LABEL_HOOK),
         image: c
             .config
             .as_ref()

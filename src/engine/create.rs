@@ -415,6 +415,16 @@ impl Engine {
             what: what.clone(),
             message,
         })?;
+        self.create_from_body(spec, body).await
+    }
+
+    /// Create a container from `body` (made from `spec`), then join `spec`'s other networks.
+    pub(super) async fn create_from_body(
+        &self,
+        spec: &ContainerSpec,
+        body: ContainerCreateBody,
+    ) -> Result<String, EngineError> {
+        let what = format!("creation of container {}", spec.name);
         let options = CreateContainerOptions {
             name: Some(spec.name.clone()),
             platform: spec.host.platform.clone().unwrap_or_default(),
@@ -494,13 +504,27 @@ impl Engine {
         limit: Duration,
         mut output: impl FnMut(&[u8]),
     ) -> Result<i64, EngineError> {
+        let config = ExecConfig {
+            cmd: Some(command.to_vec()),
+            ..Default::default()
+        };
+        self.exec_config(id, config, limit, &mut output).await
+    }
+
+    /// Run the exec `config` (attached to stdout and stderr) within `limit`; its exit code.
+    pub(super) async fn exec_config(
+        &self,
+        id: &str,
+        config: ExecConfig,
+        limit: Duration,
+        output: &mut impl FnMut(&[u8]),
+    ) -> Result<i64, EngineError> {
         let what = format!("command in container {}", super::containers::short_id(id));
         let run = async {
             let config = ExecConfig {
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
-                cmd: Some(command.to_vec()),
-                ..Default::default()
+                ..config
             };
             let exec = self.docker.create_exec(id, config).await?;
             let options = StartExecOptions {

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod containers;
 pub mod create;
+pub mod hooks;
 pub mod host;
 pub mod images;
 pub mod lifecycle;

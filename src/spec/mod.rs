@@ -8,6 +8,7 @@ mod build;
 mod environment;
 mod files;
 mod health;
+mod hooks;
 mod host;
 mod networks;
 mod ports;
@@ -27,6 +28,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use build::{BuildSpec, INLINE_DOCKERFILE, PullPolicy, build_spec, pull_policy};
+pub use hooks::{HookSpec, Hooks, LABEL_HOOK, pre_start_container, service_hooks};
 pub use resources::{LABEL_NETWORK, LABEL_VOLUME, Resources, project_resources};
 pub use service::{LABEL_CONFIG_FILES, LABEL_WORKING_DIR, container_spec};
 
@@ -185,6 +187,10 @@ pub struct DeviceRequestSpec {
     pub device_ids: Vec<String>,
     pub capabilities: Vec<String>,
     pub options: BTreeMap<String, String>,
+    /// Compose's lifecycle hooks (`pre_start`, `post_start`, `pre_stop`). Part of the hash, as
+    /// in Compose: a changed hook recreates the container; left out when there are none.
+    #[serde(skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
 }
 
 /// `network_mode`, `ipc`, `pid`, `privileged`, `devices`, `sysctls`, `ulimits`, `dns*`,

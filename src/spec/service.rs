@@ -50,6 +50,9 @@ const TRANSLATED: &[&str] = &[
     "labels",
     "label_file",
     "use_api_socket",
+    "pre_start",
+    "post_start",
+    "pre_stop",
 ];
 
 /// Service keys phi reads elsewhere (ordering, selection, replicas, images) or warns about
@@ -188,12 +191,14 @@ pub fn container_spec(
         ));
     }
 
+    let env = cx.environment()?;
+    let hooks = cx.hooks(&image, &env)?;
     let mut spec = ContainerSpec {
         name,
         image,
         command: cx.command_line("command")?,
         entrypoint: cx.command_line("entrypoint")?,
-        env: cx.environment()?,
+        env,
         labels: cx.labels(number)?,
         ports: cx.ports()?,
         mounts,
@@ -224,6 +229,7 @@ pub fn container_spec(
         files,
         host,
         tuning,
+        hooks,
     };
     let hash = config_hash(&spec);
     spec.labels

@@ -49,7 +49,7 @@ fn after(later: SystemTime, earlier: SystemTime) -> f64 {
     }
 }
 
-fn service<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub fn service<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     report["services"]
         .as_array()
         .unwrap()

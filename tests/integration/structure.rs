@@ -42,7 +42,7 @@ const CLAP_FILES: &[&str] = &["cli.rs", "settings.rs", "commands/docs.rs", "lib.
 const COMMANDS_MAY_USE_CLI: &[&str] = &["commands/docs.rs"];
 
 /// Shared parts of `commands/` that every subcommand may use.
-const COMMANDS_SHARED: &[&str] = &["mod", "checks", "lock"];
+const COMMANDS_SHARED: &[&str] = &["mod", "checks", "hooks", "lock"];
 
 const MAX_FUNCTION_LINES: usize = 150;
 

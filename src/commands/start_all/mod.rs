@@ -9,6 +9,7 @@
 //!            its own dependencies meet their conditions (`ready` decides readiness)
 //! report:    per service the action, the final state and the signal that decided it
 
+mod hooks;
 mod plan;
 mod preflight;
 mod ready;
@@ -22,6 +23,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant as Deadline;
 
+use crate::commands::hooks::HookReport;
 use crate::commands::{Ctx, within};
 use crate::config::Project;
 use crate::config::compose::Condition;
@@ -76,6 +78,9 @@ pub struct ServiceReport {
     /// The healthcheck's last outputs and the container's last log lines, when it failed.
     pub health_output: Vec<String>,
     pub logs: Vec<String>,
+    /// Compose's pre_start and post_start hooks and phi's x-phi.post_start commands, in the
+    /// order they ran (with --dry-run: would run), each with its result.
+    pub hooks: Vec<HookReport>,
 }
 
 /// Where a service ended up.
@@ -147,6 +152,7 @@ impl ServiceReport {
             error: None,
             health_output: Vec::new(),
             logs: Vec::new(),
+            hooks: Vec::new(),
         }
     }
 }
@@ -352,6 +358,7 @@ pub async fn start(
     let ui = Ui::new(printer, &plan.order);
     let run = ServiceRun {
         engine,
+        project: &project.name,
         opts,
         ui: &ui,
         deadline,
@@ -405,6 +412,7 @@ fn dry_run_report(
             let s = &plan.services[name];
             ServiceReport {
                 containers: s.containers.iter().map(|c| c.spec.name.clone()).collect(),
+                hooks: hooks::planned(s),
                 ..ServiceReport::new(name, s.action(), State::Planned)
             }
         })
@@ -618,6 +626,7 @@ async fn get_image(engine: &Engine, step: &ImageStep, ui: &Ui<'_>) -> Result<(),
 #[derive(Clone, Copy)]
 struct ServiceRun<'a> {
     engine: &'a Engine,
+    project: &'a str,
     opts: &'a Settings,
     ui: &'a Ui<'a>,
     deadline: Deadline,
@@ -648,9 +657,15 @@ impl ServiceRun<'_> {
         if self.dependencies(name, deps, &mut report).await.is_err() {
             return report;
         }
-        let Ok(ids) = self.containers(service, &mut report).await else {
+        let Ok(placed) = self.containers(service, &mut report).await else {
             return report;
         };
+        if self.pre_start(service, &placed, &mut report).await.is_err()
+            || self.start(service, &placed, &mut report).await.is_err()
+        {
+            return report;
+        }
+        let ids: Vec<String> = placed.into_iter().map(|p| p.id).collect();
         report.started_after = Some(self.started.elapsed().as_secs_f64());
         me.send_replace(Phase::Started);
 
@@ -720,12 +735,13 @@ impl ServiceRun<'_> {
         Ok(())
     }
 
-    /// Surplus replicas go, the rest are created, recreated or started; their IDs.
+    /// Surplus replicas go, the rest are created or recreated (not started yet): each with
+    /// whether it is to be started.
     async fn containers(
         &self,
         service: &ServicePlan,
         report: &mut ServiceReport,
-    ) -> Result<Vec<String>, Ended> {
+    ) -> Result<Vec<hooks::Placed>, Ended> {
         let name = service.name.as_str();
         let grace = service.grace.unwrap_or(crate::spec::DEFAULT_STOP_GRACE);
         let mut ids = Vec::new();
@@ -737,30 +753,22 @@ impl ServiceRun<'_> {
             }
             let steps = service.containers.iter().map(|step| async move {
                 let spec = &step.spec;
-                match &step.action {
-                    Action::UpToDate { id } => Ok::<String, EngineError>(id.clone()),
-                    Action::Start { id } => {
-                        self.ui.step(name, "Starting", "");
-                        self.engine.start_container(id).await?;
-                        Ok(id.clone())
-                    }
+                let (id, start) = match &step.action {
+                    Action::UpToDate { id } => (id.clone(), false),
+                    Action::Start { id } => (id.clone(), true),
                     Action::Create => {
                         self.ui.step(name, "Creating", "");
-                        let id = self.engine.create_container(spec).await?;
-                        self.ui.step(name, "Starting", "");
-                        self.engine.start_container(&id).await?;
-                        Ok(id)
+                        (self.engine.create_container(spec).await?, true)
                     }
                     Action::Recreate { id: old } => {
                         self.ui.step(name, "Recreating", "");
                         self.engine.stop_container(old, grace).await?;
                         self.engine.remove_container(old).await?;
-                        let id = self.engine.create_container(spec).await?;
-                        self.ui.step(name, "Starting", "");
-                        self.engine.start_container(&id).await?;
-                        Ok(id)
+                        (self.engine.create_container(spec).await?, true)
                     }
-                }
+                };
+                let name = spec.name.clone();
+                Ok::<hooks::Placed, EngineError>(hooks::Placed { id, name, start })
             });
             for id in join_all(steps).await {
                 ids.push(id?);
@@ -846,7 +854,7 @@ impl ServiceRun<'_> {
         Ok((wanted, healthy))
     }
 
-    /// post_start commands, in the first container, once it is ready.
+    /// x-phi post_start commands, in the first container, once it is ready.
     async fn post_start(
         &self,
         service: &ServicePlan,
@@ -854,37 +862,19 @@ impl ServiceRun<'_> {
         report: &mut ServiceReport,
     ) -> Result<(), Ended> {
         let name = service.name.as_str();
-        for command in &service.post_start {
-            let shown = command.join(" ");
-            self.ui.step(name, "Running", &format!("`{shown}`"));
-            let left = self.deadline.saturating_duration_since(Deadline::now());
-            let result = self
-                .engine
-                .exec_streaming(first, command, left, |bytes| {
-                    for line in String::from_utf8_lossy(bytes).lines() {
-                        self.ui.output(name, line);
-                    }
-                })
-                .await;
-            let failure = match result {
-                Ok(0) => None,
-                Ok(code) => Some(format!("post_start `{shown}` exited with code {code}")),
-                Err(EngineError::TimedOut { .. }) => {
-                    report.state = State::TimedOut;
-                    Some(format!(
-                        "post_start `{shown}` did not finish before the timeout"
-                    ))
-                }
-                Err(e) => Some(format!("post_start `{shown}`: {e}")),
+        let container = service
+            .containers
+            .first()
+            .map(|c| c.spec.name.as_str())
+            .unwrap_or(first);
+        for (i, command) in service.post_start.iter().enumerate() {
+            let hook = hooks::x_phi_hook(command);
+            let target = crate::commands::hooks::Target::Exec {
+                id: first,
+                name: container,
             };
-            if let Some(why) = failure {
-                if report.state != State::TimedOut {
-                    report.state = State::Failed;
-                }
-                self.ui.done(name, false, &why);
-                report.error = Some(why);
-                return Err(Ended);
-            }
+            self.hook(name, "x-phi.post_start", i, &hook, target, report)
+                .await?;
         }
         Ok(())
     }
@@ -937,6 +927,15 @@ pub fn render_text(report: &Report, color: bool) -> String {
         for o in &report.orphans_removed {
             let _ = writeln!(out, "  remove orphan container {o}");
         }
+        for s in &report.services {
+            for h in &s.hooks {
+                let place = match &h.image {
+                    Some(image) => format!("a new container of {image}"),
+                    None => h.container.clone(),
+                };
+                let _ = writeln!(out, "  run {} of {} in {place}", h.name(), s.service);
+            }
+        }
     }
     let mut table = crate::output::table::new(
         &["SERVICE", "ACTION", "STATE", "READY AFTER", "SIGNAL"],
@@ -970,6 +969,12 @@ pub fn render_text(report: &Report, color: bool) -> String {
         if !s.logs.is_empty() {
             let _ = writeln!(out, "  last log lines:");
             for line in &s.logs {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        for h in s.hooks.iter().filter(|h| !h.ok() && !h.output.is_empty()) {
+            let _ = writeln!(out, "  last output of {}:", h.name());
+            for line in &h.output {
                 let _ = writeln!(out, "    {line}");
             }
         }

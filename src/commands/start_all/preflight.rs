@@ -287,10 +287,30 @@ pub async fn image_checks(
     pulls: &BTreeMap<String, PullPolicy>,
     opts: &Settings,
 ) -> Result<(Vec<ImageStep>, Vec<Problem>), EngineError> {
+    // Each image with the services that use it; a service's build makes only its own image,
+    // not the image of one of its pre_start hooks (which is pulled, as Compose does).
     let mut by_image: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut built_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for service in plan.services.values() {
-        for step in &service.containers {
-            let users = by_image.entry(step.spec.image.clone()).or_default();
+        let hook_images = service.containers.first().into_iter().flat_map(|c| {
+            c.spec
+                .hooks
+                .pre_start
+                .iter()
+                .filter_map(|h| h.image.clone())
+        });
+        let own = service.containers.iter().map(|c| c.spec.image.clone());
+        for (image, is_own) in own
+            .map(|i| (i, true))
+            .chain(hook_images.map(|i| (i, false)))
+        {
+            if is_own {
+                built_by
+                    .entry(image.clone())
+                    .or_default()
+                    .push(service.name.clone());
+            }
+            let users = by_image.entry(image).or_default();
             if !users.contains(&service.name) {
                 users.push(service.name.clone());
             }
@@ -299,8 +319,10 @@ pub async fn image_checks(
     let mut steps = Vec::new();
     let mut problems = Vec::new();
     for (image, services) in by_image {
-        let build = services
-            .iter()
+        let build = built_by
+            .get(&image)
+            .into_iter()
+            .flatten()
             .find_map(|s| builds.get(s).map(|b| (s.clone(), b.clone())));
         let policy = opts.pull.unwrap_or_else(|| {
             services

@@ -430,36 +430,67 @@ impl Cx<'_> {
         }
     }
 
+    /// `pre_start` entries: a hook without an `image` takes the service's, as compose-go's
+    /// normalisation gives it (when the service has one).
+    pub(super) fn pre_start_hooks(
+        &self,
+        value: &Value,
+        at: &str,
+        image: Option<&str>,
+    ) -> Result<Vec<Json>, ConfigError> {
+        let entry = |v: &Value, at: &str| -> Result<Json, ConfigError> {
+            let mut hook =
+                self.hook_fields(v, at, &[("image", F::Str), ("per_replica", F::Flag)])?;
+            if let Some(image) = image.filter(|i| !i.is_empty()) {
+                hook.entry("image")
+                    .or_insert_with(|| Json::String(image.to_string()));
+            }
+            Ok(Json::Object(hook))
+        };
+        match self.list_of(value, at, &entry)? {
+            Json::Array(items) => Ok(items),
+            _ => Ok(Vec::new()),
+        }
+    }
+
     fn hook(&self, value: &Value, at: &str) -> Result<Json, ConfigError> {
-        let mut out = self.fields(
-            value,
-            at,
-            &[
-                ("user", F::Str),
-                ("privileged", F::Flag),
-                ("working_dir", F::Str),
-            ],
-            &|key, v, at| match key {
-                "command" => Ok(Some(self.shell_command(v, at)?)),
-                "environment" => {
-                    let mut env = Map::new();
-                    for (k, value) in self.resolved(self.with_equals(v, at)?)? {
-                        let json = match value {
-                            Some((value, from_file)) => self.mask(&k, value, from_file),
-                            None => Json::Null,
-                        };
-                        env.insert(k, json);
-                    }
-                    Ok(Some(Json::Object(env)))
+        self.hook_fields(value, at, &[]).map(Json::Object)
+    }
+
+    /// A hook's fields (and `extra` ones). Its `environment` is printed as written: compose-go
+    /// looks up a bare key for the service's `environment` only, so here it stays null.
+    fn hook_fields(
+        &self,
+        value: &Value,
+        at: &str,
+        extra: &[(&str, F)],
+    ) -> Result<Map<String, Json>, ConfigError> {
+        let mut spec = vec![
+            ("user", F::Str),
+            ("privileged", F::Flag),
+            ("working_dir", F::Str),
+        ];
+        spec.extend_from_slice(extra);
+        let mut out = self.fields(value, at, &spec, &|key, v, at| match key {
+            "command" => Ok(Some(self.shell_command(v, at)?)),
+            "environment" => {
+                let mut env = Map::new();
+                for (k, value) in self.with_equals(v, at)? {
+                    let json = match value {
+                        Some(value) => self.mask(&k, value, false),
+                        None => Json::Null,
+                    };
+                    env.insert(k, json);
                 }
-                _ => Ok(None),
-            },
-        )?;
+                Ok(Some(Json::Object(env)))
+            }
+            _ => Ok(None),
+        })?;
         out.entry("command").or_insert(Json::Null);
         if matches!(out.get("environment"), Some(Json::Object(m)) if m.is_empty()) {
             out.remove("environment");
         }
-        Ok(Json::Object(out))
+        Ok(out)
     }
 
     /// `provider`: its options' values become lists of strings.

@@ -257,6 +257,15 @@ impl Cx<'_> {
             }
             "develop" => Some(self.develop(value, at)?),
             "post_start" | "pre_stop" => nonempty_list(self.hooks(value, at)?),
+            "pre_start" => {
+                let image = self
+                    .raw()
+                    .get("services")
+                    .and_then(|s| s.get(name))
+                    .and_then(|s| s.get("image"))
+                    .and_then(scalar::text);
+                nonempty_list(self.pre_start_hooks(value, at, image.as_deref())?)
+            }
             "provider" => Some(self.provider(value, at)?),
             "models" => nonempty_object(self.service_models(value, at)?),
             "networks" => nonempty_object(self.service_networks(value, at)?),

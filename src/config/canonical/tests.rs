@@ -232,3 +232,22 @@ fn listings_follow_compose() {
     assert_eq!(super::networks(&p, &o).unwrap(), ["default"]);
     assert_eq!(super::profiles(&p, &o).unwrap(), ["a", "b"]);
 }
+
+#[test]
+fn pre_start_hooks_take_the_service_image_unless_they_name_one() {
+    let s = service(
+        "services:\n  a:\n    image: app:1\n    pre_start:\n      - command: migrate --yes\n        \
+         environment: [BARE, A=1]\n        per_replica: false\n      - image: tools:2\n        \
+         privileged: true\n",
+    );
+    assert_eq!(
+        s["pre_start"],
+        json!([
+            {"command": ["migrate", "--yes"], "image": "app:1",
+             "environment": {"A": "1", "BARE": null}},
+            {"command": null, "image": "tools:2", "privileged": true},
+        ])
+    );
+    let built = service("services:\n  a:\n    build: .\n    pre_start:\n      - command: [x]\n");
+    assert_eq!(built["pre_start"], json!([{"command": ["x"]}]));
+}
