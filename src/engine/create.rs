@@ -257,10 +257,16 @@ impl Engine {
     /// Create (not start) a container from `spec`, joined to all its networks; returns its ID.
     pub async fn create_container(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
         let what = format!("creation of container {}", spec.name);
-        let body = create_body(spec).map_err(|message| EngineError::Api {
+        let mut body = create_body(spec).map_err(|message| EngineError::Api {
             what: what.clone(),
             message,
         })?;
+        // Engines before API 1.44 (Docker 24, Podman 4) do not know start_interval.
+        if !self.api_at_least(1, 44)
+            && let Some(health) = body.healthcheck.as_mut()
+        {
+            health.start_interval = None;
+        }
         let options = CreateContainerOptions {
             name: Some(spec.name.clone()),
             platform: spec.host.platform.clone().unwrap_or_default(),

@@ -1,12 +1,14 @@
 //! The only module that talks to the Docker Engine (through bollard). It hands out plain
 //! data; nothing outside names a bollard type. Every call has a timeout.
 
+pub mod answers;
 pub mod archive;
 pub mod containers;
 pub mod create;
 pub mod host;
 pub mod images;
 pub mod lifecycle;
+pub mod observe;
 pub mod stats;
 
 use std::future::Future;
@@ -84,6 +86,8 @@ pub struct Engine {
     docker: Docker,
     address: String,
     call_timeout: Duration,
+    /// What the engine says it is: `Docker 28.5.2`, `Podman 4.3.1`.
+    product: String,
 }
 
 impl Engine {
@@ -134,11 +138,54 @@ impl Engine {
                 )));
             }
         };
-        Ok(Engine {
+        let mut engine = Engine {
             docker,
-            address,
+            address: address.clone(),
             call_timeout,
-        })
+            product: String::new(),
+        };
+        let version = match tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            engine.get_json::<answers::Version>("the version", "/version"),
+        )
+        .await
+        {
+            Ok(Ok(version)) => version,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(unreachable(format!(
+                    "no answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )));
+            }
+        };
+        engine.product = version.product();
+        // The agreed version is the lower of the engine's and bollard's; an engine whose
+        // minimum is above what phi speaks (a future Docker) is refused here, clearly.
+        if api_below(&engine.api_version(), &version.min_api_version) {
+            return Err(EngineError::Api {
+                what: "the connection".into(),
+                message: format!(
+                    "{} needs API {} or newer; phi speaks up to {}",
+                    engine.product,
+                    version.min_api_version,
+                    engine.api_version()
+                ),
+            });
+        }
+        Ok(engine)
+    }
+
+    /// What the engine says it is (`Docker 28.5.2`, `Podman 4.3.1`).
+    pub fn product(&self) -> &str {
+        &self.product
+    }
+
+    /// Whether the agreed API is at least `major.minor` (e.g. healthcheck `start_interval`
+    /// needs 1.44).
+    pub fn api_at_least(&self, major: usize, minor: usize) -> bool {
+        let v = self.docker.client_version();
+        (v.major_version, v.minor_version) >= (major, minor)
     }
 
     /// The engine's address as the user would write it (`unix:///var/run/docker.sock`).
@@ -155,6 +202,60 @@ impl Engine {
     pub fn api_version(&self) -> String {
         let v = self.docker.client_version();
         format!("{}.{}", v.major_version, v.minor_version)
+    }
+
+    /// GET an engine endpoint (`path_and_query` without the version prefix, e.g.
+    /// `/containers/json?all=1`) and read the answer into phi's own lenient structs.
+    ///
+    /// bollard's typed models reject values engines really send (Podman's state `stopped`
+    /// fails its strict enum), so the answers phi reads most (container lists and
+    /// inspections) bypass them. bollard has no raw request call; its request modifier,
+    /// though, can point a request whose body bollard hands back undecoded (a container
+    /// export) at another path of the same engine, over the same transport (unix, TCP, TLS,
+    /// SSH) and API version.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        path_and_query: &str,
+    ) -> Result<T, EngineError> {
+        use futures_util::StreamExt;
+        use hyper::http::uri::{PathAndQuery, Uri};
+        /// Far above any list or inspection; a bound against an engine that never stops.
+        const LIMIT: usize = 64 << 20;
+        let v = self.docker.client_version();
+        let target = format!("/v{}.{}{path_and_query}", v.major_version, v.minor_version);
+        let target: PathAndQuery = target.parse().map_err(|e| EngineError::Api {
+            what: what.to_string(),
+            message: format!("invalid request path {target:?}: {e}"),
+        })?;
+        let docker = self
+            .docker
+            .clone()
+            .with_request_modifier(move |mut request| {
+                let mut parts = request.uri().clone().into_parts();
+                parts.path_and_query = Some(target.clone());
+                if let Ok(uri) = Uri::from_parts(parts) {
+                    *request.uri_mut() = uri;
+                }
+                request
+            });
+        let body = self
+            .call(what, async move {
+                let mut stream = docker.export_container("phi-get");
+                let mut body = Vec::new();
+                while let Some(chunk) = stream.next().await {
+                    body.extend_from_slice(&chunk?);
+                    if body.len() > LIMIT {
+                        break;
+                    }
+                }
+                Ok(body)
+            })
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| EngineError::Api {
+            what: what.to_string(),
+            message: format!("unreadable answer: {e}"),
+        })
     }
 
     /// Run one engine call under the call timeout, naming it in errors.
@@ -188,6 +289,18 @@ impl Engine {
                 after: limit,
             }),
         }
+    }
+}
+
+/// Whether API version `a` ("1.41") is below `b`; an unreadable `b` is no bound.
+fn api_below(a: &str, b: &str) -> bool {
+    let parse = |v: &str| -> Option<(u32, u32)> {
+        let (major, minor) = v.trim().split_once('.')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    };
+    match (parse(a), parse(b)) {
+        (Some(a), Some(b)) => a < b,
+        _ => false,
     }
 }
 
@@ -264,5 +377,19 @@ fn classify(address: &str, err: &bollard::errors::Error, connecting: bool) -> En
             what: "the request".into(),
             message: deepest,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_below;
+
+    #[test]
+    fn api_versions_compare_as_numbers() {
+        assert!(api_below("1.41", "1.44"));
+        assert!(api_below("1.9", "1.10"));
+        assert!(!api_below("1.51", "1.24"));
+        assert!(!api_below("1.44", "1.44"));
+        assert!(!api_below("1.41", ""), "no minimum given: no bound");
     }
 }
