@@ -14,7 +14,7 @@ pub mod stats;
 use std::future::Future;
 use std::time::Duration;
 
-use bollard::{API_DEFAULT_VERSION, Docker};
+use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 
 use crate::exit::Exit;
 pub use containers::{ContainerInfo, HealthState, PortMapping, RunState, probe_command};
@@ -99,37 +99,24 @@ impl Engine {
             address: address.clone(),
             cause,
         };
-        let docker = match &target.transport {
-            host::Transport::Unix(path) => {
-                if !path.exists() {
-                    return Err(unreachable(format!("no socket at {}", path.display())));
-                }
-                Docker::connect_with_unix(&path.to_string_lossy(), secs, API_DEFAULT_VERSION)
-            }
-            host::Transport::Tcp { address, tls: None } => {
-                Docker::connect_with_http(&format!("tcp://{address}"), secs, API_DEFAULT_VERSION)
-            }
-            host::Transport::Tcp {
-                address,
-                tls: Some(tls),
-            } => Docker::connect_with_ssl(
-                &format!("tcp://{address}"),
-                &tls.key,
-                &tls.cert,
-                &tls.ca,
-                secs,
-                API_DEFAULT_VERSION,
-            ),
-            host::Transport::Ssh(url) => {
-                Docker::connect_with_ssh(url, secs, API_DEFAULT_VERSION, None)
-            }
+        if let host::Transport::Unix(path) = &target.transport
+            && !path.exists()
+        {
+            return Err(unreachable(format!("no socket at {}", path.display())));
         }
-        .map_err(|e| classify(&address, &e, true))?;
-
-        // The engine may speak an older API than bollard; settle on the highest both know.
-        // This is also the ping: one request that proves the engine answers.
-        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
-            Ok(Ok(docker)) => docker,
+        let docker =
+            client(target, secs, API_DEFAULT_VERSION).map_err(|e| classify(&address, &e, true))?;
+        let mut engine = Engine {
+            docker,
+            address: address.clone(),
+            call_timeout,
+            product: String::new(),
+        };
+        // The ping proves within CONNECT_TIMEOUT that the engine answers. The version answer
+        // comes next, under the call limit: Podman runs its helpers (conmon, runc) to give
+        // it, which takes a second or more on a busy machine.
+        match tokio::time::timeout(CONNECT_TIMEOUT, engine.docker.ping()).await {
+            Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(classify(&address, &e, true)),
             Err(_) => {
                 return Err(unreachable(format!(
@@ -137,28 +124,30 @@ impl Engine {
                     CONNECT_TIMEOUT.as_secs()
                 )));
             }
-        };
-        let mut engine = Engine {
-            docker,
-            address: address.clone(),
-            call_timeout,
-            product: String::new(),
-        };
-        let version = match tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            engine.get_json::<answers::Version>("the version", "/version"),
-        )
-        .await
+        }
+        let version = match engine
+            .get_json_at::<answers::Version>("the version", "/version")
+            .await
         {
-            Ok(Ok(version)) => version,
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                return Err(unreachable(format!(
-                    "no answer within {} s",
-                    CONNECT_TIMEOUT.as_secs()
-                )));
-            }
+            Ok(version) => version,
+            Err(EngineError::Api { message, .. }) => return Err(unreachable(message)),
+            Err(e) => return Err(e),
         };
+        // Settle on the highest version both know: the engine's, when bollard's is newer.
+        if let Some((major, minor)) = parse_api(&version.api_version)
+            && (major, minor)
+                < (
+                    API_DEFAULT_VERSION.major_version,
+                    API_DEFAULT_VERSION.minor_version,
+                )
+        {
+            let agreed = ClientVersion {
+                major_version: major,
+                minor_version: minor,
+            };
+            engine.docker =
+                client(target, secs, &agreed).map_err(|e| classify(&address, &e, true))?;
+        }
         engine.product = version.product();
         // The agreed version is the lower of the engine's and bollard's; an engine whose
         // minimum is above what phi speaks (a future Docker) is refused here, clearly.
@@ -218,12 +207,21 @@ impl Engine {
         what: &str,
         path_and_query: &str,
     ) -> Result<T, EngineError> {
+        let v = self.docker.client_version();
+        let versioned = format!("/v{}.{}{path_and_query}", v.major_version, v.minor_version);
+        self.get_json_at(what, &versioned).await
+    }
+
+    /// [`Engine::get_json`] of a path as given (no version prefix).
+    async fn get_json_at<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        target: &str,
+    ) -> Result<T, EngineError> {
         use futures_util::StreamExt;
         use hyper::http::uri::{PathAndQuery, Uri};
         /// Far above any list or inspection; a bound against an engine that never stops.
         const LIMIT: usize = 64 << 20;
-        let v = self.docker.client_version();
-        let target = format!("/v{}.{}{path_and_query}", v.major_version, v.minor_version);
         let target: PathAndQuery = target.parse().map_err(|e| EngineError::Api {
             what: what.to_string(),
             message: format!("invalid request path {target:?}: {e}"),
@@ -292,13 +290,43 @@ impl Engine {
     }
 }
 
+/// A bollard client for `target` that speaks API `version`; no request is made.
+fn client(
+    target: &Target,
+    secs: u64,
+    version: &ClientVersion,
+) -> Result<Docker, bollard::errors::Error> {
+    match &target.transport {
+        host::Transport::Unix(path) => {
+            Docker::connect_with_unix(&path.to_string_lossy(), secs, version)
+        }
+        host::Transport::Tcp { address, tls: None } => {
+            Docker::connect_with_http(&format!("tcp://{address}"), secs, version)
+        }
+        host::Transport::Tcp {
+            address,
+            tls: Some(tls),
+        } => Docker::connect_with_ssl(
+            &format!("tcp://{address}"),
+            &tls.key,
+            &tls.cert,
+            &tls.ca,
+            secs,
+            version,
+        ),
+        host::Transport::Ssh(url) => Docker::connect_with_ssh(url, secs, version, None),
+    }
+}
+
+/// "1.41" as (1, 41).
+fn parse_api(v: &str) -> Option<(usize, usize)> {
+    let (major, minor) = v.trim().split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
 /// Whether API version `a` ("1.41") is below `b`; an unreadable `b` is no bound.
 fn api_below(a: &str, b: &str) -> bool {
-    let parse = |v: &str| -> Option<(u32, u32)> {
-        let (major, minor) = v.trim().split_once('.')?;
-        Some((major.parse().ok()?, minor.parse().ok()?))
-    };
-    match (parse(a), parse(b)) {
+    match (parse_api(a), parse_api(b)) {
         (Some(a), Some(b)) => a < b,
         _ => false,
     }

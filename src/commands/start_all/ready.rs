@@ -103,8 +103,8 @@ async fn ready_or_failed(
                 if watch.counted_failures >= policy.retries {
                     return Some(Err((
                         format!(
-                            "failed its healthcheck {} times in a row (phi's exec probe; the \
-                             engine runs no healthchecks)",
+                            "turned unhealthy: failed its healthcheck {} times in a row (phi's \
+                             exec probe; the engine runs no healthchecks)",
                             watch.counted_failures
                         ),
                         Some(outcome.output),
