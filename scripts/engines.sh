@@ -137,6 +137,17 @@ stop_pidfile() { # NAME PIDFILE SECONDS
     rm -f "$2"
 }
 
+# Unmount everything mounted at or below DIR (deepest first): the engines' storage drivers
+# leave mounts there (podman's overlay directory is one).
+unmount_under() { # DIR
+    local target
+    [[ -d "$1" ]] || return 0
+    awk -v dir="$1" '$5 == dir || index($5, dir "/") == 1 { print $5 }' /proc/self/mountinfo \
+        | sort -r | while read -r target; do
+            umount "$target" 2>/dev/null || umount -l "$target" || log "could not unmount $target"
+        done
+}
+
 apt_alt() { # apt-get with the private sid list, at most 10 min; ARGS...
     timeout 600 apt-get -q -o Dir::Etc::sourcelist="$CACHE/apt/sources.list" -o Dir::Etc::sourceparts=/nonexistent \
         -o Dir::State::Lists="$CACHE/apt/lists" -o Dir::Cache="$CACHE/apt/cache" \
@@ -336,7 +347,12 @@ case "$ACTION" in
         d28_stop
         if [[ "$ACTION" == purge ]]; then
             log "deleting $D28_DATA and $PODMAN_DATA"
-            rm -rf "$D28_DATA" "$PODMAN_DATA" "$D28_EXEC" "$PODMAN_RUN"
+            unmount_under "$D28_DATA"
+            unmount_under "$PODMAN_DATA"
+            unmount_under "$D28_EXEC"
+            unmount_under "$PODMAN_RUN"
+            rm -rf "$D28_DATA" "$PODMAN_DATA" "$D28_EXEC" "$PODMAN_RUN" 2>/dev/null \
+                || log "some files under $STATE are still in use (a mount held by another mount namespace); they go with a reboot"
         fi
         exit 0
         ;;
