@@ -208,7 +208,9 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
         // Podman names the images it loaded `localhost/NAME:TAG`.
         let image = item["image"].as_str().unwrap();
         assert!(
-            image.trim_start_matches("localhost/").starts_with("phi-test/"),
+            image
+                .trim_start_matches("localhost/")
+                .starts_with("phi-test/"),
             "{image}"
         );
     }
