@@ -26,6 +26,13 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --locked "$@" 2>&1 | tee "$log" || status=$?
+
+# ---- engine matrix (issue #12) ---------------------------------------------------------
+# The integration suite again on Docker 28.5.2 (whole) and Podman 4.3.1 (subset), each an
+# isolated engine started by scripts/engines.sh; see scripts/test-engines.sh.
+say "running the engine matrix"
+scripts/test-engines.sh 2>&1 | tee -a "$log" || status=1
+# ---- end of engine matrix -------------------------------------------------------------
 # One closing line over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"

@@ -81,5 +81,7 @@ pub fn container(service: &str, state: RunState) -> ContainerInfo {
         config_hash: None,
         health_test: None,
         health_log: Vec::new(),
+        health_policy: Default::default(),
+        health_signal: None,
     }
 }

@@ -44,8 +44,11 @@ impl Ctx {
             target.address, target.origin
         ));
         let engine = Engine::connect(&target, limit.min(CALL_TIMEOUT)).await?;
-        self.printer
-            .debug(&format!("engine API version {}", engine.api_version()));
+        self.printer.debug(&format!(
+            "engine {}, API version {}",
+            engine.product(),
+            engine.api_version()
+        ));
         Ok((engine, target))
     }
 }

@@ -16,7 +16,7 @@ use crate::commands::{Ctx, within};
 use crate::config::Project;
 use crate::config::compose::ComposeModel;
 use crate::config::xphi::DEFAULT_HEALTH_TIMEOUT;
-use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState, probe_command};
+use crate::engine::{ContainerInfo, Engine, HealthState, PortMapping, RunState, observe};
 use crate::exit::Exit;
 use crate::http;
 use crate::output::Envelope;
@@ -260,10 +260,18 @@ fn verdict_for(c: &ContainerInfo, one_shot: bool, now: SystemTime) -> (Verdict, 
             Some(HealthState::Starting) => {
                 fail("health check has not passed yet (starting)".into())
             }
-            Some(HealthState::Unhealthy) => fail(match &c.health_output {
-                Some(out) if !out.is_empty() => format!("unhealthy: {out}"),
-                _ => "unhealthy".into(),
-            }),
+            Some(HealthState::Unhealthy) => {
+                let by = match c.health_signal {
+                    Some(signal) if signal == observe::SIGNAL_PROBE => {
+                        " (phi's exec probe; the engine runs no healthchecks)"
+                    }
+                    _ => "",
+                };
+                fail(match &c.health_output {
+                    Some(out) if !out.is_empty() => format!("unhealthy{by}: {out}"),
+                    _ => format!("unhealthy{by}"),
+                })
+            }
         },
         RunState::Exited if one_shot && c.exit_code == Some(0) => (Ok, None),
         RunState::Exited => {
@@ -361,28 +369,6 @@ async fn probe_all(
     results.into_iter().collect()
 }
 
-/// The engine reports a fresh container as `starting` until its first healthcheck, which may
-/// be an interval (often 30 s) away. For those, phi runs the healthcheck test itself, as
-/// `phi start-all` does, and takes a pass as healthy; a failure or an error changes nothing.
-async fn confirm_starting(engine: &Engine, containers: &mut [ContainerInfo], limit: Duration) {
-    const PROBE_LIMIT: Duration = Duration::from_secs(5);
-    let checks = containers.iter_mut().filter_map(|c| {
-        if c.state != RunState::Running || c.health != Some(HealthState::Starting) {
-            return None;
-        }
-        let command = c.health_test.as_deref().and_then(probe_command)?;
-        Some(async move {
-            if let Ok(outcome) = engine.exec(&c.id, &command, PROBE_LIMIT.min(limit)).await
-                && outcome.exit_code == 0
-            {
-                c.health = Some(HealthState::Healthy);
-                c.health_output = None;
-            }
-        })
-    });
-    join_all(checks).await;
-}
-
 fn failed_probe(url: String, error: String) -> Probe {
     Probe {
         url,
@@ -392,6 +378,9 @@ fn failed_probe(url: String, error: String) -> Probe {
         ok: false,
     }
 }
+
+/// How long after the first look a recently restarted container is looked at again.
+const STABLE_LOOK: Duration = Duration::from_secs(1);
 
 /// What `phi status` runs with.
 #[derive(Debug, Clone)]
@@ -427,7 +416,13 @@ pub async fn report(
 ) -> anyhow::Result<Report> {
     let selected = project.select(services)?;
     let mut containers = engine.project_containers(&project.name).await?;
-    confirm_starting(engine, &mut containers, deadline).await;
+    // A fresh container is `starting` until the engine's first healthcheck, which may be an
+    // interval (often 30 s) away, or never come (Podman without systemd): phi runs the test
+    // itself, as `start-all` does. And a recent restart gets a second look (crash loops).
+    engine.confirm_starting(&mut containers, deadline).await;
+    engine
+        .confirm_stable(&mut containers, STABLE_LOOK.min(deadline / 4))
+        .await;
     let mut rows = assess(
         &project.model,
         &project.profiles,

@@ -289,13 +289,9 @@ pub struct MountInfo {
 impl Engine {
     /// The mounts of a container (volumes, binds, tmpfs), as the engine reports them.
     pub async fn container_mounts(&self, container: &str) -> Result<Vec<MountInfo>, EngineError> {
-        let what = format!("inspect of container {}", short_id(container));
-        let inspect = self
-            .call(&what, self.docker.inspect_container(container, None))
-            .await?;
+        let inspect = self.inspect_raw(container).await?;
         Ok(inspect
             .mounts
-            .unwrap_or_default()
             .into_iter()
             .filter_map(|m| {
                 Some(MountInfo {

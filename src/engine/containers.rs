@@ -3,13 +3,10 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use bollard::models::{
-    ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum, PortMap,
-};
-use bollard::query_parameters::ListContainersOptions;
 use futures_util::future::join_all;
 
-use super::{Engine, EngineError};
+use super::observe::{self, HealthPolicy};
+use super::{Engine, EngineError, answers};
 use crate::spec::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +106,10 @@ pub struct ContainerInfo {
     pub health_test: Option<Vec<String>>,
     /// Exit code and output of the healthcheck's most recent runs, oldest first.
     pub health_log: Vec<(i64, String)>,
+    /// The healthcheck's interval, start period and retries (Docker's defaults filled in).
+    pub health_policy: HealthPolicy,
+    /// Who decided `health`: [`observe::SIGNAL_ENGINE`] or [`observe::SIGNAL_PROBE`].
+    pub health_signal: Option<&'static str>,
 }
 
 impl Engine {
@@ -117,35 +118,25 @@ impl Engine {
         &self,
         project: &str,
     ) -> Result<Vec<ContainerInfo>, EngineError> {
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![format!("{LABEL_PROJECT}={project}")],
-        )]);
-        let options = ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        };
-        let summaries = self
-            .call(
-                "the container list",
-                self.docker.list_containers(Some(options)),
-            )
-            .await?;
-        let inspections = join_all(summaries.iter().filter_map(|s| s.id.as_deref()).map(
-            |id| async move {
-                let what = format!("inspect of container {}", short_id(id));
-                self.call(&what, self.docker.inspect_container(id, None))
-                    .await
-            },
-        ))
+        let filters = serde_json::json!({ "label": [format!("{LABEL_PROJECT}={project}")] });
+        let path = format!(
+            "/containers/json?all=1&filters={}",
+            answers::query_escape(&filters.to_string())
+        );
+        let summaries: Vec<answers::Summary> = self.get_json("the container list", &path).await?;
+        let inspections = join_all(
+            summaries
+                .iter()
+                .filter(|s| !s.id.is_empty())
+                .map(|s| self.inspect_raw(&s.id)),
+        )
         .await;
         let mut out = Vec::with_capacity(inspections.len());
         for inspection in inspections {
             match inspection {
                 Ok(response) => out.push(describe(response)),
                 // Removed between the list and the inspect: it is simply gone.
-                Err(EngineError::Api { message, .. }) if message.contains("No such container") => {}
+                Err(EngineError::Api { message, .. }) if no_such_container(&message) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -154,17 +145,51 @@ impl Engine {
 
     /// One container by ID or name; None when there is no such container.
     pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInfo>, EngineError> {
-        let what = format!("inspect of container {}", short_id(id));
-        match self
-            .call(&what, self.docker.inspect_container(id, None))
-            .await
-        {
+        match self.inspect_raw(id).await {
             Ok(response) => Ok(Some(describe(response))),
-            Err(EngineError::Api { message, .. }) if message.contains("No such container") => {
-                Ok(None)
-            }
+            Err(EngineError::Api { message, .. }) if no_such_container(&message) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `GET /containers/{id}/json` read leniently.
+    pub(super) async fn inspect_raw(&self, id: &str) -> Result<answers::Inspection, EngineError> {
+        let what = format!("inspect of container {}", short_id(id));
+        let path = format!("/containers/{}/json", answers::query_escape(id));
+        self.get_json(&what, &path).await
+    }
+}
+
+/// Docker says "No such container"; Podman "no such container".
+fn no_such_container(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("no such container")
+}
+
+/// The engine's state word as phi's state. Docker's words map to themselves; Podman's
+/// `stopped` (a container that exited, or one between two restarts) and any word phi does
+/// not know count as exited: not running, so never ready. Podman's `configured` and
+/// `initialized` (made but never started) count as created.
+pub fn run_state(word: &str) -> RunState {
+    match word.to_ascii_lowercase().as_str() {
+        "created" | "configured" | "initialized" => RunState::Created,
+        "running" => RunState::Running,
+        "paused" => RunState::Paused,
+        "restarting" => RunState::Restarting,
+        "removing" => RunState::Removing,
+        "dead" => RunState::Dead,
+        // "exited", "stopped", "stopping" and unknown states: the container is not running.
+        _ => RunState::Exited,
+    }
+}
+
+/// The engine's health word as phi's; anything else (empty, `none`) means no healthcheck
+/// verdict.
+fn health_state(word: &str) -> Option<HealthState> {
+    match word.to_ascii_lowercase().as_str() {
+        "starting" => Some(HealthState::Starting),
+        "healthy" => Some(HealthState::Healthy),
+        "unhealthy" => Some(HealthState::Unhealthy),
+        _ => None,
     }
 }
 
@@ -184,74 +209,48 @@ pub fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-fn describe(c: ContainerInspectResponse) -> ContainerInfo {
-    let labels = c
-        .config
-        .as_ref()
-        .and_then(|cfg| cfg.labels.clone())
-        .unwrap_or_default();
-    let state = c.state.clone().unwrap_or_default();
-    let run_state = match state.status {
-        Some(ContainerStateStatusEnum::CREATED) => RunState::Created,
-        Some(ContainerStateStatusEnum::RUNNING) => RunState::Running,
-        Some(ContainerStateStatusEnum::PAUSED) => RunState::Paused,
-        Some(ContainerStateStatusEnum::RESTARTING) => RunState::Restarting,
-        Some(ContainerStateStatusEnum::REMOVING) => RunState::Removing,
-        Some(ContainerStateStatusEnum::EXITED) => RunState::Exited,
-        Some(ContainerStateStatusEnum::DEAD) => RunState::Dead,
-        // "stopping" and unknown states: the container is on its way out.
-        _ => RunState::Exited,
-    };
+fn describe(c: answers::Inspection) -> ContainerInfo {
+    let labels = &c.config.labels;
+    let state = &c.state;
+    let run_state = run_state(&state.status);
     let health = state.health.as_ref();
-    let health_state = match health.and_then(|h| h.status) {
-        Some(HealthStatusEnum::STARTING) => Some(HealthState::Starting),
-        Some(HealthStatusEnum::HEALTHY) => Some(HealthState::Healthy),
-        Some(HealthStatusEnum::UNHEALTHY) => Some(HealthState::Unhealthy),
-        _ => None,
-    };
+    let health_state = health.and_then(|h| health_state(&h.status));
     let health_output = health
-        .and_then(|h| h.log.as_ref())
-        .and_then(|log| log.last())
+        .and_then(|h| h.log.last())
         .filter(|last| last.exit_code.unwrap_or(0) != 0)
-        .and_then(|last| last.output.as_deref())
-        .map(last_line);
+        .map(|last| last_line(&last.output));
     let health_log = health
-        .and_then(|h| h.log.as_ref())
-        .map(|log| {
-            log.iter()
-                .map(|r| {
-                    (
-                        r.exit_code.unwrap_or(-1),
-                        r.output.clone().unwrap_or_default(),
-                    )
-                })
+        .map(|h| {
+            h.log
+                .iter()
+                .map(|r| (r.exit_code.unwrap_or(-1), r.output.clone()))
                 .collect()
         })
         .unwrap_or_default();
     let health_test = c
         .config
+        .healthcheck
         .as_ref()
-        .and_then(|cfg| cfg.healthcheck.as_ref())
-        .and_then(|h| h.test.clone())
+        .map(|h| h.test.clone())
         .filter(|t| matches!(t.first().map(String::as_str), Some("CMD" | "CMD-SHELL")));
     let exit_code = match run_state {
         RunState::Exited | RunState::Dead => state.exit_code,
         _ => None,
     };
-    let ports = c
-        .network_settings
+    let health_policy = c
+        .config
+        .healthcheck
         .as_ref()
-        .and_then(|n| n.ports.as_ref())
-        .map(published_ports)
+        .map(|h| HealthPolicy::from_engine(h.interval, h.start_period, h.retries))
         .unwrap_or_default();
+    let health_signal = matches!(
+        health_state,
+        Some(HealthState::Healthy | HealthState::Unhealthy)
+    )
+    .then_some(observe::SIGNAL_ENGINE);
     ContainerInfo {
-        id: c.id.clone().unwrap_or_default(),
-        name: c
-            .name
-            .as_deref()
-            .unwrap_or_default()
-            .trim_start_matches('/')
-            .to_string(),
+        id: c.id.clone(),
+        name: c.name.trim_start_matches('/').to_string(),
         service: labels.get(LABEL_SERVICE).cloned(),
         number: labels.get(LABEL_NUMBER).and_then(|n| n.parse().ok()),
         // A pre_start hook's container carries the service label but is none of its
@@ -260,19 +259,15 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
             .get(LABEL_ONEOFF)
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
             || labels.contains_key(crate::spec::LABEL_HOOK),
-        image: c
-            .config
-            .as_ref()
-            .and_then(|cfg| cfg.image.clone())
-            .unwrap_or_default(),
+        image: c.config.image.clone(),
         state: run_state,
         health: health_state,
         health_output,
         exit_code,
         started_at: state.started_at.as_deref().and_then(parse_time),
         finished_at: state.finished_at.as_deref().and_then(parse_time),
-        restart_count: c.restart_count.unwrap_or(0).max(0) as u64,
-        ports,
+        restart_count: c.restart_count.max(0) as u64,
+        ports: published_ports(&c.network_settings.ports),
         pid: state
             .pid
             .filter(|p| *p > 0)
@@ -280,6 +275,8 @@ fn describe(c: ContainerInspectResponse) -> ContainerInfo {
         config_hash: labels.get(crate::spec::LABEL_CONFIG_HASH).cloned(),
         health_test,
         health_log,
+        health_policy,
+        health_signal,
     }
 }
 
@@ -293,7 +290,7 @@ fn last_line(output: &str) -> String {
         .to_string()
 }
 
-fn published_ports(map: &PortMap) -> Vec<PortMapping> {
+fn published_ports(map: &HashMap<String, Option<Vec<answers::PortBinding>>>) -> Vec<PortMapping> {
     let mut out: Vec<PortMapping> = map
         .iter()
         .flat_map(|(key, bindings)| {
@@ -301,8 +298,8 @@ fn published_ports(map: &PortMap) -> Vec<PortMapping> {
             let container_port = port.parse().unwrap_or(0);
             bindings.iter().flatten().filter_map(move |b| {
                 Some(PortMapping {
-                    host_ip: b.host_ip.clone().unwrap_or_default(),
-                    host_port: b.host_port.as_deref()?.parse().ok()?,
+                    host_ip: b.host_ip.clone(),
+                    host_port: b.host_port.parse().ok()?,
                     container_port,
                     protocol: protocol.to_string(),
                 })
@@ -344,10 +341,12 @@ mod tests {
         assert_eq!(probe_command(&words(&["CMD"])), None);
         assert_eq!(probe_command(&[]), None);
     }
-    use bollard::models::{
-        ContainerConfig, ContainerState, Health, HealthcheckResult, NetworkSettings, PortBinding,
-    };
     use std::time::{Duration, UNIX_EPOCH};
+
+    /// Answers captured from the engines scripts/engines.sh starts (see the files' names).
+    fn answer(name: &str) -> answers::Inspection {
+        answers::fixture(name)
+    }
 
     #[test]
     fn timestamps_with_nanoseconds_parse_and_zero_means_never() {
@@ -361,30 +360,15 @@ mod tests {
 
     #[test]
     fn ports_are_published_bindings_only_sorted_and_formatted() {
-        let map: PortMap = HashMap::from([
-            (
-                "5432/tcp".to_string(),
-                Some(vec![
-                    PortBinding {
-                        host_ip: Some("0.0.0.0".into()),
-                        host_port: Some("15432".into()),
-                    },
-                    PortBinding {
-                        host_ip: Some("::".into()),
-                        host_port: Some("15432".into()),
-                    },
-                ]),
-            ),
-            ("6379/tcp".to_string(), None),
-            (
-                "53/udp".to_string(),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
-                    host_port: Some("5353".into()),
-                }]),
-            ),
-        ]);
-        let text: Vec<String> = published_ports(&map)
+        let settings: answers::NetworkSettings = serde_json::from_str(
+            r#"{"Ports": {
+                "5432/tcp": [{"HostIp": "0.0.0.0", "HostPort": "15432"},
+                             {"HostIp": "::", "HostPort": "15432"}],
+                "6379/tcp": null,
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}}"#,
+        )
+        .unwrap();
+        let text: Vec<String> = published_ports(&settings.ports)
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -400,44 +384,19 @@ mod tests {
 
     #[test]
     fn an_unhealthy_container_is_described_with_its_last_output_line() {
-        let labels = HashMap::from([
-            (LABEL_SERVICE.to_string(), "web".to_string()),
-            (LABEL_NUMBER.to_string(), "1".to_string()),
-        ]);
-        let response = ContainerInspectResponse {
-            id: Some("0123456789abcdef".into()),
-            name: Some("/demo-web-1".into()),
-            restart_count: Some(2),
-            config: Some(ContainerConfig {
-                labels: Some(labels),
-                image: Some("web:1".into()),
-                ..Default::default()
-            }),
-            state: Some(ContainerState {
-                status: Some(ContainerStateStatusEnum::RUNNING),
-                started_at: Some("2026-11-22T05:00:00Z".into()),
-                exit_code: Some(0),
-                health: Some(Health {
-                    status: Some(HealthStatusEnum::UNHEALTHY),
-                    failing_streak: Some(3),
-                    log: Some(vec![
-                        HealthcheckResult {
-                            exit_code: Some(0),
-                            output: Some("fine".into()),
-                            ..Default::default()
-                        },
-                        HealthcheckResult {
-                            exit_code: Some(1),
-                            output: Some("connecting...\ndatabase down\n\n".into()),
-                            ..Default::default()
-                        },
-                    ]),
-                }),
-                ..Default::default()
-            }),
-            network_settings: Some(NetworkSettings::default()),
-            ..Default::default()
-        };
+        let response: answers::Inspection = serde_json::from_str(
+            r#"{"Id": "0123456789abcdef", "Name": "/demo-web-1", "RestartCount": 2,
+                "Config": {"Labels": {"com.docker.compose.service": "web",
+                                      "com.docker.compose.container-number": "1"},
+                           "Image": "web:1"},
+                "State": {"Status": "running", "StartedAt": "2026-11-22T05:00:00Z",
+                          "ExitCode": 0,
+                          "Health": {"Status": "unhealthy", "FailingStreak": 3, "Log": [
+                              {"ExitCode": 0, "Output": "fine"},
+                              {"ExitCode": 1, "Output": "connecting...\ndatabase down\n\n"}]}},
+                "NetworkSettings": {}}"#,
+        )
+        .unwrap();
         let info = describe(response);
         assert_eq!(info.name, "demo-web-1");
         assert_eq!(info.service.as_deref(), Some("web"));
@@ -450,6 +409,104 @@ mod tests {
         assert_eq!(
             info.started_at,
             Some(UNIX_EPOCH + Duration::from_secs(1_795_323_600))
+        );
+    }
+
+    #[test]
+    fn podmans_stopped_state_reads_as_exited_with_its_exit_code() {
+        let info = describe(answer("podman-4.3.1-stopped-inspect.json"));
+        assert_eq!(info.state, RunState::Exited);
+        assert_eq!(info.exit_code, Some(3));
+        assert_eq!(info.restart_count, 19);
+        // Podman's empty health status (no healthcheck) is no verdict.
+        assert_eq!(info.health, None);
+        assert_eq!(info.name, "phi-eng-crash");
+    }
+
+    #[test]
+    fn podmans_list_with_a_stopped_container_reads() {
+        let list: Vec<answers::Summary> = answers::fixture("podman-4.3.1-stopped-list.json");
+        assert_eq!(list.len(), 2);
+        assert!(list.iter().all(|s| s.id.len() == 64));
+    }
+
+    #[test]
+    fn podmans_healthcheck_that_never_runs_reads_as_starting() {
+        let info = describe(answer("podman-4.3.1-health-inspect.json"));
+        assert_eq!(info.state, RunState::Running);
+        assert_eq!(info.health, Some(HealthState::Starting));
+        assert_eq!(info.health_log, []);
+        assert_eq!(
+            info.health_test,
+            Some(vec!["CMD-SHELL".to_string(), "false".to_string()])
+        );
+        assert_eq!(info.ports[0].to_string(), "127.0.0.1:18080->80/tcp");
+    }
+
+    #[test]
+    fn docker_28_answers_read_and_removed_fields_are_not_needed() {
+        let mut value: serde_json::Value = answers::fixture("docker-28.5.2-health-inspect.json");
+        let full: answers::Inspection = serde_json::from_value(value.clone()).unwrap();
+        let full = describe(full);
+        assert_eq!(full.health, Some(HealthState::Unhealthy));
+        assert_eq!(full.state, RunState::Running);
+        // Docker 29 (API 1.52) dropped these; the answer must read the same without them.
+        let settings = value["NetworkSettings"].as_object_mut().unwrap();
+        for field in [
+            "IPAddress",
+            "Gateway",
+            "MacAddress",
+            "IPPrefixLen",
+            "Bridge",
+        ] {
+            settings.remove(field);
+        }
+        value["Config"]
+            .as_object_mut()
+            .unwrap()
+            .remove("MacAddress");
+        let trimmed = describe(serde_json::from_value(value).unwrap());
+        assert_eq!(trimmed, full);
+    }
+
+    #[test]
+    fn docker_28_restarting_container_reads_as_restarting() {
+        let info = describe(answer("docker-28.5.2-crash-inspect.json"));
+        assert_eq!(info.state, RunState::Restarting);
+        assert_eq!(info.restart_count, 8);
+    }
+
+    #[test]
+    fn unknown_states_count_as_exited_and_podmans_early_states_as_created() {
+        assert_eq!(run_state("stopped"), RunState::Exited);
+        assert_eq!(run_state("stopping"), RunState::Exited);
+        assert_eq!(run_state("something-new"), RunState::Exited);
+        assert_eq!(run_state("configured"), RunState::Created);
+        assert_eq!(run_state("Running"), RunState::Running);
+    }
+
+    #[test]
+    fn nulls_missing_fields_and_extra_fields_are_tolerated() {
+        let info = describe(
+            serde_json::from_str(
+                r#"{"Id": null, "State": {"Status": null, "Health": null, "Extra": [1]},
+                    "Config": null, "NetworkSettings": {"Ports": null}, "Mounts": null,
+                    "SomethingNew": {"a": 1}}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(info.state, RunState::Exited);
+        assert_eq!(info.health, None);
+        assert!(info.ports.is_empty());
+        let empty = describe(serde_json::from_str("{}").unwrap());
+        assert_eq!(empty.id, "");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            answers::query_escape(r#"{"label":["a=b c"]}"#),
+            "%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D"
         );
     }
 }

@@ -422,9 +422,15 @@ impl Engine {
     pub(super) async fn create_from_body(
         &self,
         spec: &ContainerSpec,
-        body: ContainerCreateBody,
+        mut body: ContainerCreateBody,
     ) -> Result<String, EngineError> {
         let what = format!("creation of container {}", spec.name);
+        // Engines before API 1.44 (Docker 24, Podman 4) do not know start_interval.
+        if !self.api_at_least(1, 44)
+            && let Some(health) = body.healthcheck.as_mut()
+        {
+            health.start_interval = None;
+        }
         let options = CreateContainerOptions {
             name: Some(spec.name.clone()),
             platform: spec.host.platform.clone().unwrap_or_default(),

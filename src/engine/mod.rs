@@ -1,6 +1,7 @@
 //! The only module that talks to the Docker Engine (through bollard). It hands out plain
 //! data; nothing outside names a bollard type. Every call has a timeout.
 
+pub mod answers;
 pub mod archive;
 pub mod containers;
 pub mod create;
@@ -8,12 +9,13 @@ pub mod hooks;
 pub mod host;
 pub mod images;
 pub mod lifecycle;
+pub mod observe;
 pub mod stats;
 
 use std::future::Future;
 use std::time::Duration;
 
-use bollard::{API_DEFAULT_VERSION, Docker};
+use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 
 use crate::exit::Exit;
 pub use containers::{ContainerInfo, HealthState, PortMapping, RunState, probe_command};
@@ -85,6 +87,8 @@ pub struct Engine {
     docker: Docker,
     address: String,
     call_timeout: Duration,
+    /// What the engine says it is: `Docker 28.5.2`, `Podman 4.3.1`.
+    product: String,
 }
 
 impl Engine {
@@ -96,37 +100,24 @@ impl Engine {
             address: address.clone(),
             cause,
         };
-        let docker = match &target.transport {
-            host::Transport::Unix(path) => {
-                if !path.exists() {
-                    return Err(unreachable(format!("no socket at {}", path.display())));
-                }
-                Docker::connect_with_unix(&path.to_string_lossy(), secs, API_DEFAULT_VERSION)
-            }
-            host::Transport::Tcp { address, tls: None } => {
-                Docker::connect_with_http(&format!("tcp://{address}"), secs, API_DEFAULT_VERSION)
-            }
-            host::Transport::Tcp {
-                address,
-                tls: Some(tls),
-            } => Docker::connect_with_ssl(
-                &format!("tcp://{address}"),
-                &tls.key,
-                &tls.cert,
-                &tls.ca,
-                secs,
-                API_DEFAULT_VERSION,
-            ),
-            host::Transport::Ssh(url) => {
-                Docker::connect_with_ssh(url, secs, API_DEFAULT_VERSION, None)
-            }
+        if let host::Transport::Unix(path) = &target.transport
+            && !path.exists()
+        {
+            return Err(unreachable(format!("no socket at {}", path.display())));
         }
-        .map_err(|e| classify(&address, &e, true))?;
-
-        // The engine may speak an older API than bollard; settle on the highest both know.
-        // This is also the ping: one request that proves the engine answers.
-        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
-            Ok(Ok(docker)) => docker,
+        let docker =
+            client(target, secs, API_DEFAULT_VERSION).map_err(|e| classify(&address, &e, true))?;
+        let mut engine = Engine {
+            docker,
+            address: address.clone(),
+            call_timeout,
+            product: String::new(),
+        };
+        // The ping proves within CONNECT_TIMEOUT that the engine answers. The version answer
+        // comes next, under the call limit: Podman runs its helpers (conmon, runc) to give
+        // it, which takes a second or more on a busy machine.
+        match tokio::time::timeout(CONNECT_TIMEOUT, engine.docker.ping()).await {
+            Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(classify(&address, &e, true)),
             Err(_) => {
                 return Err(unreachable(format!(
@@ -134,12 +125,57 @@ impl Engine {
                     CONNECT_TIMEOUT.as_secs()
                 )));
             }
+        }
+        let version = match engine
+            .get_json_at::<answers::Version>("the version", "/version")
+            .await
+        {
+            Ok(version) => version,
+            Err(EngineError::Api { message, .. }) => return Err(unreachable(message)),
+            Err(e) => return Err(e),
         };
-        Ok(Engine {
-            docker,
-            address,
-            call_timeout,
-        })
+        // Settle on the highest version both know: the engine's, when bollard's is newer.
+        if let Some((major, minor)) = parse_api(&version.api_version)
+            && (major, minor)
+                < (
+                    API_DEFAULT_VERSION.major_version,
+                    API_DEFAULT_VERSION.minor_version,
+                )
+        {
+            let agreed = ClientVersion {
+                major_version: major,
+                minor_version: minor,
+            };
+            engine.docker =
+                client(target, secs, &agreed).map_err(|e| classify(&address, &e, true))?;
+        }
+        engine.product = version.product();
+        // The agreed version is the lower of the engine's and bollard's; an engine whose
+        // minimum is above what phi speaks (a future Docker) is refused here, clearly.
+        if api_below(&engine.api_version(), &version.min_api_version) {
+            return Err(EngineError::Api {
+                what: "the connection".into(),
+                message: format!(
+                    "{} needs API {} or newer; phi speaks up to {}",
+                    engine.product,
+                    version.min_api_version,
+                    engine.api_version()
+                ),
+            });
+        }
+        Ok(engine)
+    }
+
+    /// What the engine says it is (`Docker 28.5.2`, `Podman 4.3.1`).
+    pub fn product(&self) -> &str {
+        &self.product
+    }
+
+    /// Whether the agreed API is at least `major.minor` (e.g. healthcheck `start_interval`
+    /// needs 1.44).
+    pub fn api_at_least(&self, major: usize, minor: usize) -> bool {
+        let v = self.docker.client_version();
+        (v.major_version, v.minor_version) >= (major, minor)
     }
 
     /// The engine's address as the user would write it (`unix:///var/run/docker.sock`).
@@ -156,6 +192,69 @@ impl Engine {
     pub fn api_version(&self) -> String {
         let v = self.docker.client_version();
         format!("{}.{}", v.major_version, v.minor_version)
+    }
+
+    /// GET an engine endpoint (`path_and_query` without the version prefix, e.g.
+    /// `/containers/json?all=1`) and read the answer into phi's own lenient structs.
+    ///
+    /// bollard's typed models reject values engines really send (Podman's state `stopped`
+    /// fails its strict enum), so the answers phi reads most (container lists and
+    /// inspections) bypass them. bollard has no raw request call; its request modifier,
+    /// though, can point a request whose body bollard hands back undecoded (a container
+    /// export) at another path of the same engine, over the same transport (unix, TCP, TLS,
+    /// SSH) and API version.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        path_and_query: &str,
+    ) -> Result<T, EngineError> {
+        let v = self.docker.client_version();
+        let versioned = format!("/v{}.{}{path_and_query}", v.major_version, v.minor_version);
+        self.get_json_at(what, &versioned).await
+    }
+
+    /// [`Engine::get_json`] of a path as given (no version prefix).
+    async fn get_json_at<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        target: &str,
+    ) -> Result<T, EngineError> {
+        use futures_util::StreamExt;
+        use hyper::http::uri::{PathAndQuery, Uri};
+        /// Far above any list or inspection; a bound against an engine that never stops.
+        const LIMIT: usize = 64 << 20;
+        let target: PathAndQuery = target.parse().map_err(|e| EngineError::Api {
+            what: what.to_string(),
+            message: format!("invalid request path {target:?}: {e}"),
+        })?;
+        let docker = self
+            .docker
+            .clone()
+            .with_request_modifier(move |mut request| {
+                let mut parts = request.uri().clone().into_parts();
+                parts.path_and_query = Some(target.clone());
+                if let Ok(uri) = Uri::from_parts(parts) {
+                    *request.uri_mut() = uri;
+                }
+                request
+            });
+        let body = self
+            .call(what, async move {
+                let mut stream = docker.export_container("phi-get");
+                let mut body = Vec::new();
+                while let Some(chunk) = stream.next().await {
+                    body.extend_from_slice(&chunk?);
+                    if body.len() > LIMIT {
+                        break;
+                    }
+                }
+                Ok(body)
+            })
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| EngineError::Api {
+            what: what.to_string(),
+            message: format!("unreadable answer: {e}"),
+        })
     }
 
     /// Run one engine call under the call timeout, naming it in errors.
@@ -189,6 +288,48 @@ impl Engine {
                 after: limit,
             }),
         }
+    }
+}
+
+/// A bollard client for `target` that speaks API `version`; no request is made.
+fn client(
+    target: &Target,
+    secs: u64,
+    version: &ClientVersion,
+) -> Result<Docker, bollard::errors::Error> {
+    match &target.transport {
+        host::Transport::Unix(path) => {
+            Docker::connect_with_unix(&path.to_string_lossy(), secs, version)
+        }
+        host::Transport::Tcp { address, tls: None } => {
+            Docker::connect_with_http(&format!("tcp://{address}"), secs, version)
+        }
+        host::Transport::Tcp {
+            address,
+            tls: Some(tls),
+        } => Docker::connect_with_ssl(
+            &format!("tcp://{address}"),
+            &tls.key,
+            &tls.cert,
+            &tls.ca,
+            secs,
+            version,
+        ),
+        host::Transport::Ssh(url) => Docker::connect_with_ssh(url, secs, version, None),
+    }
+}
+
+/// "1.41" as (1, 41).
+fn parse_api(v: &str) -> Option<(usize, usize)> {
+    let (major, minor) = v.trim().split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Whether API version `a` ("1.41") is below `b`; an unreadable `b` is no bound.
+fn api_below(a: &str, b: &str) -> bool {
+    match (parse_api(a), parse_api(b)) {
+        (Some(a), Some(b)) => a < b,
+        _ => false,
     }
 }
 
@@ -265,5 +406,19 @@ fn classify(address: &str, err: &bollard::errors::Error, connecting: bool) -> En
             what: "the request".into(),
             message: deepest,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_below;
+
+    #[test]
+    fn api_versions_compare_as_numbers() {
+        assert!(api_below("1.41", "1.44"));
+        assert!(api_below("1.9", "1.10"));
+        assert!(!api_below("1.51", "1.24"));
+        assert!(!api_below("1.44", "1.44"));
+        assert!(!api_below("1.41", ""), "no minimum given: no bound");
     }
 }

@@ -123,13 +123,28 @@ impl Engine {
             .call(&what, async { stream.next().await.transpose() })
             .await?;
         match first {
-            Some(stats) => Ok(from_engine(&stats)),
+            Some(stats) => {
+                let mut raw = from_engine(&stats);
+                if swaps_network_directions(&self.product) {
+                    std::mem::swap(&mut raw.net_rx, &mut raw.net_tx);
+                }
+                Ok(raw)
+            }
             None => Err(EngineError::Api {
                 what,
                 message: "the engine sent no stats".into(),
             }),
         }
     }
+}
+
+/// Podman 4 reports a container's network counters the wrong way round (a container that
+/// served 5 MB shows them as received; seen on 4.3.1). Podman 3 and 4 only.
+pub fn swaps_network_directions(product: &str) -> bool {
+    product
+        .strip_prefix("Podman ")
+        .and_then(|v| v.split('.').next())
+        .is_some_and(|major| matches!(major, "3" | "4"))
 }
 
 /// Where a container's cgroup files are, when its engine runs on this host.
@@ -368,6 +383,21 @@ fn parse_meminfo_total(text: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn podman_4_stats_read_and_their_network_directions_are_swapped_back() {
+        let stats: bollard::models::ContainerStatsResponse =
+            crate::engine::answers::fixture("podman-4.3.1-stats-after-serving-5mb.json");
+        let mut raw = super::from_engine(&stats);
+        // No memory_stats.stats: the usage as given.
+        assert_eq!(raw.memory_bytes, stats.memory_stats.unwrap().usage.unwrap());
+        assert!(super::swaps_network_directions("Podman 4.3.1"));
+        std::mem::swap(&mut raw.net_rx, &mut raw.net_tx);
+        assert!(raw.net_tx > 5 << 20, "the container sent the 5 MB: {raw:?}");
+        assert!(raw.net_rx < 64 << 10, "{raw:?}");
+        assert!(!super::swaps_network_directions("Podman 5.8.6"));
+        assert!(!super::swaps_network_directions("Docker 28.5.2+dfsg4"));
+    }
+
     use super::*;
     use bollard::models::{
         ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,

@@ -205,7 +205,14 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
         );
         assert_eq!(item["compression"], "zstd");
         assert_eq!(item["sha256"].as_str().unwrap().len(), 64);
-        assert!(item["image"].as_str().unwrap().starts_with("phi-test/"));
+        // Podman names the images it loaded `localhost/NAME:TAG`.
+        let image = item["image"].as_str().unwrap();
+        assert!(
+            image
+                .trim_start_matches("localhost/")
+                .starts_with("phi-test/"),
+            "{image}"
+        );
     }
 
     // Change and drop data everywhere.

@@ -10,7 +10,7 @@ use phi::spec::{
     VolumeSpec,
 };
 
-use crate::support::{BUSYBOX, Stack, docker};
+use crate::support::{BUSYBOX, Stack, docker, engine_socket};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -31,7 +31,8 @@ fn a_spec_becomes_a_running_container_that_can_be_probed() {
         format!("{project}_data"),
     );
     runtime().block_on(async {
-        let target = host::parse_host("unix:///var/run/docker.sock", None, "test").unwrap();
+        let address = format!("unix://{}", engine_socket().display());
+        let target = host::parse_host(&address, None, "test").unwrap();
         let engine = Engine::connect(&target, CALL_TIMEOUT).await.unwrap();
 
         let network = |name: &str| NetworkSpec {

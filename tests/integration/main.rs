@@ -8,6 +8,7 @@ mod docs;
 mod engine;
 mod errors;
 mod hooks;
+mod matrix;
 mod monitor;
 mod secrets;
 mod start_all;

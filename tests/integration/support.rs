@@ -58,6 +58,11 @@ impl Phi {
         for var in SCRUBBED {
             cmd.env_remove(var);
         }
+        // The engine under test: the suite's own DOCKER_HOST (the engine matrix sets it; the
+        // docker CLI the tests run uses it too), else the local socket.
+        if let Some(host) = engine_host() {
+            cmd.env("DOCKER_HOST", host);
+        }
         cmd.stdin(Stdio::null());
         Phi { cmd, _home: home }
     }
@@ -171,6 +176,25 @@ impl Output {
 }
 
 /// A temporary project directory with a compose file.
+/// The DOCKER_HOST the suite runs against (None: the local socket).
+pub fn engine_host() -> Option<std::ffi::OsString> {
+    std::env::var_os("DOCKER_HOST").filter(|h| !h.is_empty())
+}
+
+/// The unix socket of the engine under test.
+pub fn engine_socket() -> PathBuf {
+    match engine_host() {
+        Some(host) => {
+            let host = host.to_string_lossy().into_owned();
+            let path = host.strip_prefix("unix://").unwrap_or_else(|| {
+                panic!("the engine matrix runs on unix sockets only, not DOCKER_HOST={host}")
+            });
+            PathBuf::from(path)
+        }
+        None => PathBuf::from("/var/run/docker.sock"),
+    }
+}
+
 pub fn project_dir(compose: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("compose.yaml"), compose).expect("write compose.yaml");
@@ -435,6 +459,7 @@ impl EngineProxy {
         let flag = stop.clone();
         let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let connections = live.clone();
+        let socket = engine_socket();
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::SeqCst) {
                 match listener.accept() {
@@ -443,7 +468,7 @@ impl EngineProxy {
                         if let Ok(clone) = client.try_clone() {
                             connections.lock().unwrap().push(clone);
                         }
-                        let Ok(engine) = UnixStream::connect("/var/run/docker.sock") else {
+                        let Ok(engine) = UnixStream::connect(&socket) else {
                             continue;
                         };
                         let (mut c1, mut e1) =

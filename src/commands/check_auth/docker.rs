@@ -213,8 +213,9 @@ pub async fn engine_check(lookup: &dyn Fn(&str) -> Option<String>, timeout: Dura
                 Area::Docker,
                 "engine",
                 format!(
-                    "reachable at {}{from}, API {}",
+                    "reachable at {}{from}: {}, API {}",
                     target.address,
+                    engine.product(),
                     engine.api_version()
                 ),
             )

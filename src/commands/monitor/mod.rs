@@ -41,6 +41,11 @@ use crate::units::format_bytes;
 pub const DEFAULT_TIMEOUT: Duration = crate::engine::CALL_TIMEOUT;
 /// How far apart the two CPU readings of the first sample are when phi reads cgroup files.
 const CPU_WINDOW: Duration = Duration::from_millis(500);
+/// The same through the stats API: the engine's own cadence (Docker's collector ticks every
+/// second; Podman answers at once, so closer readings would give CPU 0).
+const ENGINE_CPU_WINDOW: Duration = Duration::from_secs(1);
+/// The most phi's own run of a healthcheck the engine has not decided may take.
+const PROBE_LIMIT: Duration = Duration::from_secs(5);
 /// Recent CPU values kept per container for the trend column.
 const TREND_LEN: usize = 12;
 
@@ -425,7 +430,7 @@ async fn collect(
     local_host: bool,
     first: bool,
 ) -> Result<Vec<(ContainerInfo, Option<Reading>)>, EngineError> {
-    let containers: Vec<ContainerInfo> = engine
+    let mut containers: Vec<ContainerInfo> = engine
         .project_containers(&project.name)
         .await?
         .into_iter()
@@ -434,6 +439,8 @@ async fn collect(
             selected.is_none_or(|s| c.service.as_ref().is_some_and(|name| s.contains(name)))
         })
         .collect();
+    // Health as `status` judges it: phi's exec probe where the engine has not decided.
+    engine.confirm_starting(&mut containers, PROBE_LIMIT).await;
     for c in &containers {
         if let (true, Some(pid), RunState::Running) = (local_host, c.pid, c.state) {
             tracker
@@ -452,8 +459,17 @@ async fn collect(
                 tracker.previous.insert(c.id.clone(), r.clone());
             }
         }
-        if all_local {
-            tokio::time::sleep(CPU_WINDOW).await;
+        let window = if all_local {
+            CPU_WINDOW
+        } else {
+            ENGINE_CPU_WINDOW
+        };
+        let first_read = before
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().map(|r| r.1))
+            .min();
+        if let Some(at) = first_read {
+            tokio::time::sleep(window.saturating_sub(at.elapsed())).await;
         }
     }
     let readings = read_all(engine, &containers, tracker).await?;

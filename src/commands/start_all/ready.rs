@@ -2,11 +2,12 @@
 //! the same healthcheck test run by phi inside the container (exec) at a short cadence that
 //! backs off, so readiness is seen when it happens, not at the engine's next interval.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant as Deadline;
 
-use crate::engine::{Engine, HealthState, RunState, probe_command};
+use crate::engine::observe::{SIGNAL_ENGINE, SIGNAL_PROBE};
+use crate::engine::{ContainerInfo, Engine, HealthState, RunState, probe_command};
 
 /// What the service must reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +47,82 @@ fn next_pause(pause: Duration) -> Duration {
     (pause * 3 / 2).min(MAX_PAUSE)
 }
 
+/// A service without a healthcheck is ready once it has stayed up this long (an engine may
+/// report a container that exits at once as running for a moment).
+const STAY_UP: Duration = Duration::from_millis(500);
+const SIGNAL_RUNNING: &str = "running";
+
+/// What one wait has seen so far.
+#[derive(Default)]
+struct Watch {
+    /// The first look at the container running.
+    first: Option<ContainerInfo>,
+    /// When phi first saw it running.
+    running_since: Option<Deadline>,
+    /// phi's probe failures counted as the engine would (after the start period, one per
+    /// interval), where the engine runs no healthchecks.
+    counted_failures: u32,
+    last_counted: Option<Deadline>,
+    /// The newest failing probe's output, for the report.
+    last_output: Option<String>,
+}
+
+/// A running container, for a service that must be ready: Some(Ok(signal)) when it is,
+/// Some(Err((reason, output))) when it failed, None to look again.
+async fn ready_or_failed(
+    engine: &Engine,
+    info: &ContainerInfo,
+    watch: &mut Watch,
+    deadline: Deadline,
+) -> Option<Result<&'static str, (String, Option<String>)>> {
+    let since = *watch.running_since.get_or_insert_with(Deadline::now);
+    let Some(test) = info.health_test.as_deref() else {
+        return (since.elapsed() >= STAY_UP).then_some(Ok(SIGNAL_RUNNING));
+    };
+    match info.health {
+        Some(HealthState::Healthy) => return Some(Ok(SIGNAL_ENGINE)),
+        Some(HealthState::Unhealthy) => return Some(Err(("turned unhealthy".into(), None))),
+        _ => {}
+    }
+    let command = probe_command(test)?;
+    let left = deadline.saturating_duration_since(Deadline::now());
+    match engine.exec(&info.id, &command, PROBE_LIMIT.min(left)).await {
+        Ok(outcome) if outcome.exit_code == 0 => Some(Ok(SIGNAL_PROBE)),
+        Ok(outcome) => {
+            // Where the engine never runs its healthchecks, phi judges as the engine would:
+            // `retries` failures, one per interval, after the start period.
+            if info.engine_runs_no_healthchecks(SystemTime::now()) {
+                let policy = info.health_policy;
+                let due = watch
+                    .last_counted
+                    .is_none_or(|t| t.elapsed() >= policy.interval);
+                if due {
+                    watch.counted_failures += 1;
+                    watch.last_counted = Some(Deadline::now());
+                }
+                if watch.counted_failures >= policy.retries {
+                    return Some(Err((
+                        format!(
+                            "turned unhealthy: failed its healthcheck {} times in a row (phi's \
+                             exec probe; the engine runs no healthchecks)",
+                            watch.counted_failures
+                        ),
+                        Some(outcome.output),
+                    )));
+                }
+            }
+            watch.last_output = Some(outcome.output);
+            None
+        }
+        // The container may be on its way down; the next inspect tells.
+        Err(_) => None,
+    }
+}
+
 /// Wait until container `id` is what `wanted` asks, fails, or `deadline` passes.
 pub async fn wait(engine: &Engine, id: &str, wanted: Wanted, deadline: Deadline) -> Readiness {
     let mut outputs: Vec<String> = Vec::new();
+    let mut watch = Watch::default();
     let mut pause = FIRST_PAUSE;
     let remember = |outputs: &mut Vec<String>, text: &str| {
         let text = text.trim();
@@ -86,6 +160,26 @@ pub async fn wait(engine: &Engine, id: &str, wanted: Wanted, deadline: Deadline)
                 remember(&mut outputs, output);
             }
         }
+        // A restart count that grows or a start time that moves is a crash loop, whatever
+        // the state word says (Podman has no `restarting`).
+        if let Some(first) = &watch.first
+            && info.state == RunState::Running
+            && first.restarted_since(&info)
+            && wanted == Wanted::Ready
+        {
+            return Readiness::Failed {
+                reason: format!(
+                    "is restarting: it restarted {} times while phi waited",
+                    info.restart_count
+                        .saturating_sub(first.restart_count)
+                        .max(1)
+                ),
+                health_output: outputs,
+            };
+        }
+        if watch.first.is_none() && info.state == RunState::Running {
+            watch.first = Some(info.clone());
+        }
         match (info.state, wanted) {
             (RunState::Exited | RunState::Dead, Wanted::Completion) => {
                 return match info.exit_code {
@@ -119,40 +213,25 @@ pub async fn wait(engine: &Engine, id: &str, wanted: Wanted, deadline: Deadline)
                 };
             }
             (RunState::Running, Wanted::Ready) => {
-                let Some(test) = info.health_test.as_deref() else {
-                    return Readiness::Ready {
-                        signal: "running",
-                        healthy: false,
-                    };
-                };
-                match info.health {
-                    Some(HealthState::Healthy) => {
-                        return Readiness::Ready {
-                            signal: "engine healthcheck",
-                            healthy: true,
-                        };
-                    }
-                    Some(HealthState::Unhealthy) => {
-                        return Readiness::Failed {
-                            reason: "turned unhealthy".into(),
-                            health_output: outputs,
-                        };
-                    }
-                    _ => {}
-                }
-                if let Some(command) = probe_command(test) {
-                    let left = deadline.saturating_duration_since(Deadline::now());
-                    match engine.exec(id, &command, PROBE_LIMIT.min(left)).await {
-                        Ok(outcome) if outcome.exit_code == 0 => {
-                            return Readiness::Ready {
-                                signal: "exec probe",
-                                healthy: true,
-                            };
+                if let Some(done) = ready_or_failed(engine, &info, &mut watch, deadline).await {
+                    return match done {
+                        Ok(signal) => Readiness::Ready {
+                            signal,
+                            healthy: signal != SIGNAL_RUNNING,
+                        },
+                        Err((reason, output)) => {
+                            if let Some(output) = output {
+                                remember(&mut outputs, &output);
+                            }
+                            Readiness::Failed {
+                                reason,
+                                health_output: outputs,
+                            }
                         }
-                        Ok(outcome) => remember(&mut outputs, &outcome.output),
-                        // The container may be on its way down; the next inspect tells.
-                        Err(_) => {}
-                    }
+                    };
+                }
+                if let Some(output) = watch.last_output.take() {
+                    remember(&mut outputs, &output);
                 }
             }
             _ => {}
