@@ -132,7 +132,8 @@ pub fn pre_start_container(
             .iter()
             .map(|n| NetworkAttachment {
                 name: n.name.clone(),
-                aliases: Vec::new(),
+                // No aliases or fixed addresses: the service's own container holds them.
+                ..NetworkAttachment::default()
             })
             .collect(),
         user: hook.user.clone(),

@@ -96,6 +96,10 @@ pub struct ContainerSpec {
     /// out of the hash when all are defaults, and each one when it is unset.
     #[serde(skip_serializing_if = "Tuning::is_default")]
     pub tuning: Tuning,
+    /// Compose's lifecycle hooks (`pre_start`, `post_start`, `pre_stop`). Part of the hash, as
+    /// in Compose: a changed hook recreates the container; left out when there are none.
+    #[serde(skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
 }
 
 /// `cpu_count`, `cpu_percent`, `cpu_period`, `cpu_quota`, `cpu_rt_period`, `cpu_rt_runtime`,
@@ -187,10 +191,6 @@ pub struct DeviceRequestSpec {
     pub device_ids: Vec<String>,
     pub capabilities: Vec<String>,
     pub options: BTreeMap<String, String>,
-    /// Compose's lifecycle hooks (`pre_start`, `post_start`, `pre_stop`). Part of the hash, as
-    /// in Compose: a changed hook recreates the container; left out when there are none.
-    #[serde(skip_serializing_if = "Hooks::is_empty")]
-    pub hooks: Hooks,
 }
 
 /// `network_mode`, `ipc`, `pid`, `privileged`, `devices`, `sysctls`, `ulimits`, `dns*`,
