@@ -230,7 +230,8 @@ pub const MAX_CONTAINERS: u64 = 10_000;
 /// Deepest chain of `include`s followed.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
-/// One file: parse with locations, resolve `<<`, interpolate every string value.
+/// One file: parse with locations as Compose does (see [`super::yaml`]), interpolate every
+/// string value.
 fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, ConfigError> {
     let text =
         crate::files::read_text(path, crate::files::MAX_COMPOSE_BYTES).map_err(|source| {
@@ -242,8 +243,7 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
     check_depth(path, &text)?;
     // A file may hold several YAML documents (`---`); they merge in order, as in Compose.
     let mut doc = Value::Null;
-    for document in serde_norway::Deserializer::from_str(&text) {
-        let mut part = Value::deserialize(document).map_err(|e| yaml_error(path, &e))?;
+    for part in super::yaml::documents(&text).map_err(|e| yaml_error(path, &e))? {
         if part.is_null() {
             continue;
         }
@@ -253,7 +253,6 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
                 message: "the top level must be a mapping (services:, volumes:, ...)".into(),
             });
         }
-        part.apply_merge().map_err(|e| yaml_error(path, &e))?;
         doc = if doc.is_null() {
             part
         } else {
@@ -914,6 +913,40 @@ mod tests {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn merge_keys_inside_merged_mappings_reach_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            r#"
+x-base: &base
+  image: app:1
+  stop_grace_period: 3s
+x-mid: &mid
+  <<: *base
+  container_name: mid
+x-ports: &ports
+  image: other
+  profiles: [debug]
+services:
+  web:
+    <<: [*mid, *ports]
+    container_name: web
+"#,
+        );
+        let (model, _) = load(&[f], &env(&[])).unwrap();
+        let web = &model.services["web"];
+        assert_eq!(web.image.as_deref(), Some("app:1"));
+        assert_eq!(web.container_name.as_deref(), Some("web"));
+        assert_eq!(web.profiles, ["debug"]);
+        assert_eq!(
+            web.stop_grace_period,
+            Some(std::time::Duration::from_secs(3))
+        );
+        assert!(web.raw.get("<<").is_none());
     }
 
     #[test]

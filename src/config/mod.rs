@@ -15,6 +15,7 @@ pub mod interpolate;
 pub mod merge;
 pub mod project;
 pub mod xphi;
+pub mod yaml;
 
 use std::path::PathBuf;
 
