@@ -60,22 +60,25 @@ pub fn load_project(
         args.env_files.iter().map(|f| absolute(cwd, f)).collect()
     };
     let env = Env::load(
-        process.iter().map(|(k, v)| (k.clone(), v.clone())),
+        with_pwd(process, cwd),
         &env_files,
         &directory,
         redactor.clone(),
     )?;
 
     let files = compose_files(args, &env, cwd, &directory)?;
-    let (model, diagnostics) = compose::load_in(&files, &env, &directory)?;
-
+    // As in Compose, the project is named first (from `-p`, COMPOSE_PROJECT_NAME, the files'
+    // `name:` or the folder), and the files are interpolated with COMPOSE_PROJECT_NAME set
+    // to that name.
     let env_name = env.get("COMPOSE_PROJECT_NAME")?;
     let (name, name_origin) = project_name(
         args.project_name.as_deref(),
-        model.name.as_deref(),
+        compose::declared_name(&files, &env)?.as_deref(),
         env_name.as_deref(),
         &directory,
     )?;
+    let env = env.with_provided("COMPOSE_PROJECT_NAME", &name);
+    let (model, diagnostics) = compose::load_in(&files, &env, &directory)?;
 
     let mut profiles = args.profiles.clone();
     if let Some(list) = env.get("COMPOSE_PROFILES")? {
@@ -130,6 +133,19 @@ fn register_names(redactor: &Redactor, project: &str, model: &compose::ComposeMo
     }
 }
 
+/// The process environment as Compose sees it: with `PWD` set to the working directory when
+/// the environment does not set it (a shell does; `env -i`, cron and CI runners may not).
+fn with_pwd(process: &ProcessEnv, cwd: &Path) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = process
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !process.contains_key("PWD") {
+        vars.push(("PWD".into(), cwd.display().to_string()));
+    }
+    vars
+}
+
 fn absolute(cwd: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
@@ -181,39 +197,44 @@ fn compose_files(
     Ok(files)
 }
 
-/// The project name and where it came from: `-p`, else COMPOSE_PROJECT_NAME, else the
-/// files' `name:`, else the project directory's name normalised as Compose does (Compose's
-/// order: the variable wins over `name:`).
+/// The project name and where it came from, in Compose's order: `-p`, else
+/// COMPOSE_PROJECT_NAME, else the files' `name:` (see [`compose::declared_name`]), else the
+/// project directory's name. A name given by `-p` or the variable must be valid as it is;
+/// one from `name:` or the folder is normalised (`name: MyApp` is `myapp`), and refused only
+/// when nothing is left.
 pub fn project_name(
     flag: Option<&str>,
     file: Option<&str>,
     env: Option<&str>,
     directory: &Path,
 ) -> Result<(String, String), ConfigError> {
-    let explicit = [
-        (flag, "--project-name"),
-        (env, "COMPOSE_PROJECT_NAME"),
-        (file, "the compose file's `name:`"),
-    ];
-    for (value, origin) in explicit {
+    for (value, origin) in [(flag, "--project-name"), (env, "COMPOSE_PROJECT_NAME")] {
         if let Some(name) = value.filter(|v| !v.is_empty()) {
             validate_project_name(name, origin)?;
             return Ok((name.to_string(), origin.to_string()));
         }
     }
-    let base = directory
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (base, origin) = match file {
+        Some(name) => (name.to_string(), "the compose file's `name:`".to_string()),
+        None => (
+            directory
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            format!("the directory name {}", directory.display()),
+        ),
+    };
     let name = normalize_project_name(&base);
     if name.is_empty() {
         return Err(ConfigError::ProjectName {
             name: base,
-            origin: format!("the directory {}", directory.display()),
-            reason: "nothing is left after normalisation; set one with -p".into(),
+            origin,
+            reason: "nothing is left after normalisation (Compose: project name must not be \
+                     empty); set one with -p"
+                .into(),
         });
     }
-    Ok((name, format!("the directory name {}", directory.display())))
+    Ok((name, origin))
 }
 
 /// Compose's normalisation: lower case, keep `[a-z0-9_-]`, drop leading `_` and `-`.
@@ -475,6 +496,50 @@ mod tests {
         assert!(project_name(Some("Bad Name"), None, None, dir).is_err());
         assert!(project_name(Some("-x"), None, None, dir).is_err());
         assert!(project_name(None, None, None, Path::new("/srv/___")).is_err());
+        // Compose normalises a `name:` (and refuses it only when nothing is left), but takes
+        // `-p` and COMPOSE_PROJECT_NAME as they are.
+        assert_eq!(
+            project_name(None, Some("My Proj!"), None, dir).unwrap().0,
+            "myproj"
+        );
+        assert!(project_name(None, Some("___"), None, dir).is_err());
+        assert!(project_name(None, None, Some("MyProj"), dir).is_err());
+        assert!(project_name(None, Some(""), None, dir).is_err());
+    }
+
+    #[test]
+    fn compose_project_name_and_pwd_are_provided_for_interpolation() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Stack");
+        write(
+            &root.join("compose.yaml"),
+            "name: ${APP:-My App}\nservices:\n  web:\n    image: x\n    environment:\n      \
+             - P=${COMPOSE_PROJECT_NAME}\n      - W=${PWD}\n",
+        );
+        write(
+            &root.join(".env"),
+            "COMPOSE_PROJECT_NAME=\nPWD=/from-dotenv\n",
+        );
+        let env_of = |project: &Project| {
+            project.model.services["web"].raw["environment"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        let project = load_project(&args(&[]), &ProcessEnv::new(), &root, Redactor::new()).unwrap();
+        assert_eq!(project.name, "myapp");
+        // PWD is the working directory when the environment does not set it, and wins over
+        // the .env file as the environment does.
+        assert_eq!(
+            env_of(&project),
+            ["P=myapp".to_string(), format!("W={}", root.display())]
+        );
+        let process: ProcessEnv = [("PWD".to_string(), "/elsewhere".to_string())].into();
+        let project =
+            load_project(&args(&["-p", "flag"]), &process, &root, Redactor::new()).unwrap();
+        assert_eq!(env_of(&project), ["P=flag", "W=/elsewhere"]);
     }
 
     #[test]

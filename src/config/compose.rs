@@ -222,6 +222,42 @@ fn load_merged(
     Ok(merged)
 }
 
+/// The `name:` the files declare, as Compose reads it to name the project before it loads
+/// them: the last file (or document) whose `name:` is not empty wins, and it is interpolated
+/// alone. `None` when no file declares one. A file that cannot be parsed is passed over here
+/// (loading it reports the problem).
+pub fn declared_name(files: &[PathBuf], env: &Env) -> Result<Option<String>, ConfigError> {
+    let mut declared = None;
+    for path in files {
+        let Ok(text) = crate::files::read_text(path, crate::files::MAX_COMPOSE_BYTES) else {
+            continue;
+        };
+        let Ok(documents) = super::yaml::documents(&text) else {
+            continue;
+        };
+        for document in documents {
+            if let Some(name) = document
+                .get("name")
+                .and_then(super::scalar_text)
+                .filter(|n| !n.is_empty())
+            {
+                declared = Some((path, name));
+            }
+        }
+    }
+    let Some((path, name)) = declared else {
+        return Ok(None);
+    };
+    let lookup = |var: &str| env.get(var).ok().flatten();
+    interpolate::interpolate(&name, &lookup)
+        .map(Some)
+        .map_err(|error| ConfigError::Interpolation {
+            path: path.clone(),
+            key: "name".into(),
+            error,
+        })
+}
+
 /// The most containers phi plans for one service (`scale`, `deploy.replicas`).
 pub const MAX_REPLICAS: u32 = 10_000;
 /// The most containers phi plans for a whole project.

@@ -18,7 +18,12 @@ use crate::redact::{Redactor, is_secret_name};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Process,
-    File { path: PathBuf, line: usize },
+    File {
+        path: PathBuf,
+        line: usize,
+    },
+    /// Set by phi as Compose sets it (`COMPOSE_PROJECT_NAME`: the project's name).
+    Provided,
 }
 
 impl fmt::Display for Origin {
@@ -26,6 +31,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Process => write!(f, "process environment"),
             Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
+            Origin::Provided => write!(f, "set by phi, as Compose sets it"),
         }
     }
 }
@@ -128,6 +134,20 @@ impl Env {
             }
             (None, None) => Ok(None),
         }
+    }
+
+    /// This overlay with `name` set to `value` over whatever set it, as Compose sets
+    /// `COMPOSE_PROJECT_NAME` to the project's name before it interpolates the files.
+    pub fn with_provided(&self, name: &str, value: &str) -> Env {
+        let mut env = self.clone();
+        env.vars.insert(
+            name.to_string(),
+            Var {
+                value: value.to_string(),
+                origin: Origin::Provided,
+            },
+        );
+        env
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
