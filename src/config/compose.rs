@@ -14,12 +14,13 @@ use super::interpolate::{self, InterpolationError};
 use super::xphi::{self, ProjectXPhi, ServiceXPhi};
 use super::{extends, include, merge};
 
-/// File names looked up in the project directory when no file is named, in Compose's order.
+/// File names looked up in the project directory when no file is named, in Compose's order
+/// (compose-go's DefaultFileNames).
 pub const DEFAULT_FILES: [&str; 4] = [
     "compose.yaml",
     "compose.yml",
-    "docker-compose.yaml",
     "docker-compose.yml",
+    "docker-compose.yaml",
 ];
 
 /// What loading found worth telling: `warnings` always, `notes` with -v.

@@ -150,6 +150,12 @@ impl Env {
         env
     }
 
+    /// This overlay with relative `*_FILE` paths taken from `dir`.
+    pub fn with_base_dir(mut self, dir: &Path) -> Env {
+        self.base_dir = dir.to_path_buf();
+        self
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.vars.keys().map(String::as_str)
     }

@@ -67,7 +67,9 @@ pub enum ConfigError {
         message: String,
     },
 
-    #[error("no compose file found in {dir} (looked for {candidates}); name one with -f")]
+    #[error(
+        "no compose file found in {dir} or its parent folders (looked for {candidates}); name one with -f"
+    )]
     NoComposeFile { dir: PathBuf, candidates: String },
 
     #[error("{0}")]
