@@ -14,6 +14,7 @@ pub mod include;
 pub mod interpolate;
 pub mod merge;
 pub mod project;
+pub mod shell;
 pub mod xphi;
 pub mod yaml;
 

@@ -27,7 +27,6 @@ mod ports;
 mod resources;
 mod scalar;
 mod service;
-mod shell;
 mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet};

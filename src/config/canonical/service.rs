@@ -6,7 +6,8 @@ use serde_json::{Map, Value as Json};
 use serde_norway::Value;
 
 use super::order::SERVICE;
-use super::{ConfigError, Cx, entries, generic, scalar, shell};
+use super::{ConfigError, Cx, entries, generic, scalar};
+use crate::config::shell;
 
 /// Fields of compose-go's struct that its schema refuses (legacy keys).
 const NOT_IN_SCHEMA: &[&str] = &[
