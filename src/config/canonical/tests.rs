@@ -232,3 +232,23 @@ fn listings_follow_compose() {
     assert_eq!(super::networks(&p, &o).unwrap(), ["default"]);
     assert_eq!(super::profiles(&p, &o).unwrap(), ["a", "b"]);
 }
+
+#[test]
+fn string_keys_refuse_plain_numbers_as_the_schema_does() {
+    for text in ["user: 1000", "working_dir: 0755", "stop_signal: true"] {
+        let (_dir, p) = load(&format!("services:\n  a:\n    image: x\n    {text}\n"), &[]);
+        let err = project(&p, &Options::default()).unwrap_err().to_string();
+        assert!(err.contains("must be a string"), "{text}: {err}");
+    }
+    // Quoted, or from interpolation, it is a string.
+    let a = service("services:\n  a:\n    image: x\n    user: \"1000\"\n");
+    assert_eq!(a["user"], "1000");
+    let (_dir, p) = load(
+        "services:\n  a:\n    image: x\n    user: ${UID}\n",
+        &[("UID", "1000")],
+    );
+    assert_eq!(
+        project(&p, &Options::default()).unwrap()["services"]["a"]["user"],
+        "1000"
+    );
+}
