@@ -7,8 +7,11 @@
 //!   serde_norway (YAML 1.2) would read text: `0755` is 493, `20_000_000` is 20000000,
 //!   `0X1F` is 31, `08` is 8.0, `1_000.5` is 1000.5, integers past 64 bits are floats.
 //!
+//! - A mapping key must be a string, as compose-go requires (`1: x`, `true: x` are refused).
+//!
 //! Quoting is seen through serde_norway's borrowed strings: a plain scalar is handed over as
-//! a slice of the source text, a quoted one as a slice that starts right after its quote.
+//! a slice of the source text, a quoted one as a slice that starts right after its quote; a
+//! tagged one (`!!str 0755`) follows its tag.
 
 use std::fmt;
 
@@ -50,11 +53,18 @@ impl Seed<'_> {
         if at < start || at + text.len() > start + self.source.len() {
             return false;
         }
-        let before = (at - start).checked_sub(1);
-        !matches!(
-            before.and_then(|i| self.source.as_bytes().get(i)),
-            Some(b'"' | b'\'')
-        )
+        let before = &self.source[..at - start];
+        if before.ends_with(['"', '\'']) {
+            return false;
+        }
+        // A tagged scalar (`!!str 0755`, `!override 1`) is not resolved by go-yaml either.
+        let token = before
+            .trim_end_matches([' ', '\t'])
+            .rsplit([' ', '\t', '\n', '\r'])
+            .next()
+            .unwrap_or("")
+            .trim_start_matches(['[', '{', ',']);
+        !token.starts_with('!')
     }
 }
 
@@ -136,6 +146,13 @@ impl<'de> Visitor<'de> for Seed<'_> {
                     return Err(de::Error::custom("mapping key `<<` is defined twice"));
                 }
                 Key::Merge => merged = Some(map.next_value_seed(self)?),
+                Key::Plain(key) if !key.is_string() => {
+                    // compose-go refuses any key that is not a string (`1:`, `true:`, `~:`).
+                    return Err(de::Error::custom(format!(
+                        "non-string key {}",
+                        shown_key(&key)
+                    )));
+                }
                 Key::Plain(key) => {
                     let value = map.next_value_seed(self)?;
                     if own.contains_key(&key) {
@@ -473,6 +490,28 @@ mod tests {
         for bad in ["a: {<<: 1}\n", "a: {<<: [1]}\n", "a: {b: 1, b: 2}\n"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tagged_scalars_stay_text_and_keys_must_be_strings() {
+        let doc = parse("a: !!str 0755\nb: [!!str 0755, 0755]\nc: !override 08\n").unwrap();
+        assert_eq!(doc["a"], Value::from("0755"));
+        assert_eq!(doc["b"][0], Value::from("0755"));
+        assert_eq!(doc["b"][1], Value::from(493));
+        let Value::Tagged(t) = &doc["c"] else {
+            panic!("{doc:?}");
+        };
+        assert_eq!(t.value, Value::from("08"));
+        for bad in [
+            "a: {1: x}\n",
+            "a: {0755: x}\n",
+            "a: {true: x}\n",
+            "a: {~: x}\n",
+        ] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains("non-string key"), "{bad}: {err}");
+        }
+        assert!(parse("a: {\"1\": x, '2': y}\n").is_ok());
     }
 
     #[test]
