@@ -48,7 +48,8 @@ pub fn load_project(
         (None, Some(first)) => parent_of(&absolute(cwd, first), cwd),
         (None, None) => cwd.to_path_buf(),
     };
-    let mut env_files: Vec<PathBuf> = if args.env_files.is_empty() {
+    let default_env = args.env_files.is_empty() && !env_file_disabled(process)?;
+    let mut env_files: Vec<PathBuf> = if default_env {
         default_env_file(&first_dir).into_iter().collect()
     } else {
         args.env_files.iter().map(|f| absolute(cwd, f)).collect()
@@ -68,7 +69,7 @@ pub fn load_project(
             .map_or_else(|| cwd.to_path_buf(), |f| parent_of(f, cwd)),
     };
     let env = match default_env_file(&directory) {
-        Some(second) if args.env_files.is_empty() && directory != first_dir => {
+        Some(second) if default_env && directory != first_dir => {
             env_files.push(second.clone());
             env.with_defaults_from(&[second])?.with_base_dir(&directory)
         }
@@ -158,6 +159,22 @@ fn with_pwd(process: &ProcessEnv, cwd: &Path) -> Vec<(String, String)> {
 /// `path` from `cwd`, cleaned lexically as Go's `filepath.Abs` cleans it.
 fn absolute(cwd: &Path, path: &Path) -> PathBuf {
     crate::config::normalize_path(&cwd.join(path))
+}
+
+/// Whether COMPOSE_DISABLE_ENV_FILE (from the process environment only, as in Compose) turns
+/// the default `.env` off; its value is read as Go's `strconv.ParseBool` reads it.
+fn env_file_disabled(process: &ProcessEnv) -> Result<bool, ConfigError> {
+    const VAR: &str = "COMPOSE_DISABLE_ENV_FILE";
+    match process.get(VAR).map(String::as_str) {
+        None => Ok(false),
+        Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+        Some(_) => Err(ConfigError::Invalid {
+            path: "the environment".into(),
+            key: VAR.into(),
+            message: "must be true or false (1, t, TRUE, 0, f, FALSE...)".into(),
+        }),
+    }
 }
 
 /// The folder holding `file`.
@@ -734,6 +751,25 @@ mod tests {
         .unwrap();
         assert_eq!(project.directory, root);
         assert_eq!(project.model.services["a"].image.as_deref(), Some("root-r"));
+    }
+
+    #[test]
+    fn compose_disable_env_file_turns_the_default_env_file_off() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("compose.yaml"),
+            "services:\n  a:\n    image: ${IMG:-none}\n",
+        );
+        write(&dir.path().join(".env"), "IMG=dotenv\n");
+        let image = |value: &str| {
+            let process: ProcessEnv = [("COMPOSE_DISABLE_ENV_FILE".into(), value.into())].into();
+            load_project(&args(&[]), &process, dir.path(), Redactor::new())
+                .map(|p| p.model.services["a"].image.clone().unwrap())
+        };
+        assert_eq!(image("1").unwrap(), "none");
+        assert_eq!(image("TRUE").unwrap(), "none");
+        assert_eq!(image("false").unwrap(), "dotenv");
+        assert!(image("yes").is_err());
     }
 
     #[test]

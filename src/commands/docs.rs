@@ -86,7 +86,11 @@ fn render_environment(out: &mut Vec<u8>) -> std::io::Result<()> {
         ),
         (
             "COMPOSE_PROJECT_NAME",
-            "Project name when neither -p nor the file's name: is set.",
+            "Project name when -p is not given (it wins over the file's name:). The compose files see it set to the project's name, as in Compose; PWD is set to the current directory when the environment lacks it.",
+        ),
+        (
+            "COMPOSE_DISABLE_ENV_FILE",
+            "When true (1, t, TRUE...; process environment only), the project's .env is not read.",
         ),
         (
             "COMPOSE_PROFILES",
