@@ -8,6 +8,8 @@
 //!   `0X1F` is 31, `08` is 8.0, `1_000.5` is 1000.5, integers past 64 bits are floats.
 //!
 //! - A mapping key must be a string, as compose-go requires (`1: x`, `true: x` are refused).
+//! - An unquoted date or time (`2024-01-01`), which go-yaml reads as a timestamp and Compose
+//!   then refuses (`invalid jsonType time.Time`), is refused too, except under an `x-` key.
 //!
 //! Quoting is seen through serde_norway's borrowed strings: a plain scalar is handed over as
 //! a slice of the source text, a quoted one as a slice that starts right after its quote; a
@@ -23,18 +25,20 @@ use serde_norway::{Mapping, Value};
 /// them; an empty document is `Value::Null`.
 pub fn documents(text: &str) -> Result<Vec<Value>, serde_norway::Error> {
     serde_norway::Deserializer::from_str(text)
-        .map(|document| Seed { source: text }.deserialize(document))
+        .map(|document| Seed::new(text).deserialize(document))
         .collect()
 }
 
 /// One document (the first), as [`documents`] reads it.
 pub fn parse(text: &str) -> Result<Value, serde_norway::Error> {
-    Seed { source: text }.deserialize(serde_norway::Deserializer::from_str(text))
+    Seed::new(text).deserialize(serde_norway::Deserializer::from_str(text))
 }
 
 #[derive(Clone, Copy)]
 struct Seed<'s> {
     source: &'s str,
+    /// Inside an `x-` extension, which compose-go does not validate (a date is let be).
+    extension: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
@@ -45,7 +49,14 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
     }
 }
 
-impl Seed<'_> {
+impl<'s> Seed<'s> {
+    fn new(source: &'s str) -> Self {
+        Seed {
+            source,
+            extension: false,
+        }
+    }
+
     /// Whether `text` is a plain scalar: a slice of the source not opened by a quote.
     fn is_plain(&self, text: &str) -> bool {
         let start = self.source.as_ptr() as usize;
@@ -101,10 +112,16 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Value, E> {
-        if self.is_plain(s)
-            && let Some(number) = plain_number(s)
-        {
-            return Ok(number);
+        if self.is_plain(s) {
+            if let Some(number) = plain_number(s) {
+                return Ok(number);
+            }
+            if !self.extension && is_timestamp(s) {
+                return Err(de::Error::custom(format!(
+                    "`{s}` is a date for YAML, which Compose refuses here (invalid jsonType \
+                     time.Time); quote it"
+                )));
+            }
         }
         Ok(Value::String(s.to_owned()))
     }
@@ -154,7 +171,9 @@ impl<'de> Visitor<'de> for Seed<'_> {
                     )));
                 }
                 Key::Plain(key) => {
-                    let value = map.next_value_seed(self)?;
+                    let extension =
+                        self.extension || key.as_str().is_some_and(|k| k.starts_with("x-"));
+                    let value = map.next_value_seed(Seed { extension, ..self })?;
                     if own.contains_key(&key) {
                         return Err(de::Error::custom(format!(
                             "mapping key {} is defined twice",
@@ -235,6 +254,9 @@ impl<'de> Visitor<'de> for KeyVisitor<'_> {
     fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key, E> {
         if s == "<<" && self.0.is_plain(s) {
             return Ok(Key::Merge);
+        }
+        if self.0.is_plain(s) && is_timestamp(s) {
+            return Err(de::Error::custom(format!("non-string key `{s}` (a date)")));
         }
         self.0.visit_borrowed_str(s).map(Key::Plain)
     }
@@ -375,6 +397,74 @@ fn go_parse_int(s: &str) -> Option<Value> {
     }
 }
 
+/// Whether go-yaml reads a plain scalar as a timestamp (which Compose then refuses): one of
+/// its layouts `2006-1-2`, `2006-1-2 15:4:5.999999999` or `2006-1-2T15:4:5.999999999Z07:00`
+/// (`t` too), with a valid date and time.
+fn is_timestamp(s: &str) -> bool {
+    let number = |part: &str, min: usize, max: usize| {
+        (min..=max).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit())
+    };
+    let (date, time) = match s.find(['T', 't', ' ']) {
+        Some(at) => (&s[..at], Some((&s[at..at + 1], &s[at + 1..]))),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let [year, month, day] = parts[..] else {
+        return false;
+    };
+    if !(number(year, 4, 4) && number(month, 1, 2) && number(day, 1, 2)) {
+        return false;
+    }
+    let (y, m, d): (u32, u32, u32) = (
+        year.parse().unwrap_or(0),
+        month.parse().unwrap_or(0),
+        day.parse().unwrap_or(0),
+    );
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if !(1..=days).contains(&d) {
+        return false;
+    }
+    let Some((separator, rest)) = time else {
+        return true;
+    };
+    // The time, then a zone (`Z` or `+hh:mm`) after `T`, none after a space.
+    let (clock, zone) = match rest.find(['Z', '+', '-']) {
+        Some(at) => (&rest[..at], Some(&rest[at..])),
+        None => (rest, None),
+    };
+    let zone_ok = match (separator, zone) {
+        (" ", None) => true,
+        (" ", Some(_)) | (_, None) => false,
+        (_, Some("Z")) => true,
+        (_, Some(z)) => {
+            let (h, m) = z[1..].split_once(':').unwrap_or(("", ""));
+            number(h, 2, 2) && number(m, 2, 2)
+        }
+    };
+    let (clock, fraction) = match clock.split_once('.') {
+        Some((c, f)) => (c, Some(f)),
+        None => (clock, None),
+    };
+    let fields: Vec<&str> = clock.split(':').collect();
+    let [h, mi, se] = fields[..] else {
+        return false;
+    };
+    let in_range =
+        |part: &str, limit: u32| number(part, 1, 2) && part.parse::<u32>().is_ok_and(|v| v < limit);
+    zone_ok
+        && in_range(h, 24)
+        && in_range(mi, 60)
+        && in_range(se, 60)
+        && fraction.is_none_or(|f| number(f, 1, 9))
+}
+
 /// go-yaml's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
 fn is_yaml_float(s: &str) -> bool {
     let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
@@ -512,6 +602,35 @@ mod tests {
             assert!(err.contains("non-string key"), "{bad}: {err}");
         }
         assert!(parse("a: {\"1\": x, '2': y}\n").is_ok());
+    }
+
+    #[test]
+    fn unquoted_dates_are_refused_outside_extensions() {
+        for date in [
+            "2001-12-14",
+            "2001-1-2",
+            "2001-12-14 21:59:43.10",
+            "2001-12-14T21:59:43Z",
+        ] {
+            let err = parse(&format!("labels: {{a: {date}}}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("is a date"), "{date}: {err}");
+            // An extension is not validated by Compose, nor an anchor kept there.
+            let doc = parse(&format!("x-a: {date}\nx-b: {{c: [{date}]}}\n")).unwrap();
+            assert_eq!(doc["x-a"], Value::from(date));
+        }
+        for text in [
+            "2001-13-01",
+            "2001-02-30",
+            "2001-12-14T21:59:43",
+            "20011-12-14",
+            "2001-12",
+        ] {
+            assert_eq!(env(text), Value::from(text), "{text}");
+        }
+        assert!(env("'2001-12-14'").is_string());
+        assert!(parse("a: {2001-12-14: x}\n").is_err());
     }
 
     #[test]
