@@ -233,6 +233,9 @@ pub fn declared_name(files: &[PathBuf], env: &Env) -> Result<Option<String>, Con
         let Ok(text) = crate::files::read_text(path, crate::files::MAX_COMPOSE_BYTES) else {
             continue;
         };
+        if !may_declare_name(&text) {
+            continue;
+        }
         let Ok(documents) = super::yaml::documents(&text) else {
             continue;
         };
@@ -257,6 +260,18 @@ pub fn declared_name(files: &[PathBuf], env: &Env) -> Result<Option<String>, Con
             key: "name".into(),
             error,
         })
+}
+
+/// Whether `text` can hold a top-level `name:` (a line at column 0 starting with `name`,
+/// quoted or not, or a flow or complex-key document), so that files without one are not
+/// parsed twice.
+fn may_declare_name(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+        ["name", "\"name\"", "'name'", "{", "?", "--- {"]
+            .iter()
+            .any(|start| line.starts_with(start))
+    })
 }
 
 /// The most containers phi plans for one service (`scale`, `deploy.replicas`).
@@ -950,6 +965,38 @@ mod tests {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn the_declared_name_is_the_last_files_interpolated() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.yaml", "name: first\nservices: {}\n");
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            "{name: \"${N:-second}\", services: {}}\n",
+        );
+        let c = write(
+            dir.path(),
+            "c.yaml",
+            "services:\n  x:\n    container_name: no\n",
+        );
+        let name = |files: &[PathBuf], vars: &[(&str, &str)]| declared_name(files, &env(vars));
+        assert_eq!(
+            name(std::slice::from_ref(&a), &[]).unwrap().as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            name(&[a.clone(), b.clone()], &[]).unwrap().as_deref(),
+            Some("second")
+        );
+        assert_eq!(
+            name(&[b.clone(), c.clone()], &[("N", "set")])
+                .unwrap()
+                .as_deref(),
+            Some("set")
+        );
+        assert_eq!(name(&[c], &[]).unwrap(), None);
     }
 
     #[test]

@@ -71,10 +71,9 @@ impl<'s> Seed<'s> {
         // A tagged scalar (`!!str 0755`, `!override 1`) is not resolved by go-yaml either.
         let token = before
             .trim_end_matches([' ', '\t'])
-            .rsplit([' ', '\t', '\n', '\r'])
+            .rsplit([' ', '\t', '\n', '\r', '[', '{', ','])
             .next()
-            .unwrap_or("")
-            .trim_start_matches(['[', '{', ',']);
+            .unwrap_or("");
         !token.starts_with('!')
     }
 }
@@ -112,16 +111,17 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Value, E> {
-        if self.is_plain(s) {
-            if let Some(number) = plain_number(s) {
-                return Ok(number);
-            }
-            if !self.extension && is_timestamp(s) {
-                return Err(de::Error::custom(format!(
-                    "`{s}` is a date for YAML, which Compose refuses here (invalid jsonType \
-                     time.Time); quote it"
-                )));
-            }
+        // The cheap checks first: most scalars are words, and `is_plain` looks back.
+        if let Some(number) = plain_number(s)
+            && self.is_plain(s)
+        {
+            return Ok(number);
+        }
+        if !self.extension && is_timestamp(s) && self.is_plain(s) {
+            return Err(de::Error::custom(format!(
+                "`{s}` is a date for YAML, which Compose refuses here (invalid jsonType \
+                 time.Time); quote it"
+            )));
         }
         Ok(Value::String(s.to_owned()))
     }
@@ -255,7 +255,7 @@ impl<'de> Visitor<'de> for KeyVisitor<'_> {
         if s == "<<" && self.0.is_plain(s) {
             return Ok(Key::Merge);
         }
-        if self.0.is_plain(s) && is_timestamp(s) {
+        if is_timestamp(s) && self.0.is_plain(s) {
             return Err(de::Error::custom(format!("non-string key `{s}` (a date)")));
         }
         self.0.visit_borrowed_str(s).map(Key::Plain)
@@ -548,6 +548,11 @@ mod tests {
         assert_eq!(doc["a"][1], Value::from("0755"));
         assert_eq!(doc["a"][2], Value::from("08"));
         assert_eq!(doc["b"]["x"], Value::from(7));
+        let flow = parse("a: [0755,'0755',!!str 0755,{k: 08}]\n").unwrap();
+        assert_eq!(flow["a"][0], Value::from(493));
+        assert_eq!(flow["a"][1], Value::from("0755"));
+        assert_eq!(flow["a"][2], Value::from("0755"));
+        assert_eq!(flow["a"][3]["k"], Value::from(8.0));
     }
 
     #[test]
