@@ -13,12 +13,13 @@ use crate::config::{ConfigError, Project};
 use crate::output::{ColorChoice, Format};
 use crate::redact::Redactor;
 
-/// Override files Compose merges automatically after the default file, in lookup order.
+/// Override files Compose merges automatically after the default file, in its lookup order
+/// (compose-go's DefaultOverrideFileNames: `.yml` before `.yaml`).
 const OVERRIDE_FILES: [&str; 4] = [
-    "compose.override.yaml",
     "compose.override.yml",
-    "docker-compose.override.yaml",
+    "compose.override.yaml",
     "docker-compose.override.yml",
+    "docker-compose.override.yaml",
 ];
 
 /// The process environment, captured once, so resolution is a function of its inputs.
@@ -37,45 +38,57 @@ pub fn load_project(
     cwd: &Path,
     redactor: Redactor,
 ) -> Result<Project, ConfigError> {
-    let directory = match (&args.project_directory, args.files.first()) {
-        (Some(dir), _) => absolute(cwd, dir),
-        (None, Some(first)) => absolute(cwd, first)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| cwd.to_path_buf()),
+    // Compose's steps (docker/compose cmd/compose/compose.go, toProjectOptions): the `.env`
+    // of the folder known so far (--project-directory, else the first -f file's, else the
+    // working directory), then the compose files (-f, COMPOSE_FILE, else a search upward
+    // from that folder), then the `.env` of the folder they settle on, under the first.
+    let explicit_dir = args.project_directory.as_ref().map(|d| absolute(cwd, d));
+    let first_dir = match (&explicit_dir, args.files.first()) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(first)) => parent_of(&absolute(cwd, first), cwd),
         (None, None) => cwd.to_path_buf(),
     };
-
-    let env_files: Vec<PathBuf> = if args.env_files.is_empty() {
-        // The project's `.env`, when there is one; anything else by that name (a folder, a
-        // FIFO) is an error when read, not silently passed over. A dangling symlink counts as
-        // no `.env`, as in Compose.
-        let default = directory.join(".env");
-        if std::fs::metadata(&default).is_ok() {
-            vec![default]
-        } else {
-            Vec::new()
-        }
+    let default_env = args.env_files.is_empty() && !env_file_disabled(process)?;
+    let mut env_files: Vec<PathBuf> = if default_env {
+        default_env_file(&first_dir).into_iter().collect()
     } else {
         args.env_files.iter().map(|f| absolute(cwd, f)).collect()
     };
     let env = Env::load(
-        process.iter().map(|(k, v)| (k.clone(), v.clone())),
+        with_pwd(process, cwd),
         &env_files,
-        &directory,
+        &first_dir,
         redactor.clone(),
     )?;
 
-    let files = compose_files(args, &env, cwd, &directory)?;
-    let (model, diagnostics) = compose::load_in(&files, &env, &directory)?;
-
+    let (files, mut discovery) = compose_files(args, &env, cwd, &first_dir)?;
+    let directory = match &explicit_dir {
+        Some(dir) => dir.clone(),
+        None => files
+            .first()
+            .map_or_else(|| cwd.to_path_buf(), |f| parent_of(f, cwd)),
+    };
+    let env = match default_env_file(&directory) {
+        Some(second) if default_env && directory != first_dir => {
+            env_files.push(second.clone());
+            env.with_defaults_from(&[second])?.with_base_dir(&directory)
+        }
+        _ => env.with_base_dir(&directory),
+    };
+    // As in Compose, the project is named first (from `-p`, COMPOSE_PROJECT_NAME, the files'
+    // `name:` or the folder), and the files are interpolated with COMPOSE_PROJECT_NAME set
+    // to that name.
     let env_name = env.get("COMPOSE_PROJECT_NAME")?;
     let (name, name_origin) = project_name(
         args.project_name.as_deref(),
-        model.name.as_deref(),
+        compose::declared_name(&files, &env)?.as_deref(),
         env_name.as_deref(),
         &directory,
     )?;
+    let env = env.with_provided("COMPOSE_PROJECT_NAME", &name);
+    let (model, mut diagnostics) = compose::load_in(&files, &env, &directory)?;
+    discovery.append(&mut diagnostics.warnings);
+    diagnostics.warnings = discovery;
 
     let mut profiles = args.profiles.clone();
     if let Some(list) = env.get("COMPOSE_PROFILES")? {
@@ -130,90 +143,179 @@ fn register_names(redactor: &Redactor, project: &str, model: &compose::ComposeMo
     }
 }
 
+/// The process environment as Compose sees it: with `PWD` set to the working directory when
+/// the environment does not set it (a shell does; `env -i`, cron and CI runners may not).
+fn with_pwd(process: &ProcessEnv, cwd: &Path) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = process
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !process.contains_key("PWD") {
+        vars.push(("PWD".into(), cwd.display().to_string()));
+    }
+    vars
+}
+
+/// `path` from `cwd`, cleaned lexically as Go's `filepath.Abs` cleans it.
 fn absolute(cwd: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        cwd.join(path)
+    crate::config::normalize_path(&cwd.join(path))
+}
+
+/// Whether COMPOSE_DISABLE_ENV_FILE (from the process environment only, as in Compose) turns
+/// the default `.env` off; its value is read as Go's `strconv.ParseBool` reads it.
+fn env_file_disabled(process: &ProcessEnv) -> Result<bool, ConfigError> {
+    const VAR: &str = "COMPOSE_DISABLE_ENV_FILE";
+    match process.get(VAR).map(String::as_str) {
+        None => Ok(false),
+        Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+        Some(_) => Err(ConfigError::Invalid {
+            path: "the environment".into(),
+            key: VAR.into(),
+            message: "must be true or false (1, t, TRUE, 0, f, FALSE...)".into(),
+        }),
     }
 }
 
-/// `-f` flags, else PHI_FILE, else COMPOSE_FILE (separated by COMPOSE_PATH_SEPARATOR, default
-/// `:`), else the first default file name in the project directory plus its override file.
+/// The folder holding `file`.
+fn parent_of(file: &Path, cwd: &Path) -> PathBuf {
+    file.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cwd.to_path_buf())
+}
+
+/// The `.env` of `dir`, when there is one; anything else by that name (a FIFO) is an error
+/// when read, not silently passed over. A folder or a dangling symlink counts as no `.env`,
+/// as in Compose.
+fn default_env_file(dir: &Path) -> Option<PathBuf> {
+    let path = dir.join(".env");
+    std::fs::metadata(&path)
+        .is_ok_and(|m| !m.is_dir())
+        .then_some(path)
+}
+
+/// The compose files and the warnings finding them gave: `-f` flags, else PHI_FILE, else
+/// COMPOSE_FILE (separated by COMPOSE_PATH_SEPARATOR, default `:`; relative paths from the
+/// working directory, as in Compose), else the first default file name in `dir` or the
+/// nearest parent folder holding one, plus an override file beside it.
 fn compose_files(
     args: &GlobalArgs,
     env: &Env,
     cwd: &Path,
-    directory: &Path,
-) -> Result<Vec<PathBuf>, ConfigError> {
+    dir: &Path,
+) -> Result<(Vec<PathBuf>, Vec<String>), ConfigError> {
     if !args.files.is_empty() {
-        return Ok(args.files.iter().map(|f| absolute(cwd, f)).collect());
+        let files = args.files.iter().map(|f| absolute(cwd, f)).collect();
+        return Ok((files, Vec::new()));
     }
     let separator = env
         .get("COMPOSE_PATH_SEPARATOR")?
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| ":".into());
-    for var in ["PHI_FILE", "COMPOSE_FILE"] {
-        if let Some(list) = env.get(var)?.filter(|s| !s.trim().is_empty()) {
-            return Ok(list
-                .split(separator.as_str())
-                .filter(|s| !s.is_empty())
-                .map(|f| absolute(directory, Path::new(f)))
-                .collect());
+    if let Some(list) = env.get("PHI_FILE")?.filter(|s| !s.trim().is_empty()) {
+        let files = list
+            .split(separator.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|f| absolute(cwd, Path::new(f)))
+            .collect();
+        return Ok((files, Vec::new()));
+    }
+    if let Some(list) = env.get("COMPOSE_FILE")? {
+        // Compose reads an empty entry as the working directory, and fails reading it.
+        if list.split(separator.as_str()).any(str::is_empty) {
+            return Err(ConfigError::Invalid {
+                path: env
+                    .raw("COMPOSE_FILE")
+                    .map_or_else(|| "the environment".into(), |v| v.origin.to_string()),
+                key: "COMPOSE_FILE".into(),
+                message: format!("an empty entry (between `{separator}`s) names no file"),
+            });
         }
+        let files = list
+            .split(separator.as_str())
+            .map(|f| absolute(cwd, Path::new(f)))
+            .collect();
+        return Ok((files, Vec::new()));
     }
-    let found = DEFAULT_FILES
-        .iter()
-        .map(|name| directory.join(name))
-        .find(|path| path.is_file())
-        .ok_or_else(|| ConfigError::NoComposeFile {
-            dir: directory.to_path_buf(),
-            candidates: DEFAULT_FILES.join(", "),
-        })?;
-    let mut files = vec![found];
-    if let Some(over) = OVERRIDE_FILES
-        .iter()
-        .map(|name| directory.join(name))
-        .find(|path| path.is_file())
-    {
-        files.push(over);
+    let mut warnings = Vec::new();
+    for folder in dir.ancestors() {
+        let found = existing(folder, &DEFAULT_FILES);
+        let Some(first) = found.first() else {
+            continue;
+        };
+        if found.len() > 1 {
+            warnings.push(several("config", &found));
+        }
+        let mut files = vec![first.clone()];
+        let overrides = existing(folder, &OVERRIDE_FILES);
+        if overrides.len() > 1 {
+            warnings.push(several("override", &overrides));
+        }
+        files.extend(overrides.into_iter().next());
+        return Ok((files, warnings));
     }
-    Ok(files)
+    Err(ConfigError::NoComposeFile {
+        dir: dir.to_path_buf(),
+        candidates: DEFAULT_FILES.join(", "),
+    })
 }
 
-/// The project name and where it came from: `-p`, else COMPOSE_PROJECT_NAME, else the
-/// files' `name:`, else the project directory's name normalised as Compose does (Compose's
-/// order: the variable wins over `name:`).
+/// The paths of `names` that exist in `folder` (any kind of file, as Compose's `os.Stat`).
+fn existing(folder: &Path, names: &[&str]) -> Vec<PathBuf> {
+    names
+        .iter()
+        .map(|name| folder.join(name))
+        .filter(|path| std::fs::metadata(path).is_ok())
+        .collect()
+}
+
+fn several(kind: &str, found: &[PathBuf]) -> String {
+    let list: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "found multiple {kind} files with supported names: {}; using {}",
+        list.join(", "),
+        list[0]
+    )
+}
+
+/// The project name and where it came from, in Compose's order: `-p`, else
+/// COMPOSE_PROJECT_NAME, else the files' `name:` (see [`compose::declared_name`]), else the
+/// project directory's name. A name given by `-p` or the variable must be valid as it is;
+/// one from `name:` or the folder is normalised (`name: MyApp` is `myapp`), and refused only
+/// when nothing is left.
 pub fn project_name(
     flag: Option<&str>,
     file: Option<&str>,
     env: Option<&str>,
     directory: &Path,
 ) -> Result<(String, String), ConfigError> {
-    let explicit = [
-        (flag, "--project-name"),
-        (env, "COMPOSE_PROJECT_NAME"),
-        (file, "the compose file's `name:`"),
-    ];
-    for (value, origin) in explicit {
+    for (value, origin) in [(flag, "--project-name"), (env, "COMPOSE_PROJECT_NAME")] {
         if let Some(name) = value.filter(|v| !v.is_empty()) {
             validate_project_name(name, origin)?;
             return Ok((name.to_string(), origin.to_string()));
         }
     }
-    let base = directory
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (base, origin) = match file {
+        Some(name) => (name.to_string(), "the compose file's `name:`".to_string()),
+        None => (
+            directory
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            format!("the directory name {}", directory.display()),
+        ),
+    };
     let name = normalize_project_name(&base);
     if name.is_empty() {
         return Err(ConfigError::ProjectName {
             name: base,
-            origin: format!("the directory {}", directory.display()),
-            reason: "nothing is left after normalisation; set one with -p".into(),
+            origin,
+            reason: "nothing is left after normalisation (Compose: project name must not be \
+                     empty); set one with -p"
+                .into(),
         });
     }
-    Ok((name, format!("the directory name {}", directory.display())))
+    Ok((name, origin))
 }
 
 /// Compose's normalisation: lower case, keep `[a-z0-9_-]`, drop leading `_` and `-`.
@@ -475,6 +577,50 @@ mod tests {
         assert!(project_name(Some("Bad Name"), None, None, dir).is_err());
         assert!(project_name(Some("-x"), None, None, dir).is_err());
         assert!(project_name(None, None, None, Path::new("/srv/___")).is_err());
+        // Compose normalises a `name:` (and refuses it only when nothing is left), but takes
+        // `-p` and COMPOSE_PROJECT_NAME as they are.
+        assert_eq!(
+            project_name(None, Some("My Proj!"), None, dir).unwrap().0,
+            "myproj"
+        );
+        assert!(project_name(None, Some("___"), None, dir).is_err());
+        assert!(project_name(None, None, Some("MyProj"), dir).is_err());
+        assert!(project_name(None, Some(""), None, dir).is_err());
+    }
+
+    #[test]
+    fn compose_project_name_and_pwd_are_provided_for_interpolation() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Stack");
+        write(
+            &root.join("compose.yaml"),
+            "name: ${APP:-My App}\nservices:\n  web:\n    image: x\n    environment:\n      \
+             - P=${COMPOSE_PROJECT_NAME}\n      - W=${PWD}\n",
+        );
+        write(
+            &root.join(".env"),
+            "COMPOSE_PROJECT_NAME=\nPWD=/from-dotenv\n",
+        );
+        let env_of = |project: &Project| {
+            project.model.services["web"].raw["environment"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        let project = load_project(&args(&[]), &ProcessEnv::new(), &root, Redactor::new()).unwrap();
+        assert_eq!(project.name, "myapp");
+        // PWD is the working directory when the environment does not set it, and wins over
+        // the .env file as the environment does.
+        assert_eq!(
+            env_of(&project),
+            ["P=myapp".to_string(), format!("W={}", root.display())]
+        );
+        let process: ProcessEnv = [("PWD".to_string(), "/elsewhere".to_string())].into();
+        let project =
+            load_project(&args(&["-p", "flag"]), &process, &root, Redactor::new()).unwrap();
+        assert_eq!(env_of(&project), ["P=flag", "W=/elsewhere"]);
     }
 
     #[test]
@@ -559,6 +705,98 @@ mod tests {
         process.insert("PHI_FILE".into(), "two.yaml".into());
         let project = load_project(&args(&[]), &process, dir.path(), Redactor::new()).unwrap();
         assert_eq!(project.files, vec![dir.path().join("two.yaml")]);
+    }
+
+    #[test]
+    fn files_are_found_upward_and_each_folder_gives_its_env_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        let sub = root.join("sub");
+        write(
+            &root.join("compose.yaml"),
+            "services:\n  a:\n    image: ${IMG}-${ROOT_ONLY}\n",
+        );
+        // Compose takes the `.yml` override before the `.yaml` one, and warns.
+        write(
+            &root.join("compose.override.yml"),
+            "services:\n  b:\n    image: b\n",
+        );
+        write(
+            &root.join("compose.override.yaml"),
+            "services:\n  c:\n    image: c\n",
+        );
+        write(&root.join(".env"), "IMG=root\nROOT_ONLY=r\n");
+        write(&sub.join(".env"), "IMG=sub\n");
+        let project = load_project(&args(&[]), &ProcessEnv::new(), &sub, Redactor::new()).unwrap();
+        assert_eq!(
+            project.files,
+            [root.join("compose.yaml"), root.join("compose.override.yml")]
+        );
+        assert_eq!(project.directory, root);
+        assert_eq!(project.name, "proj");
+        // The working directory's `.env` is read first and wins; the project's fills in.
+        assert_eq!(project.model.services["a"].image.as_deref(), Some("sub-r"));
+        assert_eq!(project.env_files, [sub.join(".env"), root.join(".env")]);
+        assert!(project.diagnostics.warnings[0].contains("multiple override files"));
+
+        // --project-directory without -f: the files and the `.env` of that folder.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        let project = load_project(
+            &args(&["--project-directory", "../proj"]),
+            &ProcessEnv::new(),
+            &elsewhere,
+            Redactor::new(),
+        )
+        .unwrap();
+        assert_eq!(project.directory, root);
+        assert_eq!(project.model.services["a"].image.as_deref(), Some("root-r"));
+    }
+
+    #[test]
+    fn compose_disable_env_file_turns_the_default_env_file_off() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("compose.yaml"),
+            "services:\n  a:\n    image: ${IMG:-none}\n",
+        );
+        write(&dir.path().join(".env"), "IMG=dotenv\n");
+        let image = |value: &str| {
+            let process: ProcessEnv = [("COMPOSE_DISABLE_ENV_FILE".into(), value.into())].into();
+            load_project(&args(&[]), &process, dir.path(), Redactor::new())
+                .map(|p| p.model.services["a"].image.clone().unwrap())
+        };
+        assert_eq!(image("1").unwrap(), "none");
+        assert_eq!(image("TRUE").unwrap(), "none");
+        assert_eq!(image("false").unwrap(), "dotenv");
+        assert!(image("yes").is_err());
+    }
+
+    #[test]
+    fn compose_file_paths_start_at_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("other/compose.yaml"),
+            "services:\n  o:\n    image: o\n",
+        );
+        write(
+            &dir.path().join("proj/compose.yaml"),
+            "services:\n  p:\n    image: p\n",
+        );
+        let process: ProcessEnv = [("COMPOSE_FILE".into(), "other/compose.yaml".into())].into();
+        let project = load_project(
+            &args(&["--project-directory", "proj"]),
+            &process,
+            dir.path(),
+            Redactor::new(),
+        )
+        .unwrap();
+        assert_eq!(project.files, [dir.path().join("other/compose.yaml")]);
+        assert_eq!(project.directory, dir.path().join("proj"));
+        // An empty entry is refused, as Compose fails reading the folder it stands for.
+        let process: ProcessEnv = [("COMPOSE_FILE".into(), "other/compose.yaml:".into())].into();
+        let err = load_project(&args(&[]), &process, dir.path(), Redactor::new()).unwrap_err();
+        assert!(err.to_string().contains("COMPOSE_FILE"), "{err}");
     }
 
     #[test]

@@ -86,7 +86,11 @@ fn render_environment(out: &mut Vec<u8>) -> std::io::Result<()> {
         ),
         (
             "COMPOSE_PROJECT_NAME",
-            "Project name when neither -p nor the file's name: is set.",
+            "Project name when -p is not given (it wins over the file's name:). The compose files see it set to the project's name, as in Compose; PWD is set to the current directory when the environment lacks it.",
+        ),
+        (
+            "COMPOSE_DISABLE_ENV_FILE",
+            "When true (1, t, TRUE...; process environment only), the project's .env is not read.",
         ),
         (
             "COMPOSE_PROFILES",
@@ -137,12 +141,12 @@ fn render_files(out: &mut Vec<u8>) -> std::io::Result<()> {
     writeln!(out, ".SH FILES")?;
     writeln!(
         out,
-        ".TP\n\\fBcompose.yaml\\fR, \\fBcompose.yml\\fR, \\fBdocker-compose.yaml\\fR, \\fBdocker-compose.yml\\fR\n\
-         Looked up in the project directory when no file is named; a matching \\fBcompose.override.yaml\\fR is merged after it."
+        ".TP\n\\fBcompose.yaml\\fR, \\fBcompose.yml\\fR, \\fBdocker-compose.yml\\fR, \\fBdocker-compose.yaml\\fR\n\
+         Looked up in the project directory, then in its parent folders, when no file is named; a \\fBcompose.override.yml\\fR (or \\fB.yaml\\fR) beside it is merged after it."
     )?;
     writeln!(
         out,
-        ".TP\n\\fB.env\\fR\nLoaded from the project directory unless --env-file is given."
+        ".TP\n\\fB.env\\fR\nLoaded from the project directory unless --env-file is given (when the compose file was found in a parent folder, the current folder's \\fB.env\\fR is read first and wins)."
     )?;
     writeln!(
         out,

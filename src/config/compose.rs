@@ -14,12 +14,13 @@ use super::interpolate::{self, InterpolationError};
 use super::xphi::{self, ProjectXPhi, ServiceXPhi};
 use super::{extends, include, merge};
 
-/// File names looked up in the project directory when no file is named, in Compose's order.
+/// File names looked up in the project directory when no file is named, in Compose's order
+/// (compose-go's DefaultFileNames).
 pub const DEFAULT_FILES: [&str; 4] = [
     "compose.yaml",
     "compose.yml",
-    "docker-compose.yaml",
     "docker-compose.yml",
+    "docker-compose.yaml",
 ];
 
 /// What loading found worth telling: `warnings` always, `notes` with -v.
@@ -222,6 +223,57 @@ fn load_merged(
     Ok(merged)
 }
 
+/// The `name:` the files declare, as Compose reads it to name the project before it loads
+/// them: the last file (or document) whose `name:` is not empty wins, and it is interpolated
+/// alone. `None` when no file declares one. A file that cannot be parsed is passed over here
+/// (loading it reports the problem).
+pub fn declared_name(files: &[PathBuf], env: &Env) -> Result<Option<String>, ConfigError> {
+    let mut declared = None;
+    for path in files {
+        let Ok(text) = crate::files::read_text(path, crate::files::MAX_COMPOSE_BYTES) else {
+            continue;
+        };
+        if !may_declare_name(&text) {
+            continue;
+        }
+        let Ok(documents) = super::yaml::documents(&text) else {
+            continue;
+        };
+        for document in documents {
+            if let Some(name) = document
+                .get("name")
+                .and_then(super::scalar_text)
+                .filter(|n| !n.is_empty())
+            {
+                declared = Some((path, name));
+            }
+        }
+    }
+    let Some((path, name)) = declared else {
+        return Ok(None);
+    };
+    let lookup = |var: &str| env.get(var).ok().flatten();
+    interpolate::interpolate(&name, &lookup)
+        .map(Some)
+        .map_err(|error| ConfigError::Interpolation {
+            path: path.clone(),
+            key: "name".into(),
+            error,
+        })
+}
+
+/// Whether `text` can hold a top-level `name:` (a line at column 0 starting with `name`,
+/// quoted or not, or a flow or complex-key document), so that files without one are not
+/// parsed twice.
+fn may_declare_name(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+        ["name", "\"name\"", "'name'", "{", "?", "--- {"]
+            .iter()
+            .any(|start| line.starts_with(start))
+    })
+}
+
 /// The most containers phi plans for one service (`scale`, `deploy.replicas`).
 pub const MAX_REPLICAS: u32 = 10_000;
 /// The most containers phi plans for a whole project.
@@ -230,7 +282,8 @@ pub const MAX_CONTAINERS: u64 = 10_000;
 /// Deepest chain of `include`s followed.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
-/// One file: parse with locations, resolve `<<`, interpolate every string value.
+/// One file: parse with locations as Compose does (see [`super::yaml`]), interpolate every
+/// string value.
 fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, ConfigError> {
     let text =
         crate::files::read_text(path, crate::files::MAX_COMPOSE_BYTES).map_err(|source| {
@@ -242,8 +295,7 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
     check_depth(path, &text)?;
     // A file may hold several YAML documents (`---`); they merge in order, as in Compose.
     let mut doc = Value::Null;
-    for document in serde_norway::Deserializer::from_str(&text) {
-        let mut part = Value::deserialize(document).map_err(|e| yaml_error(path, &e))?;
+    for part in super::yaml::documents(&text).map_err(|e| yaml_error(path, &e))? {
         if part.is_null() {
             continue;
         }
@@ -253,7 +305,6 @@ fn load_file(path: &Path, env: &Env, diag: &mut Diagnostics) -> Result<Value, Co
                 message: "the top level must be a mapping (services:, volumes:, ...)".into(),
             });
         }
-        part.apply_merge().map_err(|e| yaml_error(path, &e))?;
         doc = if doc.is_null() {
             part
         } else {
@@ -935,6 +986,72 @@ mod tests {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn the_declared_name_is_the_last_files_interpolated() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.yaml", "name: first\nservices: {}\n");
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            "{name: \"${N:-second}\", services: {}}\n",
+        );
+        let c = write(
+            dir.path(),
+            "c.yaml",
+            "services:\n  x:\n    container_name: no\n",
+        );
+        let name = |files: &[PathBuf], vars: &[(&str, &str)]| declared_name(files, &env(vars));
+        assert_eq!(
+            name(std::slice::from_ref(&a), &[]).unwrap().as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            name(&[a.clone(), b.clone()], &[]).unwrap().as_deref(),
+            Some("second")
+        );
+        assert_eq!(
+            name(&[b.clone(), c.clone()], &[("N", "set")])
+                .unwrap()
+                .as_deref(),
+            Some("set")
+        );
+        assert_eq!(name(&[c], &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn merge_keys_inside_merged_mappings_reach_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            r#"
+x-base: &base
+  image: app:1
+  stop_grace_period: 3s
+x-mid: &mid
+  <<: *base
+  container_name: mid
+x-ports: &ports
+  image: other
+  profiles: [debug]
+services:
+  web:
+    <<: [*mid, *ports]
+    container_name: web
+"#,
+        );
+        let (model, _) = load(&[f], &env(&[])).unwrap();
+        let web = &model.services["web"];
+        assert_eq!(web.image.as_deref(), Some("app:1"));
+        assert_eq!(web.container_name.as_deref(), Some("web"));
+        assert_eq!(web.profiles, ["debug"]);
+        assert_eq!(
+            web.stop_grace_period,
+            Some(std::time::Duration::from_secs(3))
+        );
+        assert!(web.raw.get("<<").is_none());
     }
 
     #[test]

@@ -18,7 +18,12 @@ use crate::redact::{Redactor, is_secret_name};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Process,
-    File { path: PathBuf, line: usize },
+    File {
+        path: PathBuf,
+        line: usize,
+    },
+    /// Set by phi as Compose sets it (`COMPOSE_PROJECT_NAME`: the project's name).
+    Provided,
 }
 
 impl fmt::Display for Origin {
@@ -26,6 +31,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Process => write!(f, "process environment"),
             Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
+            Origin::Provided => write!(f, "set by phi, as Compose sets it"),
         }
     }
 }
@@ -138,6 +144,26 @@ impl Env {
         }
     }
 
+    /// This overlay with `name` set to `value` over whatever set it, as Compose sets
+    /// `COMPOSE_PROJECT_NAME` to the project's name before it interpolates the files.
+    pub fn with_provided(&self, name: &str, value: &str) -> Env {
+        let mut env = self.clone();
+        env.vars.insert(
+            name.to_string(),
+            Var {
+                value: value.to_string(),
+                origin: Origin::Provided,
+            },
+        );
+        env
+    }
+
+    /// This overlay with relative `*_FILE` paths taken from `dir`.
+    pub fn with_base_dir(mut self, dir: &Path) -> Env {
+        self.base_dir = dir.to_path_buf();
+        self
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.vars.keys().map(String::as_str)
     }
@@ -170,6 +196,47 @@ impl Env {
         }
         Ok(env)
     }
+}
+
+/// An env file read with `format: raw`, as docker compose reads it (docker/cli's `kvfile`,
+/// v28): each line with its leading whitespace removed; blank lines and `#` lines skipped;
+/// `KEY=VALUE` taken as written (no quotes removed, no `${...}`, no comments, trailing
+/// whitespace kept); a bare `KEY` takes `lookup`'s value, or is left out when it has none.
+/// A key that is empty or holds a space or tab is an error naming the line (not its text,
+/// which may hold a secret).
+pub fn parse_raw_env_file(
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String)>, String> {
+    let text = crate::files::read_text(path, crate::files::MAX_ENV_BYTES)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut out = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line).trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (line, None),
+        };
+        let problem = if key.is_empty() {
+            Some("no variable name")
+        } else if key.contains([' ', '\t']) {
+            Some("the variable name contains whitespace")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(format!("{}:{}: {problem}", path.display(), n + 1));
+        }
+        match value {
+            Some(value) => out.push((key.to_string(), value.to_string())),
+            None => out.extend(lookup(key).map(|value| (key.to_string(), value))),
+        }
+    }
+    Ok(out)
 }
 
 fn strip_one_newline(s: &str) -> &str {
@@ -211,6 +278,32 @@ pub fn parse_env_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_env_files_are_read_as_docker_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("raw.env");
+        std::fs::write(
+            &path,
+            "\u{feff}RAW=\"quoted $HOME\" # kept\n  LEAD=x  \r\n'Q'='s'\nEQ==x\n# c\n\nBARE\nGONE\n",
+        )
+        .unwrap();
+        let lookup = |k: &str| (k == "BARE").then(|| "looked-up".to_string());
+        let read = parse_raw_env_file(&path, &lookup).unwrap();
+        let expected = [
+            ("RAW", "\"quoted $HOME\" # kept"),
+            ("LEAD", "x  "),
+            ("'Q'", "'s'"),
+            ("EQ", "=x"),
+            ("BARE", "looked-up"),
+        ];
+        assert_eq!(read, expected.map(|(k, v)| (k.to_string(), v.to_string())));
+        for (text, line) in [("A=1\n=secret\n", ":2:"), ("export E=1\n", ":1:")] {
+            std::fs::write(&path, text).unwrap();
+            let err = parse_raw_env_file(&path, &lookup).unwrap_err();
+            assert!(err.contains(line) && !err.contains("secret"), "{err}");
+        }
+    }
     use std::io::Write;
 
     fn write(dir: &Path, name: &str, content: &str) -> PathBuf {

@@ -346,9 +346,7 @@ mod tests {
     use super::*;
 
     fn yaml(text: &str) -> Value {
-        let mut v: Value = serde_norway::from_str(text).unwrap();
-        v.apply_merge().unwrap();
-        v
+        crate::config::yaml::parse(text).unwrap()
     }
 
     fn resolve(main: &str, others: &[(&str, &str)]) -> Result<Value, ConfigError> {

@@ -70,9 +70,8 @@ impl MergeError {
 /// Returns the merged document, which never holds a `!reset` or `!override`
 /// tag. An empty document (`null`) counts as an empty mapping.
 ///
-/// YAML merge keys (`<<: *anchor`) are not resolved here: call
-/// [`Value::apply_merge`] on each document first, as Compose resolves them
-/// while parsing.
+/// YAML merge keys (`<<: *anchor`) are not resolved here: [`super::yaml::parse`] reads
+/// each document with them resolved, as Compose does while parsing.
 pub fn merge_documents(base: Value, overlay: Value) -> Result<Value, MergeError> {
     // Tags only mean something in the later file; in the base they are
     // resolved like in a lone file (which is what compose-go does when it

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_norway::{Mapping, Value};
 
-use super::service::{Cx, boolean, key_values, split_shell};
+use super::service::{Cx, boolean, key_values};
 use super::{ContainerSpec, HostSettings, LABEL_PROJECT, LABEL_SERVICE, NetworkAttachment};
 use crate::config::compose::{HOOK_KEYS, PRE_START_HOOK_KEYS};
 use crate::config::{ConfigError, Project, scalar_text};
@@ -276,7 +276,7 @@ impl Cx<'_> {
             Some(v) => {
                 let line = scalar_text(v)
                     .ok_or_else(|| self.invalid(&key, "must be a string or a list of strings"))?;
-                split_shell(&line)
+                crate::config::shell::split(&line)
                     .map(Some)
                     .map_err(|message| self.invalid(&key, message))
             }

@@ -321,7 +321,7 @@ impl<'a> Cx<'a> {
             Some(v) => {
                 let line = scalar_text(v)
                     .ok_or_else(|| self.invalid(key, "must be a string or a list"))?;
-                split_shell(&line)
+                crate::config::shell::split(&line)
                     .map(Some)
                     .map_err(|message| self.invalid(key, message))
             }
@@ -395,74 +395,4 @@ pub(super) fn key_values(
             .collect(),
         _ => Err(invalid(key, "must be a list or a mapping")),
     }
-}
-
-/// Split a command line into words (hand-written, not the `shell-words` crate: that one
-/// takes an unquoted word-initial `#` as a comment and keeps a trailing backslash, where
-/// Compose, through go-shellwords, does neither).
-///
-/// Split a command line into words as a POSIX shell would, without expansions: whitespace
-/// separates words, single quotes keep everything, double quotes keep everything but
-/// backslash escapes of `"`, `\`, `$` and `` ` ``, a backslash outside quotes keeps the next
-/// character.
-pub fn split_shell(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err("has an unterminated single quote".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
-                            Some('\n') => {}
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err("has an unterminated double quote".into()),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err("has an unterminated double quote".into()),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some('\n') => {}
-                Some(c) => {
-                    in_word = true;
-                    word.push(c);
-                }
-                None => return Err("ends with a lone backslash".into()),
-            },
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
 }

@@ -22,7 +22,7 @@ fn no_compose_file_in_the_project_directory() {
         .run()
         .code(2)
         .stderr_has("no compose file found")
-        .stderr_has("compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml");
+        .stderr_has("compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml");
 }
 
 #[test]

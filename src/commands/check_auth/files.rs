@@ -219,10 +219,9 @@ impl RawCompose {
     }
 
     pub fn scan_document(&mut self, file: &Path, text: &str) {
-        let Ok(mut doc) = serde_norway::from_str::<Value>(text) else {
+        let Ok(doc) = crate::config::yaml::parse(text) else {
             return;
         };
-        let _ = doc.apply_merge();
         self.collect_references(&doc);
         let Some(services) = doc.get("services").and_then(Value::as_mapping) else {
             return;

@@ -138,6 +138,7 @@ fn origin_text(origin: &Origin, dir: &Path) -> String {
     match origin {
         Origin::Process => "the environment".into(),
         Origin::File { path, line } => format!("{}:{line}", shown(path, dir)),
+        Origin::Provided => "phi (the project name)".into(),
     }
 }
 

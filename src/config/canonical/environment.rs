@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 use serde_norway::{Mapping, Value};
 
 use super::{ConfigError, Cx, entries, scalar};
-use crate::config::env::parse_env_file;
+use crate::config::env::{parse_env_file, parse_raw_env_file};
 
 /// A `KEY=VALUE` list or a map: each key with its value, `None` for a bare `KEY` (or `KEY:`),
 /// later entries winning.
@@ -93,17 +93,19 @@ impl Cx<'_> {
                     }
                     continue;
                 }
+                // `${...}` and a bare key look in the project's environment, then the
+                // service's `environment`.
+                let lookup = |key: &str| {
+                    self.lookup(key).ok().flatten().map(|(v, _)| v).or_else(|| {
+                        written
+                            .get(key)
+                            .and_then(|v| v.as_ref().map(|(v, _)| v.clone()))
+                    })
+                };
                 let entries = if raw {
-                    raw_env_file(full)
+                    parse_raw_env_file(full, &lookup)
                         .map_err(|e| self.invalid(&format!("services.{name}.env_file"), e))?
                 } else {
-                    let lookup = |key: &str| {
-                        self.lookup(key).ok().flatten().map(|(v, _)| v).or_else(|| {
-                            written
-                                .get(key)
-                                .and_then(|v| v.as_ref().map(|(v, _)| v.clone()))
-                        })
-                    };
                     let fallback = |key: &str| from_files.get(key).cloned();
                     parse_env_file(full, &lookup, &fallback)?
                         .into_iter()
@@ -197,18 +199,4 @@ impl Cx<'_> {
         }
         Ok(())
     }
-}
-
-/// An env file read with `format: raw`: `KEY=VALUE` lines taken literally (comments and
-/// blank lines skipped).
-fn raw_env_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(text
-        .lines()
-        .map(str::trim_start)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-        .collect())
 }

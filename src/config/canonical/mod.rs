@@ -27,7 +27,6 @@ mod ports;
 mod resources;
 mod scalar;
 mod service;
-mod shell;
 mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,21 +77,6 @@ pub fn project(project: &Project, options: &Options) -> Result<Json, ConfigError
     }
     doc.insert("services".into(), Json::Object(services));
     Ok(Json::Object(doc))
-}
-
-/// Merge keys nested in merged values are resolved in at most this many rounds.
-const MAX_MERGE_ROUNDS: usize = 16;
-
-/// Whether a `<<` key is left anywhere in `value`.
-fn has_merge_key(value: &Value) -> bool {
-    match value {
-        Value::Mapping(m) => m
-            .iter()
-            .any(|(k, v)| k.as_str() == Some("<<") || has_merge_key(v)),
-        Value::Sequence(items) => items.iter().any(has_merge_key),
-        Value::Tagged(t) => has_merge_key(&t.value),
-        _ => false,
-    }
 }
 
 /// Top-level keys of the Compose specification (and `x-*` extensions); anything else is
@@ -215,9 +199,6 @@ pub(crate) struct Cx<'a> {
     options: &'a Options,
     origin: String,
     home: Option<String>,
-    /// The document with the `<<` merge keys the loader left inside merged values resolved,
-    /// when there are any (anchors that merge other anchors).
-    merged: Option<Value>,
 }
 
 impl<'a> Cx<'a> {
@@ -229,26 +210,16 @@ impl<'a> Cx<'a> {
             .collect::<Vec<_>>()
             .join(", ");
         let home = project.env.get("HOME").ok().flatten();
-        let merged = has_merge_key(&project.model.raw).then(|| {
-            let mut doc = project.model.raw.clone();
-            for _ in 0..MAX_MERGE_ROUNDS {
-                if doc.apply_merge().is_err() || !has_merge_key(&doc) {
-                    break;
-                }
-            }
-            doc
-        });
         Cx {
             project,
             options,
             origin,
             home,
-            merged,
         }
     }
 
     fn raw(&self) -> &Value {
-        self.merged.as_ref().unwrap_or(&self.project.model.raw)
+        &self.project.model.raw
     }
 
     /// The merged definition of service `name`.

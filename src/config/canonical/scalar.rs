@@ -6,24 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value as Json;
 use serde_norway::Value;
 
-/// A YAML scalar as text, the way Go's `fmt.Sprint` writes what yaml.v3 decoded: `1.0` is
-/// `1`, `1e3` is `1000`, `1.5e-7` is `1.5e-07`, `.inf` is `+Inf`. `None` for null, mappings
-/// and sequences.
-pub fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(if let Some(i) = n.as_i64() {
-            i.to_string()
-        } else if let Some(u) = n.as_u64() {
-            u.to_string()
-        } else {
-            go_float(n.as_f64().unwrap_or(0.0))
-        }),
-        Value::Tagged(t) => text(&t.value),
-        _ => None,
-    }
-}
+pub use crate::config::{go_float, scalar_text as text};
 
 /// `text`, or for a mapping or sequence Go's `%v` of it (rare: a value Compose would refuse).
 pub fn text_or_null(value: &Value) -> Option<String> {
@@ -36,46 +19,6 @@ pub fn text_or_null(value: &Value) -> Option<String> {
                 .to_string()
         })),
     }
-}
-
-/// Go's `%v` for a float64: the shortest digits, in exponent form when the exponent is
-/// below -4 or at least 6 (with `shortest`, strconv's `%g` decides with precision 6).
-pub fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    // Rust's `{:e}` gives the shortest round-tripping digits: `1.5e-7`, `1e3`.
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if f < 0.0 { "-" } else { "" };
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
-    }
-    let point = exp + 1; // digits before the decimal point
-    let text = if point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else if (point as usize) >= digits.len() {
-        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
-    } else {
-        let (int, frac) = digits.split_at(point as usize);
-        format!("{int}.{frac}")
-    };
-    format!("{sign}{text}")
 }
 
 /// A whole number from a YAML number or a string holding one (interpolation gives strings).

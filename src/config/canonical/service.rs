@@ -6,7 +6,8 @@ use serde_json::{Map, Value as Json};
 use serde_norway::Value;
 
 use super::order::SERVICE;
-use super::{ConfigError, Cx, entries, generic, scalar, shell};
+use super::{ConfigError, Cx, entries, generic, scalar};
+use crate::config::shell;
 
 /// Fields of compose-go's struct that its schema refuses (legacy keys).
 const NOT_IN_SCHEMA: &[&str] = &[
@@ -175,10 +176,12 @@ impl Cx<'_> {
         }
         let bad = |message: &str| self.invalid(at, message);
         let json = match key {
-            k if STRINGS.contains(&k) => {
-                let text = scalar::text(value).ok_or_else(|| bad("must be a string"))?;
-                nonempty_string(text)
-            }
+            // The schema wants a string: a plain number (`user: 1000`) is refused, as
+            // Compose refuses it; interpolation gives strings.
+            k if STRINGS.contains(&k) => match value {
+                Value::String(text) => nonempty_string(text.clone()),
+                _ => return Err(bad("must be a string")),
+            },
             "container_name" => {
                 let name = scalar::text(value).ok_or_else(|| bad("must be a string"))?;
                 let mut chars = name.chars();

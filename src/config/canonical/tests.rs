@@ -251,3 +251,23 @@ fn pre_start_hooks_take_the_service_image_unless_they_name_one() {
     let built = service("services:\n  a:\n    build: .\n    pre_start:\n      - command: [x]\n");
     assert_eq!(built["pre_start"], json!([{"command": ["x"]}]));
 }
+
+#[test]
+fn string_keys_refuse_plain_numbers_as_the_schema_does() {
+    for text in ["user: 1000", "working_dir: 0755", "stop_signal: true"] {
+        let (_dir, p) = load(&format!("services:\n  a:\n    image: x\n    {text}\n"), &[]);
+        let err = project(&p, &Options::default()).unwrap_err().to_string();
+        assert!(err.contains("must be a string"), "{text}: {err}");
+    }
+    // Quoted, or from interpolation, it is a string.
+    let a = service("services:\n  a:\n    image: x\n    user: \"1000\"\n");
+    assert_eq!(a["user"], "1000");
+    let (_dir, p) = load(
+        "services:\n  a:\n    image: x\n    user: ${UID}\n",
+        &[("UID", "1000")],
+    );
+    assert_eq!(
+        project(&p, &Options::default()).unwrap()["services"]["a"]["user"],
+        "1000"
+    );
+}

@@ -1,5 +1,6 @@
 //! `command:` and `entrypoint:` strings split into words as compose-go splits them: with
 //! go-shellwords v1.0.12 (`shellwords.Parse`, no variable expansion, no backticks run).
+//! The one splitter: `phi config` prints these words and `phi start-all` runs them.
 //!
 //! Its quirks are kept, because they are what Compose prints and runs:
 //! - the first unquoted `;`, `&`, `|`, `<` or `>` ends the command, and the rest is
