@@ -8,7 +8,16 @@ use crate::config::{ConfigError, scalar_text};
 
 use super::service::{Cx, LABEL_CONFIG_FILES, LABEL_WORKING_DIR, boolean, key_values};
 use super::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
-use crate::config::env::parse_env_file;
+use crate::config::env::{parse_env_file, parse_raw_env_file};
+
+/// One `env_file` entry: its key path (`env_file[1]`), the file, whether it must exist, and
+/// whether it is read as `format: raw`.
+pub(super) struct EnvFileRef {
+    pub key: String,
+    pub path: String,
+    pub required: bool,
+    pub raw: bool,
+}
 
 impl Cx<'_> {
     /// `env_file` entries in order, then `environment` over them; sorted `KEY=VALUE`.
@@ -23,7 +32,13 @@ impl Cx<'_> {
                 .collect(),
             None => BTreeMap::new(),
         };
-        for (key, path, required) in self.env_files()? {
+        for EnvFileRef {
+            key,
+            path,
+            required,
+            raw,
+        } in self.env_files()?
+        {
             let full = self.project.directory.join(&path);
             if !required && !full.exists() {
                 continue;
@@ -36,16 +51,23 @@ impl Cx<'_> {
                     .flatten()
                     .or_else(|| written.get(name).cloned().flatten())
             };
-            let fallback = |name: &str| vars.get(name).cloned();
-            let entries = parse_env_file(&full, &lookup, &fallback).map_err(|e| match e {
-                ConfigError::Read { path, source } => {
-                    self.invalid(&key, format!("cannot read {}: {source}", path.display()))
-                }
-                other => other,
-            })?;
-            for (name, value, _) in entries {
-                vars.insert(name, value);
-            }
+            // `format: raw` (docker/cli's kvfile): values exactly as written.
+            let entries: Vec<(String, String)> = if raw {
+                parse_raw_env_file(&full, &lookup).map_err(|e| self.invalid(&key, e))?
+            } else {
+                let fallback = |name: &str| vars.get(name).cloned();
+                parse_env_file(&full, &lookup, &fallback)
+                    .map_err(|e| match e {
+                        ConfigError::Read { path, source } => {
+                            self.invalid(&key, format!("cannot read {}: {source}", path.display()))
+                        }
+                        other => other,
+                    })?
+                    .into_iter()
+                    .map(|(name, value, _)| (name, value))
+                    .collect()
+            };
+            vars.extend(entries);
         }
         let from_project = |key: &str, vars: &mut BTreeMap<String, String>| {
             if let Some(value) = self.project.env.get(key)? {
@@ -69,9 +91,8 @@ impl Cx<'_> {
         Ok(vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect())
     }
 
-    /// `env_file`: a path, or a list of paths and `{path, required}` mappings.
-    /// Each entry with its key path.
-    pub(super) fn env_files(&self) -> Result<Vec<(String, String, bool)>, ConfigError> {
+    /// `env_file`: a path, or a list of paths and `{path, required, format}` mappings.
+    pub(super) fn env_files(&self) -> Result<Vec<EnvFileRef>, ConfigError> {
         let items: Vec<(String, &Value)> = match self.get("env_file") {
             None => return Ok(Vec::new()),
             Some(Value::Sequence(items)) => items
@@ -95,10 +116,32 @@ impl Cx<'_> {
                             self.invalid(&format!("{key}.required"), "must be true or false")
                         })?,
                     };
-                    Ok((key, path, required))
+                    let raw = match m.get("format") {
+                        None | Some(Value::Null) => false,
+                        Some(f) => match scalar_text(f).as_deref() {
+                            Some("raw") => true,
+                            _ => {
+                                return Err(self.invalid(
+                                    &format!("{key}.format"),
+                                    "must be `raw` (or left out)",
+                                ));
+                            }
+                        },
+                    };
+                    Ok(EnvFileRef {
+                        key,
+                        path,
+                        required,
+                        raw,
+                    })
                 }
                 v => scalar_text(v)
-                    .map(|p| (key.clone(), p, true))
+                    .map(|path| EnvFileRef {
+                        key: key.clone(),
+                        path,
+                        required: true,
+                        raw: false,
+                    })
                     .ok_or_else(|| self.invalid(&key, "must be a path or {path, required}")),
             })
             .collect()

@@ -1282,3 +1282,38 @@ fn a_seccomp_profile_file_is_sent_as_json_and_systempaths_unmasks() {
         "{err}"
     );
 }
+
+#[test]
+fn a_raw_env_file_keeps_values_as_written_as_compose_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = web(
+        "    env_file:\n      - path: raw.env\n        format: raw\n      - plain.env\n    environment:\n      FROM_SERVICE: s\n",
+    );
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    std::fs::write(
+        dir.path().join("raw.env"),
+        "Q=\"q u\"\nD=${HOST_VAR}x\nFROM_HOST\nFROM_SERVICE\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("plain.env"), "P=\"p q\"\n").unwrap();
+    let process = [("HOST_VAR".to_string(), "h".to_string())];
+    let env = Env::load(process, &[], dir.path(), Redactor::new()).unwrap();
+    let project = crate::testing::load_project("demo", dir.path(), file.clone(), env);
+    let spec = container_spec(&project, "web", 1).unwrap().0;
+    // Quotes and `${}` stay; a bare key is looked up; the dotenv file is read as dotenv.
+    assert_eq!(
+        spec.env,
+        ["D=${HOST_VAR}x", "FROM_SERVICE=s", "P=p q", "Q=\"q u\""]
+    );
+
+    std::fs::write(
+        &file,
+        web("    env_file:\n      - path: raw.env\n        format: weird\n"),
+    )
+    .unwrap();
+    let env = Env::load([], &[], dir.path(), Redactor::new()).unwrap();
+    let project = crate::testing::load_project("demo", dir.path(), file, env);
+    let err = container_spec(&project, "web", 1).unwrap_err().to_string();
+    assert!(err.contains("services.web.env_file[0].format"), "{err}");
+}
