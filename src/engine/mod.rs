@@ -7,6 +7,7 @@ pub mod create;
 pub mod host;
 pub mod images;
 pub mod lifecycle;
+pub mod ssh;
 pub mod stats;
 
 use std::future::Future;
@@ -116,9 +117,7 @@ impl Engine {
                 secs,
                 API_DEFAULT_VERSION,
             ),
-            host::Transport::Ssh(url) => {
-                Docker::connect_with_ssh(url, secs, API_DEFAULT_VERSION, None)
-            }
+            host::Transport::Ssh(target) => ssh::connect(target, secs, API_DEFAULT_VERSION),
         }
         .map_err(|e| classify(&address, &e, true))?;
 
