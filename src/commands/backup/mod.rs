@@ -10,7 +10,8 @@ mod create;
 mod recipes;
 mod restore;
 mod retention;
-mod store;
+/// Public for the fuzz test (tests/integration/fuzz.rs), which reads manifests directly.
+pub mod store;
 mod verify;
 
 use std::collections::BTreeSet;
