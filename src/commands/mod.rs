@@ -62,10 +62,22 @@ impl Ctx {
         command: &str,
         limit: Duration,
     ) -> anyhow::Result<lock::Lock> {
+        self.lock_project_waiting(engine, command, limit, "--timeout")
+            .await
+    }
+
+    /// [`Ctx::lock_project`], for a command whose wait is set by the option `flag`.
+    pub async fn lock_project_waiting(
+        &self,
+        engine: &Engine,
+        command: &str,
+        limit: Duration,
+        flag: &str,
+    ) -> anyhow::Result<lock::Lock> {
         let path = lock::project_lock_path(engine.address(), &self.project.name)
             .map_err(|e| anyhow::Error::new(e).context("cannot make the folder for phi's locks"))?;
         let what = format!("project {}", self.project.name);
-        lock::acquire(&path, &what, command, limit, "--timeout", |holder| {
+        lock::acquire(&path, &what, command, limit, flag, |holder| {
             self.printer.progress(
                 "Waiting",
                 &format!("for {what}, which {holder} is changing"),

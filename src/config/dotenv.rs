@@ -113,6 +113,7 @@ pub fn parse_with_fallback(
         fallback,
         earlier: HashMap::new(),
         entries: Vec::new(),
+        value_bytes: 0,
     };
     parser.run()?;
     Ok(parser.entries)
@@ -155,7 +156,13 @@ struct Parser<'a, 'l> {
     /// Where in `entries` the latest assignment of every key set so far is, for interpolation.
     earlier: HashMap<&'a str, usize>,
     entries: Vec<Entry>,
+    /// The bytes of the keys and values set so far (see [`MAX_VALUE_BYTES`]).
+    value_bytes: usize,
 }
+
+/// The most bytes of keys and interpolated values one env file may set: as much as the file
+/// itself may hold ([`crate::files::MAX_ENV_BYTES`]).
+const MAX_VALUE_BYTES: usize = crate::files::MAX_ENV_BYTES as usize;
 
 impl<'a> Parser<'a, '_> {
     fn error(line: usize, message: impl Into<String>) -> DotenvError {
@@ -227,15 +234,14 @@ impl<'a> Parser<'a, '_> {
         match end {
             KeyEnd::Newline => {
                 if let Some(value) = (self.lookup)(key) {
-                    self.set(key, value, line);
+                    self.set(key, value, line)?;
                 }
                 Ok(())
             }
             KeyEnd::Value | KeyEnd::Eof => {
                 self.skip_while(is_blank);
                 let value = self.value(line)?;
-                self.set(key, value, line);
-                Ok(())
+                self.set(key, value, line)
             }
         }
     }
@@ -360,13 +366,27 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
-    fn set(&mut self, key: &'a str, value: String, line: usize) {
+    fn set(&mut self, key: &'a str, value: String, line: usize) -> Result<(), DotenvError> {
+        // Values that interpolate earlier ones can grow far beyond the file: 20,000 lines
+        // `Vn="x ${Vn-1}"` set 1.4 GB from 1 MB. The values one file sets are bounded like
+        // the file itself.
+        self.value_bytes += key.len() + value.len();
+        if self.value_bytes > MAX_VALUE_BYTES {
+            return Err(Self::error(
+                line,
+                format!(
+                    "the values set up to here come to more than {} MiB once interpolated",
+                    MAX_VALUE_BYTES >> 20
+                ),
+            ));
+        }
         self.earlier.insert(key, self.entries.len());
         self.entries.push(Entry {
             key: key.to_owned(),
             value,
             line,
         });
+        Ok(())
     }
 }
 
@@ -1597,5 +1617,21 @@ mod tests {
             let ascii: String = bytes.iter().map(|b| char::from(b % 128)).collect();
             check_invariants(&ascii);
         }
+    }
+
+    #[test]
+    fn values_that_grow_by_interpolation_are_bounded() {
+        // Each value holds the one before: 1.4 GB from a 1 MB file without the bound.
+        let mut text = String::from("V0=seed-value-that-is-long-enough\n");
+        for i in 1..20_000 {
+            text.push_str(&format!("V{i}=\"x ${{V{}}}\"\n", i - 1));
+        }
+        let started = std::time::Instant::now();
+        let err = parse(&text, &|_| None).unwrap_err();
+        assert!(err.message.contains("more than 32 MiB"), "{}", err.message);
+        assert!(err.line > 1_000 && err.line < 20_000, "line {}", err.line);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // Ordinary files are far from it.
+        assert!(parse("A=1\nB=\"${A} ${A}\"\n", &|_| None).is_ok());
     }
 }

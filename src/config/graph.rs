@@ -1,6 +1,6 @@
 //! The dependency graph of a project's services, from `depends_on`. Pure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::ConfigError;
 use super::compose::ComposeModel;
@@ -9,17 +9,29 @@ use super::compose::ComposeModel;
 pub struct Graph {
     /// service -> the services it depends on.
     deps: BTreeMap<String, BTreeSet<String>>,
+    /// service -> the declared services that depend on it (the reverse of `deps`, built once
+    /// so that asking for every service's dependents stays linear).
+    dependents: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Graph {
     /// Build the graph; a cycle is a configuration error that names it.
     pub fn new(model: &ComposeModel) -> Result<Graph, ConfigError> {
-        let deps = model
+        let deps: BTreeMap<String, BTreeSet<String>> = model
             .services
             .iter()
             .map(|(name, s)| (name.clone(), s.depends_on.keys().cloned().collect()))
             .collect();
-        let graph = Graph { deps };
+        let mut dependents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (name, on) in &deps {
+            for dep in on {
+                dependents
+                    .entry(dep.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
+        }
+        let graph = Graph { deps, dependents };
         if let Some(cycle) = graph.cycle() {
             return Err(ConfigError::Invalid {
                 path: "the compose files".into(),
@@ -32,11 +44,10 @@ impl Graph {
 
     /// The services that depend on `service` directly.
     pub fn dependents(&self, service: &str) -> BTreeSet<&str> {
-        self.deps
-            .iter()
-            .filter(|(_, d)| d.contains(service))
-            .map(|(name, _)| name.as_str())
-            .collect()
+        self.dependents
+            .get(service)
+            .map(|d| d.iter().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     /// The services `service` depends on directly.
@@ -91,27 +102,43 @@ impl Graph {
         None
     }
 
-    /// Services in an order where every service comes after its dependencies.
+    /// Services in an order where every service comes after its dependencies: by depth (the
+    /// longest chain of declared dependencies below it), then by name. Linear in the services
+    /// and edges (Kahn's algorithm), then a sort: a 4,000-service chain is no slower than a
+    /// flat stack of 4,000.
     pub fn start_order(&self) -> Vec<&str> {
-        let mut done: BTreeSet<&str> = BTreeSet::new();
-        let mut order = Vec::new();
-        while order.len() < self.deps.len() {
-            let before = order.len();
-            for (name, deps) in &self.deps {
-                if !done.contains(name.as_str())
-                    && deps
-                        .iter()
-                        .all(|d| done.contains(d.as_str()) || !self.deps.contains_key(d))
-                {
-                    order.push(name.as_str());
+        let declared = |d: &String| self.deps.contains_key(d);
+        let mut waiting: BTreeMap<&str, usize> = self
+            .deps
+            .iter()
+            .map(|(name, deps)| (name.as_str(), deps.iter().filter(|d| declared(d)).count()))
+            .collect();
+        let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut ready: VecDeque<&str> = waiting
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(name, _)| *name)
+            .collect();
+        while let Some(name) = ready.pop_front() {
+            let level = self.deps[name]
+                .iter()
+                .filter_map(|d| depth.get(d.as_str()).map(|l| l + 1))
+                .max()
+                .unwrap_or(0);
+            depth.insert(name, level);
+            for dependent in self.dependents.get(name).into_iter().flatten() {
+                if let Some(n) = waiting.get_mut(dependent.as_str()) {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.push_back(dependent.as_str());
+                    }
                 }
             }
-            done.extend(order[before..].iter().copied());
-            if order.len() == before {
-                break; // only possible with a cycle, which `new` refuses
-            }
         }
-        order
+        // Services on a cycle never become ready (`new` refuses cycles).
+        let mut order: Vec<(usize, &str)> = depth.into_iter().map(|(n, l)| (l, n)).collect();
+        order.sort_unstable();
+        order.into_iter().map(|(_, name)| name).collect()
     }
 }
 

@@ -34,8 +34,8 @@ pub enum Transport {
         address: String,
         tls: Option<TlsFiles>,
     },
-    /// `ssh://user@host[:port]`, run through the system's ssh client.
-    Ssh(String),
+    /// `ssh://[user@]host[:port]`, run through the system's ssh client.
+    Ssh(super::ssh::SshTarget),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +151,29 @@ fn tcp_authority(authority: &str, default_port: u16) -> Result<String, &'static 
     Ok(format!("{host}:{port}"))
 }
 
+/// The parts of an ssh authority `[user@]host[:port]` that [`tcp_authority`] accepted.
+fn ssh_target(authority: &str) -> super::ssh::SshTarget {
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((user, rest)) => (Some(user.to_string()), rest),
+        None => (None, authority),
+    };
+    let (host, port) = match hostport.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => (v6, None),
+        },
+        None => match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        },
+    };
+    super::ssh::SshTarget {
+        user: user.filter(|u| !u.is_empty()),
+        host: host.to_string(),
+        port: port.and_then(|p| p.parse().ok()),
+    }
+}
+
 /// Parse an engine address as the docker CLI accepts it.
 pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Target, HostError> {
     let bad = |reason: &str| HostError::DockerHost {
@@ -191,7 +214,7 @@ pub fn parse_host(host: &str, tls: Option<TlsFiles>, origin: &str) -> Result<Tar
             }
             // The port must be a port, and an IPv6 host is bracketed.
             tcp_authority(hostport, 22).map_err(&bad)?;
-            Transport::Ssh(host.to_string())
+            Transport::Ssh(ssh_target(authority))
         }
         "npipe" => return Err(bad("named pipes exist only on Windows")),
         _ => {
@@ -354,7 +377,34 @@ mod tests {
             }
         );
         let t = resolve(&with(&[("DOCKER_HOST", "ssh://ops@build-host")])).unwrap();
-        assert_eq!(t.transport, Transport::Ssh("ssh://ops@build-host".into()));
+        assert_eq!(
+            t.transport,
+            Transport::Ssh(super::super::ssh::SshTarget {
+                user: Some("ops".into()),
+                host: "build-host".into(),
+                port: None,
+            })
+        );
+        // The port is ssh's -p, not part of the host's name.
+        let t = resolve(&with(&[("DOCKER_HOST", "ssh://root@localhost:1")])).unwrap();
+        assert_eq!(t.address, "ssh://root@localhost:1");
+        assert_eq!(
+            t.transport,
+            Transport::Ssh(super::super::ssh::SshTarget {
+                user: Some("root".into()),
+                host: "localhost".into(),
+                port: Some(1),
+            })
+        );
+        let t = resolve(&with(&[("DOCKER_HOST", "ssh://[::1]:2222/")])).unwrap();
+        assert_eq!(
+            t.transport,
+            Transport::Ssh(super::super::ssh::SshTarget {
+                user: None,
+                host: "::1".into(),
+                port: Some(2222),
+            })
+        );
     }
 
     #[test]

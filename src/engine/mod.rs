@@ -10,6 +10,7 @@ pub mod host;
 pub mod images;
 pub mod lifecycle;
 pub mod observe;
+pub mod ssh;
 pub mod stats;
 
 use std::future::Future;
@@ -315,7 +316,7 @@ fn client(
             secs,
             version,
         ),
-        host::Transport::Ssh(url) => Docker::connect_with_ssh(url, secs, version, None),
+        host::Transport::Ssh(target) => ssh::connect(target, secs, version),
     }
 }
 

@@ -744,6 +744,22 @@ fn a_failed_copy_still_starts_the_stopped_service_and_leaves_no_backup() {
 }
 
 /// Rewrite one field of the first item of a backup's manifest.
+/// A project whose `app` keeps `original` in /data/file (declared for backup), with one
+/// backup made: its directory and the app's container.
+fn backed_up_data_app(stack: &Stack) -> (tempfile::TempDir, String) {
+    let dir = project_dir(
+        "services:\n  app:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/data]\n",
+    );
+    let app = stack.run(
+        "app",
+        &[],
+        &["sh", "-c", "mkdir -p /data && echo original > /data/file && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
+    );
+    wait_for_file(&app, "/data/file");
+    phi(dir.path(), stack).args(["backup"]).run().code(0);
+    (dir, app)
+}
+
 fn tamper(folder: &Path, field: &str, value: &str) {
     let path = folder.join("manifest.json");
     let mut manifest: serde_json::Value =
@@ -755,16 +771,7 @@ fn tamper(folder: &Path, field: &str, value: &str) {
 #[test]
 fn a_tampered_manifest_reads_and_restores_nothing_outside_its_folder() {
     let stack = Stack::new("backup-hostile");
-    let dir = project_dir(
-        "services:\n  app:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/data]\n",
-    );
-    let app = stack.run(
-        "app",
-        &[],
-        &["sh", "-c", "mkdir -p /data && echo original > /data/file && trap 'exit 0' TERM; while :; do sleep 0.1; done"],
-    );
-    wait_for_file(&app, "/data/file");
-    phi(dir.path(), &stack).args(["backup"]).run().code(0);
+    let (dir, app) = backed_up_data_app(&stack);
     let folder = complete_backups(&backups_dir(dir.path())).remove(0);
     let pristine = std::fs::read_to_string(folder.join("manifest.json")).unwrap();
     let id = folder.file_name().unwrap().to_string_lossy().into_owned();
@@ -838,4 +845,117 @@ fn a_tampered_manifest_reads_and_restores_nothing_outside_its_folder() {
         .run();
     out.code(1).stderr_has("symbolic link");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+}
+
+/// `from`, also seen read-only at a new path (a read-only bind mount), unmounted on drop.
+struct ReadOnlyView {
+    path: PathBuf,
+    _parent: tempfile::TempDir,
+}
+
+impl ReadOnlyView {
+    fn new(from: &Path) -> ReadOnlyView {
+        let parent = tempfile::tempdir().unwrap();
+        let path = parent.path().join("ro-backups");
+        std::fs::create_dir(&path).unwrap();
+        let mount = |args: &[&str]| {
+            let out = Command::new("mount").args(args).output().expect("mount");
+            assert!(
+                out.status.success(),
+                "a read-only bind mount needs root (CAP_SYS_ADMIN): mount {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let (from, to) = (from.to_str().unwrap(), path.to_str().unwrap().to_string());
+        mount(&["--bind", from, &to]);
+        let view = ReadOnlyView {
+            path,
+            _parent: parent,
+        };
+        mount(&["-o", "remount,bind,ro", &to]);
+        view
+    }
+}
+
+impl Drop for ReadOnlyView {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+    }
+}
+
+/// Every file's path, size and modification time under `dir`: what a run may not change.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut all = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(Result::ok) {
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                todo.push(e.path());
+            }
+            all.push((e.path(), meta.len(), meta.modified().unwrap()));
+        }
+    }
+    all.sort();
+    all
+}
+
+#[test]
+fn a_read_only_backup_folder_lists_verifies_restores_and_dry_runs_a_prune() {
+    let stack = Stack::new("backup-readonly");
+    let (dir, app) = backed_up_data_app(&stack);
+    std::thread::sleep(Duration::from_millis(1100));
+    phi(dir.path(), &stack).args(["backup"]).run().code(0);
+    let backups = backups_dir(dir.path());
+    let newest = complete_backups(&backups).pop().unwrap();
+    let id = newest.file_name().unwrap().to_string_lossy().into_owned();
+    // No lock file, and none can be made: the readers go on without one and say so.
+    std::fs::remove_file(backups.join(".phi-backup.lock")).unwrap();
+    let view = ReadOnlyView::new(&backups);
+    let before = snapshot(&backups);
+    let ro = view.path.to_str().unwrap();
+    let run = |args: &[&str]| phi(dir.path(), &stack).args(args).args(["--dir", ro]).run();
+
+    let out = run(&["--json", "backup", "list"]);
+    out.code(0);
+    assert_eq!(
+        out.stdout.matches("\"complete\"").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    run(&["backup", "verify", &id]).code(0);
+    run(&["backup", "prune", "--dry-run", "--keep-last", "1"])
+        .code(0)
+        .stderr_has("Would delete")
+        .stderr_has("without a lock: it is not writable");
+    exec(&app, &["sh", "-c", "echo changed > /data/file"]);
+    run(&["--yes", "backup", "restore", &id])
+        .code(0)
+        .stderr_has("without a lock: it is not writable");
+    assert_eq!(exec(&app, &["cat", "/data/file"]).trim(), "original");
+
+    // With a lock file there (put in by whoever can write), readers share it read-only.
+    std::fs::write(backups.join(".phi-backup.lock"), "").unwrap();
+    let before_lock = snapshot(&backups);
+    let out = run(&["backup", "prune", "--dry-run", "--keep-last", "1"]);
+    out.code(0).stderr_has("Would delete");
+    assert!(!out.stderr.contains("without a lock"), "{}", out.stderr);
+
+    // Deleting needs the write lock, and says so.
+    run(&["backup", "prune", "--keep-last", "1"])
+        .code(4)
+        .stderr_has("Read-only file system")
+        .stderr_has("`phi backup prune` changes");
+    assert_eq!(
+        snapshot(&backups),
+        before_lock,
+        "nothing in the folder changed"
+    );
+    assert_eq!(
+        before.len() + 1,
+        before_lock.len(),
+        "only the lock file was added, from outside"
+    );
+    drop(view);
 }

@@ -194,3 +194,48 @@ fn every_wait_ends_within_its_bound_on_an_engine_that_hangs() {
         "monitor took {took:?}"
     );
 }
+
+#[test]
+fn an_ssh_engine_s_port_is_handed_to_ssh() {
+    let dir = project_dir("services:\n  db:\n    image: busybox\n");
+    // A stand-in ssh that says what it was asked and fails as ssh does on a closed port.
+    let bin = tempfile::tempdir().unwrap();
+    let args = bin.path().join("args");
+    let fake = bin.path().join("ssh");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {}\necho \"ssh: connect to host localhost port 1: Connection refused\" >&2\nexit 255\n",
+            args.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    Phi::new(dir.path())
+        .args(["status"])
+        .env("DOCKER_HOST", "ssh://root@localhost:1")
+        .env("PATH", &path)
+        .run()
+        .code(4)
+        .stderr_has("ssh://root@localhost:1: ssh: connect to host localhost port 1");
+    assert_eq!(
+        std::fs::read_to_string(&args).unwrap().trim(),
+        "-o BatchMode=yes -T -l root -p 1 -- localhost docker system dial-stdio"
+    );
+
+    // The system's ssh, where there is one: the port reaches it (nothing listens on port 1).
+    if std::path::Path::new("/usr/bin/ssh").is_file() {
+        Phi::new(dir.path())
+            .args(["status"])
+            .env("DOCKER_HOST", "ssh://root@localhost:1")
+            .run()
+            .code(4)
+            .stderr_has("port 1");
+    }
+}

@@ -7,6 +7,7 @@ mod config;
 mod docs;
 mod engine;
 mod errors;
+mod fuzz;
 mod hooks;
 mod matrix;
 mod monitor;

@@ -10,7 +10,8 @@ mod create;
 mod recipes;
 mod restore;
 mod retention;
-mod store;
+/// Public for the fuzz test (tests/integration/fuzz.rs), which reads manifests directly.
+pub mod store;
 mod verify;
 
 use std::collections::BTreeSet;
@@ -154,8 +155,13 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
                 )
                 .into());
             }
-            // Nothing to prune where nothing was ever written (and no lock file to make).
-            let _lock = if dir.is_dir() {
+            // Nothing to prune where nothing was ever written (and no lock file to make). A
+            // dry run only reads, so a read-only folder will do.
+            let _lock = if !dir.is_dir() {
+                None
+            } else if *dry_run {
+                read_lock(interrupt, printer, &dir, opts).await?
+            } else {
                 Some(
                     interrupt
                         .run(store::lock(
@@ -166,8 +172,6 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
                         ))
                         .await?,
                 )
-            } else {
-                None
             };
             let report = prune(project, &dir, policy, *dry_run, printer)?;
             printer
@@ -312,6 +316,31 @@ async fn restart_services(
         }
     }
     problems
+}
+
+/// The backup folder's lock for a run that only reads it; in a read-only folder without a
+/// lock file, none, with a note.
+async fn read_lock(
+    interrupt: &crate::commands::Interrupt,
+    printer: &Printer,
+    dir: &Path,
+    opts: &Settings,
+) -> anyhow::Result<Option<crate::commands::lock::Lock>> {
+    let lock = interrupt
+        .run(store::lock_shared(dir, opts.lock_timeout, |holder| {
+            waiting(printer, dir, holder)
+        }))
+        .await?;
+    if lock.is_none() {
+        printer.progress(
+            "Reading",
+            &format!(
+                "{} without a lock: it is not writable and has no lock file",
+                dir.display()
+            ),
+        );
+    }
+    Ok(lock)
 }
 
 /// Say that a run waits for another one's lock.

@@ -103,12 +103,16 @@ pub async fn run(
         )
         .into());
     }
-    let _lock = interrupt
-        .run(store::lock(
-            dir,
+    // Restore only reads the backup folder (which may be read-only): it waits for a run that
+    // writes there, not for other readers. Two restores, or a restore and a start-all, are
+    // kept apart by the project's lock.
+    let _read = super::read_lock(interrupt, printer, dir, opts).await?;
+    let _project = interrupt
+        .run(ctx.lock_project_waiting(
+            engine,
             "backup restore",
             opts.lock_timeout,
-            |holder| super::waiting(printer, dir, holder),
+            "--lock-timeout",
         ))
         .await?;
     let listing = store::scan(dir, &project.name)

@@ -441,6 +441,25 @@ pub async fn lock(
     .await
 }
 
+/// Take the directory's lock with other readers (restore, `prune --dry-run`): it waits only
+/// for a run that writes there. `None` when the folder is read-only and has no lock file:
+/// the caller reads without one and says so.
+pub async fn lock_shared(
+    dir: &Path,
+    timeout: Duration,
+    on_wait: impl FnOnce(&str),
+) -> anyhow::Result<Option<crate::commands::lock::Lock>> {
+    let what = dir.display().to_string();
+    crate::commands::lock::acquire_shared(
+        &dir.join(LOCK),
+        &what,
+        timeout,
+        "--lock-timeout",
+        on_wait,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,14 +520,17 @@ mod tests {
         assert!(resolve(&empty, "latest").is_err());
     }
 
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
     #[test]
     fn a_second_lock_waits_then_names_the_holder() {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
+        runtime().block_on(async {
             let first = lock(dir.path(), "backup", Duration::ZERO, |_| {})
                 .await
                 .unwrap();
@@ -529,6 +551,43 @@ mod tests {
             );
             assert_eq!(crate::commands::classify(&err), crate::exit::Exit::Timeout);
             drop(first);
+            lock(dir.path(), "backup prune", Duration::ZERO, |_| {})
+                .await
+                .unwrap();
+        });
+    }
+
+    #[test]
+    fn readers_share_the_lock_and_wait_only_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let short = Duration::from_millis(150);
+            let writer = lock(dir.path(), "backup", Duration::ZERO, |_| {})
+                .await
+                .unwrap();
+            let mut told = String::new();
+            let err = lock_shared(dir.path(), short, |h| told = h.to_string())
+                .await
+                .unwrap_err();
+            assert!(told.contains("phi backup (pid"), "{told}");
+            assert_eq!(crate::commands::classify(&err), crate::exit::Exit::Timeout);
+            drop(writer);
+
+            let one = lock_shared(dir.path(), Duration::ZERO, |_| {})
+                .await
+                .unwrap();
+            let two = lock_shared(dir.path(), Duration::ZERO, |_| {})
+                .await
+                .unwrap();
+            assert!(one.is_some() && two.is_some(), "two readers at once");
+            // The finished writer's line is gone: a writer waiting now waits for readers.
+            let mut told = String::new();
+            let err = lock(dir.path(), "backup prune", short, |h| told = h.to_string())
+                .await
+                .unwrap_err();
+            assert_eq!(told, "another process");
+            assert!(err.to_string().contains("gave up"), "{err}");
+            drop((one, two));
             lock(dir.path(), "backup prune", Duration::ZERO, |_| {})
                 .await
                 .unwrap();

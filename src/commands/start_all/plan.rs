@@ -191,32 +191,46 @@ pub fn plan(
     force_recreate: bool,
 ) -> Plan {
     // What the selected services' dependants wait for makes a service one-shot or awaited.
-    let waiting_for = |name: &str| -> Vec<Condition> {
-        specs
-            .keys()
-            .filter_map(|other| model.services[other].depends_on.get(name))
-            .map(|d| d.condition)
-            .collect()
-    };
+    // Gathered in one pass over the edges, as each service's containers are: planning stays
+    // linear in the services, edges and containers.
+    let mut waiting_for: BTreeMap<&str, Vec<Condition>> = BTreeMap::new();
+    for other in specs.keys() {
+        for (dep, d) in &model.services[other].depends_on {
+            waiting_for
+                .entry(dep.as_str())
+                .or_default()
+                .push(d.condition);
+        }
+    }
+    let mut by_service: BTreeMap<&str, Vec<&ContainerInfo>> = BTreeMap::new();
+    for c in existing.iter().filter(|c| !c.oneoff) {
+        if let Some(service) = c.service.as_deref() {
+            by_service.entry(service).or_default().push(c);
+        }
+    }
     let mut services = BTreeMap::new();
     for (name, specs) in specs {
         let service = &model.services[name];
-        let waiters = waiting_for(name);
-        let mine: Vec<&ContainerInfo> = existing
-            .iter()
-            .filter(|c| !c.oneoff && c.service.as_deref() == Some(name.as_str()))
-            .collect();
+        let waiters = waiting_for.remove(name.as_str()).unwrap_or_default();
+        let mine = by_service.remove(name.as_str()).unwrap_or_default();
         let mut claimed = BTreeSet::new();
+        // The first container with each number and each name (a service may have thousands).
+        let (mut numbered, mut named) = (BTreeMap::new(), BTreeMap::new());
+        for c in mine.iter().rev() {
+            if let Some(number) = c.number {
+                numbered.insert(number, *c);
+            }
+            named.insert(c.name.as_str(), *c);
+        }
         let containers = specs
             .iter()
             .enumerate()
             .map(|(i, spec)| {
                 let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
                 // The container with this number, else one with this name.
-                let found = mine
-                    .iter()
-                    .find(|c| c.number == Some(number))
-                    .or_else(|| mine.iter().find(|c| c.name == spec.name));
+                let found = numbered
+                    .get(&number)
+                    .or_else(|| named.get(spec.name.as_str()));
                 let action = match found {
                     None => Action::Create,
                     Some(c) => {
@@ -472,5 +486,48 @@ mod tests {
         assert!(!p.services["cache"].awaited && !p.services["web"].awaited);
         let pos = |s: &str| p.order.iter().position(|o| o == s).unwrap();
         assert!(pos("db") < pos("web") && pos("init") < pos("web"));
+    }
+
+    #[test]
+    fn planning_a_long_chain_is_linear() {
+        // 10,000 services (the most phi plans), each depending on the one before, each with a running container.
+        // The quadratic planner (every service asked every other what it waits for, every
+        // round of the order rescanning all services) took minutes here; this takes well
+        // under a second in a debug build, and the bound leaves room for a slow machine.
+        let names: Vec<String> = (0..10_000).map(|i| format!("s{i:05}")).collect();
+        let deps: Vec<Vec<&str>> = (0..names.len())
+            .map(|i| {
+                if i == 0 {
+                    vec![]
+                } else {
+                    vec![names[i - 1].as_str()]
+                }
+            })
+            .collect();
+        let edges: Vec<(&str, &[&str])> = names
+            .iter()
+            .zip(&deps)
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        let m = model(&edges, Condition::ServiceHealthy);
+        let specs: BTreeMap<String, Vec<ContainerSpec>> = names
+            .iter()
+            .map(|s| (s.clone(), vec![spec(s, "h")]))
+            .collect();
+        let existing: Vec<ContainerInfo> = names
+            .iter()
+            .map(|s| crate::testing::container(s, RunState::Running))
+            .collect();
+        let started = std::time::Instant::now();
+        let graph = Graph::new(&m).unwrap();
+        let p = plan(&m, &graph, &specs, &existing, false);
+        let took = started.elapsed();
+        assert_eq!(p.order.first().map(String::as_str), Some("s00000"));
+        assert_eq!(p.order.last().map(String::as_str), Some("s09999"));
+        assert!(p.services["s00000"].awaited && !p.services["s09999"].awaited);
+        assert!(
+            took < std::time::Duration::from_secs(5),
+            "planning took {took:?}"
+        );
     }
 }
