@@ -615,7 +615,9 @@ fn build_model(
             ),
         ));
     }
-    for (name, service) in &services {
+    // Only services that are always enabled are checked here: as in Compose, a service in a
+    // profile is checked when a profile enables it (start-all's plan, `config`'s printer).
+    for (name, service) in services.iter().filter(|(_, s)| s.profiles.is_empty()) {
         for dep in service.depends_on.keys() {
             if !services.contains_key(dep) {
                 return Err(invalid(
@@ -1347,6 +1349,19 @@ services:
                 .to_string()
                 .contains("empty")
         );
+    }
+
+    #[test]
+    fn a_service_in_a_profile_may_depend_on_an_undefined_service_until_enabled() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  proxy:\n    image: x\n    network_mode: service:vpn\n    profiles: [proxy]\n    depends_on: [ghost]\n",
+        );
+        let (model, _) = load(&[f], &env(&[])).unwrap();
+        let deps = &model.services["proxy"].depends_on;
+        assert_eq!(deps.keys().collect::<Vec<_>>(), ["ghost", "vpn"]);
     }
 
     #[test]
