@@ -134,11 +134,22 @@ impl Resolver<'_, '_> {
             }
         };
         chain.pop();
+        if base.is_null() {
+            // An empty base leaves the service as it is, `extends` and all (as in compose-go),
+            // with its file made absolute as Compose prints it.
+            let kept = with_absolute_file(service, file);
+            self.done.insert(key, kept.clone());
+            return Ok(kept);
+        }
         let mut own = service;
         if let Value::Mapping(m) = &mut own {
             m.remove("extends");
         }
-        let merged = merge_service(base, own).map_err(|e| invalid(file, name, e.to_string()))?;
+        let mut merged =
+            merge_service(base, own).map_err(|e| invalid(file, name, e.to_string()))?;
+        if let Value::Mapping(m) = &mut merged {
+            m.remove("extends"); // a base kept with its own `extends` (its base was empty)
+        }
         self.done.insert(key, merged.clone());
         Ok(merged)
     }
@@ -165,6 +176,18 @@ impl Resolver<'_, '_> {
         self.files.insert(path.to_path_buf(), services);
         Ok(())
     }
+}
+
+/// `service` with the `file` of its `extends` joined to the folder of `file`, the file that
+/// holds it.
+fn with_absolute_file(mut service: Value, file: &Path) -> Value {
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    if let Some(Value::Mapping(extends)) = service.get_mut("extends")
+        && let Some(Value::String(path)) = extends.get_mut("file")
+    {
+        *path = normalize(&dir.join(&*path)).display().to_string();
+    }
+    service
 }
 
 /// What `extends` names: the service, and the file when it is another one.
@@ -408,6 +431,26 @@ mod tests {
         assert_eq!(web["ports"].as_sequence().unwrap().len(), 2);
         // Only the extending service is added.
         assert!(doc["services"].get("app").is_none());
+    }
+
+    #[test]
+    fn an_empty_base_leaves_the_service_as_it_is_extends_and_all() {
+        let doc = resolve(
+            "services:\n  web:\n    image: x\n    extends: {file: ./common.yaml, service: empty}\n  api:\n    image: y\n    extends: {file: common.yaml, service: mid}\n",
+            &[(
+                "/p/common.yaml",
+                "services:\n  empty:\n  mid:\n    extends: empty\n    command: [run]\n",
+            )],
+        )
+        .unwrap();
+        let web = service(&doc, "web");
+        assert_eq!(web["image"], "x");
+        assert_eq!(web["extends"]["file"], "/p/common.yaml");
+        assert_eq!(web["extends"]["service"], "empty");
+        // A base kept that way is merged as usual, and its own `extends` goes.
+        let api = service(&doc, "api");
+        assert_eq!(api["command"], yaml("[run]"));
+        assert!(api.get("extends").is_none());
     }
 
     #[test]

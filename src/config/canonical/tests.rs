@@ -232,3 +232,24 @@ fn listings_follow_compose() {
     assert_eq!(super::networks(&p, &o).unwrap(), ["default"]);
     assert_eq!(super::profiles(&p, &o).unwrap(), ["a", "b"]);
 }
+
+#[test]
+fn an_extends_whose_base_is_empty_is_printed_with_its_absolute_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("common.yaml"), "services:\n  empty:\n").unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  a:\n    image: x\n    extends: {file: ./common.yaml, service: empty}\n",
+    )
+    .unwrap();
+    let env = Env::load(std::iter::empty(), &[], dir.path(), Redactor::new()).unwrap();
+    let p = load_project("demo", dir.path(), file, env);
+    let doc = project(&p, &Options::default()).unwrap();
+    let common = dir.path().join("common.yaml").display().to_string();
+    assert_eq!(
+        doc["services"]["a"]["extends"],
+        json!({"file": common, "service": "empty"})
+    );
+    assert!(to_json(&doc).contains("\"extends\": {\n        \"file\""));
+}
