@@ -253,3 +253,12 @@ fn an_extends_whose_base_is_empty_is_printed_with_its_absolute_file() {
     );
     assert!(to_json(&doc).contains("\"extends\": {\n        \"file\""));
 }
+
+#[test]
+fn a_long_port_keeps_its_protocol_as_written_a_short_one_is_lowercased() {
+    let s = service(
+        "services:\n  a:\n    image: x\n    ports:\n      - \"81:81/UDP\"\n      - {target: 82, protocol: UDP}\n",
+    );
+    assert_eq!(s["ports"][0]["protocol"], "udp");
+    assert_eq!(s["ports"][1]["protocol"], "UDP");
+}
