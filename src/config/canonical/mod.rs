@@ -55,8 +55,13 @@ pub fn project(project: &Project, options: &Options) -> Result<Json, ConfigError
     let cx = Cx::new(project, options);
     let enabled = cx.enabled()?;
     let mut services = Map::new();
-    for name in &enabled {
-        services.insert(name.clone(), cx.service(name, cx.service_raw(name))?);
+    // Compose reads every service before profiles and the selection apply: one that is not
+    // printed but does not parse (a volume `:/data`, a bad port) makes the project invalid.
+    for name in project.model.services.keys() {
+        let service = cx.service(name, cx.service_raw(name))?;
+        if enabled.contains(name) {
+            services.insert(name.clone(), service);
+        }
     }
     let selected: BTreeSet<String> = services.keys().cloned().collect();
     resources::check_dependencies(&cx, &services, &selected)?;

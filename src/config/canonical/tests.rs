@@ -262,3 +262,21 @@ fn a_long_port_keeps_its_protocol_as_written_a_short_one_is_lowercased() {
     assert_eq!(s["ports"][0]["protocol"], "udp");
     assert_eq!(s["ports"][1]["protocol"], "UDP");
 }
+
+#[test]
+fn a_service_that_is_not_printed_must_still_parse() {
+    let (_dir, p) = load(
+        "services:\n  a:\n    image: x\n  b:\n    image: x\n    profiles: [extra]\n    volumes: [\"${UNSET}:/data\"]\n",
+        &[],
+    );
+    let err = project(&p, &Options::default()).unwrap_err().to_string();
+    assert!(
+        err.contains("services.b.volumes[0]") && err.contains("empty section between colons"),
+        "{err}"
+    );
+    let only_a = Options {
+        services: vec!["a".into()],
+        ..Options::default()
+    };
+    assert!(project(&p, &only_a).is_err());
+}
