@@ -185,6 +185,7 @@ fn load_merged(
                 .push(format!("{}: the file is empty", path.display()));
             continue;
         }
+        check_sections(path, &doc)?;
         let includes = match &mut doc {
             Value::Mapping(m) => m.remove("include"),
             _ => None,
@@ -220,6 +221,29 @@ fn load_merged(
         });
     }
     Ok(merged)
+}
+
+/// A top-level section that a file names must hold something: Compose refuses `services:`
+/// (or `networks:`, `name:` ...) left empty, in any file, before anything is merged.
+fn check_sections(path: &Path, doc: &Value) -> Result<(), ConfigError> {
+    const SECTIONS: &[&str] = &[
+        "name", "services", "networks", "volumes", "secrets", "configs", "models",
+    ];
+    match SECTIONS
+        .iter()
+        .find(|k| doc.get(**k).is_some_and(Value::is_null))
+    {
+        Some(&key) => Err(ConfigError::Invalid {
+            path: path.display().to_string(),
+            key: key.to_string(),
+            message: if key == "name" {
+                "must be a string".into()
+            } else {
+                "must be a mapping, not empty".into()
+            },
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The most containers phi plans for one service (`scale`, `deploy.replicas`).
@@ -1349,6 +1373,22 @@ services:
                 .to_string()
                 .contains("empty")
         );
+    }
+
+    #[test]
+    fn an_empty_top_level_section_is_refused_in_any_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = write(dir.path(), "compose.yaml", "services:\n  a: {image: x}\n");
+        for key in [
+            "services", "networks", "volumes", "secrets", "configs", "name",
+        ] {
+            let other = write(dir.path(), "other.yaml", &format!("{key}:\n"));
+            let err = load(&[base.clone(), other], &env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("other.yaml") && err.contains(key), "{err}");
+        }
+        assert!(load(&[base], &env(&[])).is_ok());
     }
 
     #[test]
