@@ -215,16 +215,8 @@ fn target(
                     return Err(invalid(file, name, "extends.file must be a path".into()));
                 }
             };
-            for k in m.keys() {
-                let k = k.as_str().unwrap_or("?");
-                if k != "service" && k != "file" {
-                    return Err(invalid(
-                        file,
-                        name,
-                        format!("extends.{k} is not an extends setting"),
-                    ));
-                }
-            }
+            // Other keys are ignored: Compose resolves `extends` (and drops it) before the
+            // schema sees the file.
             Ok((service.to_string(), other))
         }
         _ => Err(invalid(
@@ -495,5 +487,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("extends.service is required"), "{err}");
+    }
+
+    #[test]
+    fn other_keys_of_extends_are_ignored() {
+        let doc = resolve(
+            "services:\n  base:\n    image: x\n  a:\n    extends: {service: base, note: kept for humans}\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(service(&doc, "a")["image"], "x");
+        assert!(service(&doc, "a").get("extends").is_none());
     }
 }
