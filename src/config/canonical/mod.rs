@@ -26,6 +26,7 @@ mod order;
 mod ports;
 mod resources;
 mod scalar;
+mod schema;
 mod service;
 mod shell;
 mod volumes;
@@ -53,6 +54,7 @@ pub struct Options {
 /// The canonical document of `project`.
 pub fn project(project: &Project, options: &Options) -> Result<Json, ConfigError> {
     let cx = Cx::new(project, options);
+    cx.check_closed_objects()?;
     let enabled = cx.enabled()?;
     let mut services = Map::new();
     // Compose reads every service before profiles and the selection apply: one that is not
