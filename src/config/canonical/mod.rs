@@ -59,10 +59,17 @@ pub fn project(project: &Project, options: &Options) -> Result<Json, ConfigError
     let mut services = Map::new();
     // Compose reads every service before profiles and the selection apply: one that is not
     // printed but does not parse (a volume `:/data`, a bad port) makes the project invalid.
+    // Env and label files are read later, for the enabled services only.
     for name in project.model.services.keys() {
-        let service = cx.service(name, cx.service_raw(name))?;
         if enabled.contains(name) {
-            services.insert(name.clone(), service);
+            services.insert(name.clone(), cx.service(name, cx.service_raw(name))?);
+        } else {
+            let mut raw = cx.service_raw(name).clone();
+            if let Value::Mapping(m) = &mut raw {
+                m.remove("env_file");
+                m.remove("label_file");
+            }
+            cx.service(name, &raw)?;
         }
     }
     let selected: BTreeSet<String> = services.keys().cloned().collect();

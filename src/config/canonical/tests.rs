@@ -279,4 +279,10 @@ fn a_service_that_is_not_printed_must_still_parse() {
         ..Options::default()
     };
     assert!(project(&p, &only_a).is_err());
+    // Env files are read for enabled services only.
+    let (_dir, p) = load(
+        "services:\n  a:\n    image: x\n  b:\n    image: x\n    profiles: [extra]\n    env_file: gone.env\n",
+        &[],
+    );
+    assert!(project(&p, &Options::default()).is_ok());
 }
