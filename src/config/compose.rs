@@ -186,6 +186,7 @@ fn load_merged(
                 .push(format!("{}: the file is empty", path.display()));
             continue;
         }
+        check_sections(path, &doc)?;
         let includes = match &mut doc {
             Value::Mapping(m) => m.remove("include"),
             _ => None,
@@ -272,6 +273,29 @@ fn may_declare_name(text: &str) -> bool {
             .iter()
             .any(|start| line.starts_with(start))
     })
+}
+
+/// A top-level section that a file names must hold something: Compose refuses `services:`
+/// (or `networks:`, `name:` ...) left empty, in any file, before anything is merged.
+fn check_sections(path: &Path, doc: &Value) -> Result<(), ConfigError> {
+    const SECTIONS: &[&str] = &[
+        "name", "services", "networks", "volumes", "secrets", "configs", "models",
+    ];
+    match SECTIONS
+        .iter()
+        .find(|k| doc.get(**k).is_some_and(Value::is_null))
+    {
+        Some(&key) => Err(ConfigError::Invalid {
+            path: path.display().to_string(),
+            key: key.to_string(),
+            message: if key == "name" {
+                "must be a string".into()
+            } else {
+                "must be a mapping, not empty".into()
+            },
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The most containers phi plans for one service (`scale`, `deploy.replicas`).
@@ -687,7 +711,9 @@ fn build_model(
             ),
         ));
     }
-    for (name, service) in &services {
+    // Only services that are always enabled are checked here: as in Compose, a service in a
+    // profile is checked when a profile enables it (start-all's plan, `config`'s printer).
+    for (name, service) in services.iter().filter(|(_, s)| s.profiles.is_empty()) {
         for dep in service.depends_on.keys() {
             if !services.contains_key(dep) {
                 return Err(invalid(
@@ -1485,6 +1511,35 @@ services:
                 .to_string()
                 .contains("empty")
         );
+    }
+
+    #[test]
+    fn an_empty_top_level_section_is_refused_in_any_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = write(dir.path(), "compose.yaml", "services:\n  a: {image: x}\n");
+        for key in [
+            "services", "networks", "volumes", "secrets", "configs", "name",
+        ] {
+            let other = write(dir.path(), "other.yaml", &format!("{key}:\n"));
+            let err = load(&[base.clone(), other], &env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("other.yaml") && err.contains(key), "{err}");
+        }
+        assert!(load(&[base], &env(&[])).is_ok());
+    }
+
+    #[test]
+    fn a_service_in_a_profile_may_depend_on_an_undefined_service_until_enabled() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "compose.yaml",
+            "services:\n  proxy:\n    image: x\n    network_mode: service:vpn\n    profiles: [proxy]\n    depends_on: [ghost]\n",
+        );
+        let (model, _) = load(&[f], &env(&[])).unwrap();
+        let deps = &model.services["proxy"].depends_on;
+        assert_eq!(deps.keys().collect::<Vec<_>>(), ["ghost", "vpn"]);
     }
 
     #[test]

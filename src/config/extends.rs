@@ -134,11 +134,22 @@ impl Resolver<'_, '_> {
             }
         };
         chain.pop();
+        if base.is_null() {
+            // An empty base leaves the service as it is, `extends` and all (as in compose-go),
+            // with its file made absolute as Compose prints it.
+            let kept = with_absolute_file(service, file);
+            self.done.insert(key, kept.clone());
+            return Ok(kept);
+        }
         let mut own = service;
         if let Value::Mapping(m) = &mut own {
             m.remove("extends");
         }
-        let merged = merge_service(base, own).map_err(|e| invalid(file, name, e.to_string()))?;
+        let mut merged =
+            merge_service(base, own).map_err(|e| invalid(file, name, e.to_string()))?;
+        if let Value::Mapping(m) = &mut merged {
+            m.remove("extends"); // a base kept with its own `extends` (its base was empty)
+        }
         self.done.insert(key, merged.clone());
         Ok(merged)
     }
@@ -167,6 +178,18 @@ impl Resolver<'_, '_> {
     }
 }
 
+/// `service` with the `file` of its `extends` joined to the folder of `file`, the file that
+/// holds it.
+fn with_absolute_file(mut service: Value, file: &Path) -> Value {
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    if let Some(Value::Mapping(extends)) = service.get_mut("extends")
+        && let Some(Value::String(path)) = extends.get_mut("file")
+    {
+        *path = normalize(&dir.join(&*path)).display().to_string();
+    }
+    service
+}
+
 /// What `extends` names: the service, and the file when it is another one.
 fn target(
     extends: &Value,
@@ -192,16 +215,8 @@ fn target(
                     return Err(invalid(file, name, "extends.file must be a path".into()));
                 }
             };
-            for k in m.keys() {
-                let k = k.as_str().unwrap_or("?");
-                if k != "service" && k != "file" {
-                    return Err(invalid(
-                        file,
-                        name,
-                        format!("extends.{k} is not an extends setting"),
-                    ));
-                }
-            }
+            // Other keys are ignored: Compose resolves `extends` (and drops it) before the
+            // schema sees the file.
             Ok((service.to_string(), other))
         }
         _ => Err(invalid(
@@ -409,6 +424,26 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_base_leaves_the_service_as_it_is_extends_and_all() {
+        let doc = resolve(
+            "services:\n  web:\n    image: x\n    extends: {file: ./common.yaml, service: empty}\n  api:\n    image: y\n    extends: {file: common.yaml, service: mid}\n",
+            &[(
+                "/p/common.yaml",
+                "services:\n  empty:\n  mid:\n    extends: empty\n    command: [run]\n",
+            )],
+        )
+        .unwrap();
+        let web = service(&doc, "web");
+        assert_eq!(web["image"], "x");
+        assert_eq!(web["extends"]["file"], "/p/common.yaml");
+        assert_eq!(web["extends"]["service"], "empty");
+        // A base kept that way is merged as usual, and its own `extends` goes.
+        let api = service(&doc, "api");
+        assert_eq!(api["command"], yaml("[run]"));
+        assert!(api.get("extends").is_none());
+    }
+
+    #[test]
     fn a_cycle_names_its_chain() {
         let err = resolve(
             "services:\n  a:\n    extends: b\n  b:\n    extends: c\n  c:\n    extends: a\n",
@@ -450,5 +485,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("extends.service is required"), "{err}");
+    }
+
+    #[test]
+    fn other_keys_of_extends_are_ignored() {
+        let doc = resolve(
+            "services:\n  base:\n    image: x\n  a:\n    extends: {service: base, note: kept for humans}\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(service(&doc, "a")["image"], "x");
+        assert!(service(&doc, "a").get("extends").is_none());
     }
 }

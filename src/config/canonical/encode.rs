@@ -14,8 +14,19 @@ pub fn json(doc: &Json) -> String {
     let mut out = String::new();
     match doc {
         Json::Object(map) => {
+            let map: Map<String, Json> = map
+                .iter()
+                .map(|(k, v)| {
+                    let v = if k.starts_with("x-") {
+                        empty_lists_as_null(v)
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), v)
+                })
+                .collect();
             let keys: Vec<&String> = map.keys().collect();
-            write_object(&mut out, map, &keys, 0, &|key| order::top_level(key));
+            write_object(&mut out, &map, &keys, 0, &|key| order::top_level(key));
         }
         other => write_json(&mut out, other, Kind::Any, 0),
     }
@@ -70,6 +81,21 @@ fn element(kind: Kind, key: &str) -> Kind {
         Kind::MapOf(s) => Kind::One(s),
         Kind::ListOf(s) => Kind::One(s),
         Kind::Any => Kind::Any,
+    }
+}
+
+/// A top-level extension as Compose's JSON holds it: every empty list, at any depth, is
+/// `null` (its YAML keeps `[]`).
+pub fn empty_lists_as_null(value: &Json) -> Json {
+    match value {
+        Json::Array(items) if items.is_empty() => Json::Null,
+        Json::Array(items) => Json::Array(items.iter().map(empty_lists_as_null).collect()),
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), empty_lists_as_null(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -356,6 +382,19 @@ mod tests {
         let back: Json = serde_norway::from_str(&text).unwrap();
         assert_eq!(back, doc);
         assert_eq!(order::child(S::Service, "build"), Kind::One(S::Build));
+    }
+
+    #[test]
+    fn empty_lists_in_top_level_extensions_are_null_in_json_only() {
+        let doc = json!({"name": "a", "x-top": {"l": [], "m": {}, "n": [[], 1]}, "x-e": []});
+        let text = json(&doc);
+        let back: Json = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["x-top"], json!({"l": null, "m": {}, "n": [null, 1]}));
+        assert_eq!(back["x-e"], Json::Null);
+        assert!(yaml(&doc).contains("x-e: []\n"), "{}", yaml(&doc));
+        // Elsewhere an empty list stays a list.
+        let services = json!({"services": {"a": {"command": []}}});
+        assert!(json(&services).contains("\"command\": []"));
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod order;
 mod ports;
 mod resources;
 mod scalar;
+mod schema;
 mod service;
 mod volumes;
 
@@ -52,10 +53,23 @@ pub struct Options {
 /// The canonical document of `project`.
 pub fn project(project: &Project, options: &Options) -> Result<Json, ConfigError> {
     let cx = Cx::new(project, options);
+    cx.check_closed_objects()?;
     let enabled = cx.enabled()?;
     let mut services = Map::new();
-    for name in &enabled {
-        services.insert(name.clone(), cx.service(name, cx.service_raw(name))?);
+    // Compose reads every service before profiles and the selection apply: one that is not
+    // printed but does not parse (a volume `:/data`, a bad port) makes the project invalid.
+    // Env and label files are read later, for the enabled services only.
+    for name in project.model.services.keys() {
+        if enabled.contains(name) {
+            services.insert(name.clone(), cx.service(name, cx.service_raw(name))?);
+        } else {
+            let mut raw = cx.service_raw(name).clone();
+            if let Value::Mapping(m) = &mut raw {
+                m.remove("env_file");
+                m.remove("label_file");
+            }
+            cx.service(name, &raw)?;
+        }
     }
     let selected: BTreeSet<String> = services.keys().cloned().collect();
     resources::check_dependencies(&cx, &services, &selected)?;

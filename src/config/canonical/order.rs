@@ -146,7 +146,7 @@ const BUILD: &[&str] = &[
     "privileged",
 ];
 
-const SERVICE_NETWORK: &[&str] = &[
+pub(super) const SERVICE_NETWORK: &[&str] = &[
     "aliases",
     "driver_opts",
     "gw_priority",

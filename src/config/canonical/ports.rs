@@ -64,9 +64,8 @@ impl Cx<'_> {
                     }
                     Json::String(text)
                 }
-                "protocol" => {
-                    Json::String(scalar::text(v).unwrap_or_default().to_ascii_lowercase())
-                }
+                // As written: Compose lowercases the protocol of the short syntax only.
+                "protocol" => Json::String(scalar::text(v).unwrap_or_default()),
                 _ => generic(v),
             };
             out.insert(k, json);

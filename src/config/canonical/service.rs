@@ -122,7 +122,12 @@ impl Cx<'_> {
             let Some(key) = key.as_str() else {
                 return Err(self.invalid(&format!("services.{name}"), "keys must be strings"));
             };
-            if key.starts_with("x-") || matches!(key, "extends" | "env_file" | "label_file") {
+            if key.starts_with("x-") || matches!(key, "env_file" | "label_file") {
+                continue;
+            }
+            if key == "extends" {
+                // Left by the loader only when its base is empty, and printed then.
+                out.insert(key.to_string(), extends(value));
                 continue;
             }
             if key == "pull_refresh_after" {
@@ -492,4 +497,23 @@ pub(super) fn nonempty_object(value: Json) -> Option<Json> {
         Json::Object(m) if m.is_empty() => None,
         _ => Some(value),
     }
+}
+
+/// `extends` as Compose prints it: `{file, service}` (a bare name is the service).
+fn extends(value: &Value) -> Json {
+    let mut out = Map::new();
+    match value {
+        Value::String(service) => {
+            out.insert("service".into(), Json::String(service.clone()));
+        }
+        Value::Mapping(m) => {
+            for key in ["file", "service"] {
+                if let Some(v) = m.get(key).and_then(Value::as_str) {
+                    out.insert(key.into(), Json::String(v.to_string()));
+                }
+            }
+        }
+        _ => {}
+    }
+    Json::Object(out)
 }

@@ -271,3 +271,57 @@ fn string_keys_refuse_plain_numbers_as_the_schema_does() {
         "1000"
     );
 }
+
+#[test]
+fn an_extends_whose_base_is_empty_is_printed_with_its_absolute_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("common.yaml"), "services:\n  empty:\n").unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  a:\n    image: x\n    extends: {file: ./common.yaml, service: empty}\n",
+    )
+    .unwrap();
+    let env = Env::load(std::iter::empty(), &[], dir.path(), Redactor::new()).unwrap();
+    let p = load_project("demo", dir.path(), file, env);
+    let doc = project(&p, &Options::default()).unwrap();
+    let common = dir.path().join("common.yaml").display().to_string();
+    assert_eq!(
+        doc["services"]["a"]["extends"],
+        json!({"file": common, "service": "empty"})
+    );
+    assert!(to_json(&doc).contains("\"extends\": {\n        \"file\""));
+}
+
+#[test]
+fn a_long_port_keeps_its_protocol_as_written_a_short_one_is_lowercased() {
+    let s = service(
+        "services:\n  a:\n    image: x\n    ports:\n      - \"81:81/UDP\"\n      - {target: 82, protocol: UDP}\n",
+    );
+    assert_eq!(s["ports"][0]["protocol"], "udp");
+    assert_eq!(s["ports"][1]["protocol"], "UDP");
+}
+
+#[test]
+fn a_service_that_is_not_printed_must_still_parse() {
+    let (_dir, p) = load(
+        "services:\n  a:\n    image: x\n  b:\n    image: x\n    profiles: [extra]\n    volumes: [\"${UNSET}:/data\"]\n",
+        &[],
+    );
+    let err = project(&p, &Options::default()).unwrap_err().to_string();
+    assert!(
+        err.contains("services.b.volumes[0]") && err.contains("empty section between colons"),
+        "{err}"
+    );
+    let only_a = Options {
+        services: vec!["a".into()],
+        ..Options::default()
+    };
+    assert!(project(&p, &only_a).is_err());
+    // Env files are read for enabled services only.
+    let (_dir, p) = load(
+        "services:\n  a:\n    image: x\n  b:\n    image: x\n    profiles: [extra]\n    env_file: gone.env\n",
+        &[],
+    );
+    assert!(project(&p, &Options::default()).is_ok());
+}
