@@ -667,9 +667,16 @@ fn build_model(
                 .notes
                 .push(format!("{origin}: `version` is obsolete and ignored")),
             k if k.starts_with("x-") || TOP_LEVEL_KEYS.contains(&k) => {}
-            k => diag.notes.push(format!(
-                "{origin}: top-level key `{k}` is not part of the Compose specification; ignored"
-            )),
+            // Compose's schema refuses it; so does phi, rather than run something else.
+            k => {
+                return Err(invalid(
+                    k,
+                    format!(
+                        "additional properties '{k}' not allowed (not part of the Compose \
+                         specification; extensions start with `x-`)"
+                    ),
+                ));
+            }
         }
     }
 
@@ -850,6 +857,26 @@ fn implicit_dependencies(service: &Mapping) -> Vec<(String, bool)> {
     out
 }
 
+/// Compose's schema refuses a service key it does not have; so does phi, rather than run
+/// something other than what the file says.
+fn check_service_keys(name: &str, map: &Mapping, origin: &str) -> Result<(), ConfigError> {
+    match map
+        .keys()
+        .map(key_text)
+        .find(|key| !key.starts_with("x-") && !SERVICE_KEYS.contains(&key.as_str()))
+    {
+        Some(key) => Err(ConfigError::Invalid {
+            path: origin.to_string(),
+            key: format!("services.{name}.{key}"),
+            message: format!(
+                "additional properties '{key}' not allowed (not part of the Compose \
+                 specification; extensions start with `x-`)"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn build_service(
     name: &str,
     value: &Value,
@@ -865,14 +892,7 @@ fn build_service(
             message: "a service must be a mapping".into(),
         });
     };
-    for key in map.keys() {
-        let key = key_text(key);
-        if !key.starts_with("x-") && !SERVICE_KEYS.contains(&key.as_str()) {
-            diag.notes.push(format!(
-                "{origin}: `services.{name}.{key}` is not part of the Compose specification; ignored"
-            ));
-        }
-    }
+    check_service_keys(name, map, origin)?;
 
     let raw: RawService = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
         let path = e.path().to_string();
@@ -1285,19 +1305,38 @@ services:
     }
 
     #[test]
-    fn unknown_keys_are_noted() {
+    fn unknown_keys_are_refused_as_compose_refuses_them() {
         let dir = tempfile::tempdir().unwrap();
         let f = write(
             dir.path(),
             "compose.yaml",
-            "version: '3.8'\nservices:\n  base:\n    image: busybox\n  web:\n    imgae: typo\n    x-team: ops\n    extends: { service: base }\n",
+            "version: '3.8'\nservices:\n  base:\n    image: busybox\n  web:\n    x-team: ops\n    extends: { service: base }\n",
         );
         let (model, diag) = load(&[f], &env(&[])).unwrap();
-        assert!(diag.notes.iter().any(|n| n.contains("services.web.imgae")));
         assert!(diag.notes.iter().any(|n| n.contains("version")));
         assert!(!diag.notes.iter().any(|n| n.contains("x-team")));
         assert!(diag.warnings.is_empty(), "{:?}", diag.warnings);
         assert_eq!(model.services["web"].image.as_deref(), Some("busybox"));
+
+        for (yaml, key) in [
+            (
+                "services:\n  web:\n    image: x\n    imgae: typo\n",
+                "services.web.imgae",
+            ),
+            (
+                "services:\n  web:\n    image: x\nservice: {}\n",
+                "`service`",
+            ),
+        ] {
+            let f = write(dir.path(), "compose.yaml", yaml);
+            let err = load(&[f], &env(&[])).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+            let err = err.to_string();
+            assert!(
+                err.contains(key) && err.contains("additional properties"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -140,22 +140,27 @@ fn a_service_that_is_not_a_mapping_names_the_key() {
 }
 
 #[test]
-fn unknown_keys_are_reported_with_verbose() {
-    let dir = project_dir(
-        "services:\n  web:\n    image: busybox\n    imgae: typo\n    x-phi:\n      helth_url: x\n",
-    );
-    let quiet = Phi::new(dir.path())
+fn unknown_compose_keys_are_refused_and_unknown_phi_settings_warned() {
+    // A typo in phi's own settings is a warning.
+    let dir =
+        project_dir("services:\n  web:\n    image: busybox\n    x-phi:\n      helth_url: x\n");
+    Phi::new(dir.path())
         .args(["status"])
         .env("DOCKER_HOST", "unix:///nonexistent.sock")
-        .run();
-    // A typo in phi's own settings is always worth a warning; Compose keys only with -v.
-    quiet.stderr_has("`services.web.x-phi.helth_url` is not a phi setting");
-    assert!(!quiet.stderr.contains("imgae"), "{}", quiet.stderr);
-    Phi::new(dir.path())
-        .args(["status", "-v"])
-        .env("DOCKER_HOST", "unix:///nonexistent.sock")
         .run()
-        .stderr_has("`services.web.imgae` is not part of the Compose specification");
+        .stderr_has("`services.web.x-phi.helth_url` is not a phi setting");
+    // A key the Compose specification does not have is refused, as Compose refuses it,
+    // before the engine is asked anything.
+    let dir = project_dir("services:\n  web:\n    image: busybox\n    imgae: typo\n");
+    for command in ["status", "start-all", "config"] {
+        Phi::new(dir.path())
+            .args([command])
+            .env("DOCKER_HOST", "unix:///nonexistent.sock")
+            .run()
+            .code(2)
+            .stderr_has("`services.web.imgae`")
+            .stderr_has("additional properties 'imgae' not allowed");
+    }
 }
 
 #[test]

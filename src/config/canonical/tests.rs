@@ -196,10 +196,6 @@ fn consistency_errors_are_configuration_errors() {
             "undefined volume nope",
         ),
         (
-            "services:\n  a:\n    build: {}\n    foo: 1\n",
-            "additional properties 'foo'",
-        ),
-        (
             "services:\n  a:\n    image: x\n    ports: [\"8000:80-81\"]\n",
             "invalid ranges",
         ),
