@@ -59,14 +59,20 @@ impl<'s> Seed<'s> {
 
     /// Whether `text` is a plain scalar: a slice of the source not opened by a quote.
     fn is_plain(&self, text: &str) -> bool {
+        matches!(self.written_as(text), Some(Written::Plain))
+    }
+
+    /// How the scalar `text` (a slice of the source) was written: plain, quoted, or after a
+    /// tag (`!!str 0755`, `!!merge <<`); `None` when it is not a slice of the source.
+    fn written_as(&self, text: &str) -> Option<Written<'_>> {
         let start = self.source.as_ptr() as usize;
         let at = text.as_ptr() as usize;
         if at < start || at + text.len() > start + self.source.len() {
-            return false;
+            return None;
         }
         let before = &self.source[..at - start];
         if before.ends_with(['"', '\'']) {
-            return false;
+            return Some(Written::Quoted);
         }
         // A tagged scalar (`!!str 0755`, `!override 1`) is not resolved by go-yaml either.
         let token = before
@@ -74,8 +80,19 @@ impl<'s> Seed<'s> {
             .rsplit([' ', '\t', '\n', '\r', '[', '{', ','])
             .next()
             .unwrap_or("");
-        !token.starts_with('!')
+        Some(match token.starts_with('!') {
+            true => Written::Tagged(token),
+            false => Written::Plain,
+        })
     }
+}
+
+/// How a scalar was written in the source.
+enum Written<'s> {
+    Plain,
+    Quoted,
+    /// After this tag, as written (`!!str`).
+    Tagged(&'s str),
 }
 
 impl<'de> Visitor<'de> for Seed<'_> {
@@ -252,7 +269,16 @@ impl<'de> Visitor<'de> for KeyVisitor<'_> {
     );
 
     fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key, E> {
-        if s == "<<" && self.0.is_plain(s) {
+        // `<<`, or `!!merge <<` (the merge tag written out, as some generators do).
+        if s == "<<"
+            && match self.0.written_as(s) {
+                Some(Written::Plain) => true,
+                Some(Written::Tagged(tag)) => {
+                    matches!(tag, "!!merge" | "!<tag:yaml.org,2002:merge>")
+                }
+                _ => false,
+            }
+        {
             return Ok(Key::Merge);
         }
         if is_timestamp(s) && self.0.is_plain(s) {
@@ -585,6 +611,15 @@ mod tests {
         for bad in ["a: {<<: 1}\n", "a: {<<: [1]}\n", "a: {b: 1, b: 2}\n"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_explicitly_tagged_merge_key_merges() {
+        let doc = parse("x-a: &a\n  one: 1\n  two: 2\ns:\n  !!merge <<: *a\n  two: own\n").unwrap();
+        let s = &doc["s"];
+        assert_eq!(s["one"], Value::from(1));
+        assert_eq!(s["two"], Value::from("own"));
+        assert!(s.as_mapping().unwrap().get("<<").is_none());
     }
 
     #[test]
