@@ -134,6 +134,40 @@ struct Pipe {
     answered: bool,
 }
 
+impl Pipe {
+    /// ssh ended before the engine answered: its own last line of stderr says why (pending
+    /// until ssh has closed its stderr).
+    fn poll_why_ssh_ended(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let Some(said) = self.stderr.as_mut() else {
+            return Poll::Ready(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "ssh ended before the engine answered",
+            ));
+        };
+        let text = std::task::ready!(Pin::new(said).poll(cx)).unwrap_or_default();
+        self.stderr = None;
+        let why = match text.lines().last() {
+            Some(line) if !line.is_empty() => line.to_string(),
+            _ => "ssh ended before the engine answered".to_string(),
+        };
+        Poll::Ready(io::Error::new(io::ErrorKind::ConnectionRefused, why))
+    }
+
+    /// A write to ssh that failed because ssh is gone reports why ssh ended instead.
+    fn explain<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match result {
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe && !self.answered => {
+                self.poll_why_ssh_ended(cx).map(Err)
+            }
+            other => other,
+        }
+    }
+}
+
 impl AsyncRead for Pipe {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -144,24 +178,10 @@ impl AsyncRead for Pipe {
         let this = &mut *self;
         match Pin::new(&mut this.stdout).poll_read(cx, buf) {
             Poll::Ready(Ok(())) if buf.filled().len() == before && !this.answered => {
-                // The stream ended before the engine said anything: ssh failed. Its stderr
-                // closes when it exits, so this wait is short.
-                let Some(said) = this.stderr.as_mut() else {
+                if this.stderr.is_none() {
                     return Poll::Ready(Ok(()));
-                };
-                match Pin::new(said).poll(cx) {
-                    Poll::Pending => Poll::Pending,
-                    Poll::Ready(text) => {
-                        this.stderr = None;
-                        let text = text.unwrap_or_default();
-                        let why = if text.is_empty() {
-                            "ssh ended before the engine answered".to_string()
-                        } else {
-                            text.lines().last().unwrap_or_default().to_string()
-                        };
-                        Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionRefused, why)))
-                    }
                 }
+                this.poll_why_ssh_ended(cx).map(Err)
             }
             Poll::Ready(Ok(())) => {
                 this.answered |= buf.filled().len() > before;
@@ -178,11 +198,15 @@ impl AsyncWrite for Pipe {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stdin).poll_write(cx, buf)
+        let this = &mut *self;
+        let result = Pin::new(&mut this.stdin).poll_write(cx, buf);
+        this.explain(cx, result)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stdin).poll_flush(cx)
+        let this = &mut *self;
+        let result = Pin::new(&mut this.stdin).poll_flush(cx);
+        this.explain(cx, result)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
