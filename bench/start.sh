@@ -6,12 +6,18 @@
 #
 #   bench/start.sh                     both intervals
 #   INTERVALS=1s RUNS=10 bench/start.sh
+#
+# Another engine: set DOCKER_HOST (phi and Compose both follow it); the test images must be
+# there already (scripts/engines.sh loads them). For an engine in its own network namespace:
+#   nsenter --net=/run/netns/phi-docker28 env DOCKER_HOST=unix:///run/phi-test/docker28.sock \
+#       INTERVALS=1s bench/start.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INTERVALS=${INTERVALS:-"1s 30s"}
 STACK=bench/start10/compose.yaml
 
-eval "$(scripts/setup-test-env.sh --print-env)"
+# The test environment (Compose v2, the images) is set up on the machine's own engine.
+eval "$(env -u DOCKER_HOST scripts/setup-test-env.sh --print-env)"
 COMPOSE=${PHI_TEST_COMPOSE_V2:?Compose v2 is needed for this benchmark (scripts/setup-test-env.sh installs it)}
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 

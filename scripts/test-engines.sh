@@ -7,9 +7,9 @@
 #    network namespace, with the phi-test images loaded.
 # 2. Docker 28.5.2: the whole integration suite.
 # 3. Podman 4.3.1: the subset below (start-all, status, stop-all, monitor, a crash loop, a
-#    failing healthcheck). The other tests wait for Docker's own ways
-#    of saying things (the `restarting` state, engine-run healthchecks, signal names), which
-#    Podman does not have.
+#    failing healthcheck, a backup and restore of Postgres, Redis and a volume). The other
+#    tests wait for Docker's own ways of saying things (the `restarting` state, engine-run
+#    healthchecks, signal names), which Podman does not have.
 # Each pass runs inside its engine's network namespace (published ports live there) with
 # DOCKER_HOST pointing at the engine; the docker CLI the tests use and phi both follow it.
 # A missing engine fails the run; nothing is skipped. Build first (cargo test --no-run):
@@ -29,10 +29,8 @@ PODMAN_SUBSET=(
     stop_all::the_grace_period_ends_in_a_kill
     monitor::the_log_rotates_and_the_prometheus_file_is_complete
     monitor::an_engine_restart_leads_to_a_reconnection_not_a_crash
+    backup::postgres_redis_and_a_volume_round_trip_and_verify_catches_damage
 )
-# Not yet in the subset: backup::postgres_redis_and_a_volume_round_trip_and_verify_catches_damage
-# fails on Podman 4.3.1 (the restore of a plain volume reports success, yet the volume's files
-# stay as they were changed); Postgres and Redis restore fine. Add it when that is fixed.
 
 engines=("$@")
 ((${#engines[@]})) || engines=(docker28 podman)

@@ -9,6 +9,7 @@ mod codec;
 mod create;
 mod recipes;
 mod restore;
+mod retar;
 mod retention;
 /// Public for the fuzz test (tests/integration/fuzz.rs), which reads manifests directly.
 pub mod store;

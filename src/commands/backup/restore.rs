@@ -10,12 +10,13 @@ use serde::Serialize;
 
 use super::codec;
 use super::recipes::Kind;
+use super::retar;
 use super::store::{self, Item, State};
 use super::verify::compare;
 use super::{Settings, Stopped, container_for, recipes, seconds, transfer};
 use crate::commands::Ctx;
 use crate::config::Project;
-use crate::engine::archive::StreamExec;
+use crate::engine::archive::{MountInfo, StreamExec};
 use crate::engine::{ContainerInfo, Engine, RunState};
 use crate::exit::{Coded, Exit};
 use crate::output::Envelope;
@@ -621,10 +622,17 @@ async fn restore_item(
                 Err(e) => Err(anyhow::Error::from(e)),
             }
         } else {
-            engine
-                .upload_into(&c.id, &item.target, input, stall)
-                .await
-                .map_err(anyhow::Error::from)
+            let (dir, top) = unpack_dir(engine, item, c).await?;
+            let Some(top) = top else {
+                return Ok(engine.upload_into(&c.id, &dir, input, stall).await?);
+            };
+            let (tx, rerooted) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+            let (uploaded, rewritten) = tokio::join!(
+                engine.upload_into(&c.id, &dir, rerooted, stall),
+                reroot(input, tx, &top)
+            );
+            rewritten?;
+            Ok(uploaded?)
         }
     };
     let (result, back) = tokio::join!(transfer, feed);
@@ -643,4 +651,68 @@ async fn restore_item(
         &format!("{} {} in {took:.1}s", item.service, item.source),
     );
     Ok(took)
+}
+
+/// Where an item's tar is unpacked, and the folder name its entries start with when they are
+/// re-rooted first (see [`retar`]). A volume's archive goes into its mount point itself, and
+/// so does a declared path at or under a mount: unpacked into the parent, Podman would write
+/// beside the volume when the container is stopped, into the container's own filesystem.
+async fn unpack_dir(
+    engine: &Engine,
+    item: &Item,
+    c: &ContainerInfo,
+) -> anyhow::Result<(String, Option<String>)> {
+    let mounted = match item.recipe.as_str() {
+        "volume" => {
+            let name = item
+                .source
+                .strip_prefix("volume ")
+                .and_then(|rest| rest.split(" at ").next())
+                .unwrap_or_default();
+            let mounts = engine.container_mounts(&c.id).await?;
+            let mount = mounts
+                .into_iter()
+                .find(|m| m.volume.as_deref() == Some(name))
+                .ok_or_else(|| anyhow!("volume {name} is not mounted in {}", c.name))?;
+            Some(mount.destination)
+        }
+        "path" => {
+            let path = item.source.strip_prefix("path ").unwrap_or_default();
+            let mounts = engine.container_mounts(&c.id).await?;
+            let under = |m: &MountInfo| {
+                let dest = m.destination.trim_end_matches('/');
+                path.trim_end_matches('/') == dest
+                    || path.starts_with(&format!("{dest}/"))
+                    || dest.is_empty()
+            };
+            mounts.iter().any(under).then(|| path.to_string())
+        }
+        _ => None,
+    };
+    Ok(match mounted {
+        Some(dir) => {
+            let top = recipes::split_path(&dir).1;
+            (dir, Some(top))
+        }
+        None => (item.target.clone(), None),
+    })
+}
+
+/// Pass the tar stream `input` on to `output` with its entries re-rooted at folder `top`.
+async fn reroot(
+    mut input: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    output: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    top: &str,
+) -> anyhow::Result<()> {
+    let mut strip = retar::StripTop::new(top);
+    while let Some(chunk) = input.recv().await {
+        let out = strip.push(&chunk).map_err(|e| anyhow!(e))?;
+        if !out.is_empty() && output.send(bytes::Bytes::from(out)).await.is_err() {
+            return Ok(());
+        }
+    }
+    if !strip.finished() {
+        return Err(anyhow!("the archive ends in the middle of an entry"));
+    }
+    Ok(())
 }
