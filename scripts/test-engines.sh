@@ -12,7 +12,8 @@
 #    healthchecks, signal names), which Podman does not have.
 # Each pass runs inside its engine's network namespace (published ports live there) with
 # DOCKER_HOST pointing at the engine; the docker CLI the tests use and phi both follow it.
-# A missing engine fails the run; nothing is skipped. Build first (cargo test --no-run):
+# A missing engine fails the run; nothing is skipped. The engines are stopped afterwards
+# (PHI_TEST_KEEP_ENGINES=1 keeps them up). Build first (cargo test --no-run):
 # this script only runs tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,11 @@ engines=("$@")
 say "starting the matrix engines (${engines[*]})"
 env_lines=$(PHI_TEST_ENGINES="${engines[*]}" scripts/engines.sh --print-env)
 eval "$env_lines"
+# The engines are stopped again when the matrix is done, pass or fail (PHI_TEST_KEEP_ENGINES=1
+# keeps them up); their data and images stay, so the next start takes seconds.
+if [ -z "${PHI_TEST_KEEP_ENGINES:-}" ]; then
+    trap 'say "stopping the matrix engines"; scripts/engines.sh --stop >&2 || true' EXIT
+fi
 
 status=0
 for engine in "${engines[@]}"; do
