@@ -3,43 +3,335 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::units::{self, parse_duration};
 
-const EXAMPLES: &str = "\
-Examples:
-  phi status                          every service's state, health, uptime and ports
-  phi status --json | jq .ok          one JSON document for scripts
-  phi status --services postgres,redis
-  phi stop-all                        stop the stack, dependents first
-  phi stop-all --remove --volumes -y  take it down completely, data volumes included
-  phi monitor                         live CPU, memory, network and IO of every container
-  phi monitor --once --json           one sample as a JSON line, exit 3 if over a threshold
-  phi monitor --cpu 150 --for 3 --webhook https://hooks.example/T0/B0/x
-  phi -f compose.yaml -f compose.prod.yaml status
-  phi --project-directory /srv/stack --env-file /etc/stack.env status
-  phi check-auth                      secrets, env files, GCP key, GitHub token, registries
-  phi check-auth --online --strict    also ask GitHub; warnings fail too (for CI)
-  phi backup                          dump postgres, save redis, tar volumes into ./backups
-  phi backup list                     backups with size, age, items and state
-  phi backup verify latest            re-hash every file, read every stream, pg_restore --list
-  phi backup restore latest --service postgres --yes
-  phi completions bash > /etc/bash_completion.d/phi
+/// The heading the flags every subcommand takes are listed under, after the command's own.
+pub const GLOBAL_OPTIONS: &str = "Global options";
 
+/// One example of a page: the command line and what it does.
+pub type Example = (&'static str, &'static str);
+
+/// The examples of every page, by page name (`""` for phi itself, `backup-list` for a nested
+/// subcommand): shown under "Examples:" in `--help` and in the man page's EXAMPLES section.
+/// Each one is a command line that works as written (a unit test parses every one).
+pub const EXAMPLES: &[(&str, &[Example])] = &[
+    (
+        "",
+        &[
+            (
+                "phi status",
+                "every service's state, health, uptime and ports",
+            ),
+            (
+                "phi status --json | jq .ok",
+                "one JSON document for scripts",
+            ),
+            (
+                "phi start-all",
+                "bring the stack up and wait until it is ready",
+            ),
+            (
+                "phi stop-all --remove --volumes --yes",
+                "take it down completely, data volumes included",
+            ),
+            (
+                "phi monitor",
+                "live CPU, memory, network and IO of every container",
+            ),
+            (
+                "phi -f compose.yaml -f compose.prod.yaml status",
+                "merge two compose files, as Compose does",
+            ),
+            (
+                "phi --project-directory /srv/stack --env-file /etc/stack.env status",
+                "a stack elsewhere, with its env file",
+            ),
+            (
+                "phi check-auth --online --strict",
+                "secrets and credentials; warnings fail too (for CI)",
+            ),
+            (
+                "phi backup",
+                "dump postgres, save redis, tar volumes into ./backups",
+            ),
+            (
+                "phi backup restore latest --services postgres --yes",
+                "put the newest backup of postgres back",
+            ),
+            (
+                "phi completions bash > ~/.local/share/bash-completion/completions/phi",
+                "completion for bash",
+            ),
+        ],
+    ),
+    (
+        "status",
+        &[
+            (
+                "phi status",
+                "one row per service: state, health, uptime, restarts, ports",
+            ),
+            (
+                "phi status --services postgres,redis",
+                "only these services",
+            ),
+            (
+                "phi status --json | jq .ok",
+                "true when every service is running and healthy",
+            ),
+        ],
+    ),
+    (
+        "start-all",
+        &[
+            (
+                "phi start-all",
+                "create and start everything, in dependency order, and wait",
+            ),
+            (
+                "phi start-all --dry-run",
+                "show what would be created, recreated or started",
+            ),
+            (
+                "phi start-all --services web --timeout 10m",
+                "web and what it depends on, within 10 minutes",
+            ),
+        ],
+    ),
+    (
+        "stop-all",
+        &[
+            ("phi stop-all", "stop the stack, dependents first"),
+            (
+                "phi stop-all --services web --timeout 30s",
+                "stop web only, 30 s before SIGKILL",
+            ),
+            (
+                "phi stop-all --remove --volumes --yes",
+                "remove containers, networks and named volumes",
+            ),
+        ],
+    ),
+    (
+        "monitor",
+        &[
+            (
+                "phi monitor",
+                "a live table, refreshed every 2 s, until Ctrl-C",
+            ),
+            (
+                "phi monitor --once --json",
+                "one sample as a JSON line; exit 3 if over a threshold",
+            ),
+            (
+                "phi monitor --cpu 150 --for 3 --webhook https://hooks.example/T0/B0/x",
+                "alert after 3 samples over 1.5 cores",
+            ),
+        ],
+    ),
+    (
+        "check-auth",
+        &[
+            (
+                "phi check-auth",
+                "variables, env files, secrets, GCP key, GitHub token, registries",
+            ),
+            (
+                "phi check-auth --online --strict",
+                "also ask GitHub about the token; warnings fail too",
+            ),
+            (
+                "phi check-auth --json | jq -r '.checks[] | select(.level == \"error\") | .fix'",
+                "the fixes of the errors",
+            ),
+        ],
+    ),
+    (
+        "backup",
+        &[
+            (
+                "phi backup",
+                "back up what x-phi backup declares, then prune",
+            ),
+            (
+                "phi backup --keep-last 7 --compression gzip",
+                "gzip files, keep the newest 7 backups",
+            ),
+            (
+                "phi backup --dir /mnt/backups --services postgres",
+                "only postgres, into another folder",
+            ),
+        ],
+    ),
+    (
+        "backup-create",
+        &[
+            ("phi backup create", "the same as phi backup"),
+            (
+                "phi backup create --services postgres,redis --no-prune",
+                "two services; keep every old backup",
+            ),
+            (
+                "phi backup create --keep-days 14",
+                "then delete backups older than 14 days",
+            ),
+        ],
+    ),
+    (
+        "backup-list",
+        &[
+            (
+                "phi backup list",
+                "ID, state, age, size and items of every backup",
+            ),
+            (
+                "phi backup list --json | jq -r '.backups[0].id'",
+                "the newest backup's ID",
+            ),
+            (
+                "phi backup list --dir /mnt/backups",
+                "the backups in another folder",
+            ),
+        ],
+    ),
+    (
+        "backup-verify",
+        &[
+            (
+                "phi backup verify",
+                "check every backup; exit 3 on any problem",
+            ),
+            (
+                "phi backup verify latest",
+                "only the newest complete backup",
+            ),
+            (
+                "phi backup verify --json | jq .ok",
+                "the verdict for scripts",
+            ),
+        ],
+    ),
+    (
+        "backup-restore",
+        &[
+            (
+                "phi backup restore latest",
+                "verify, show what is overwritten, ask, restore",
+            ),
+            (
+                "phi backup restore latest --services postgres --yes",
+                "only postgres, without asking",
+            ),
+            (
+                "phi backup restore 20250101T000000Z --yes",
+                "a backup by its timestamp (or ID or unique prefix)",
+            ),
+        ],
+    ),
+    (
+        "backup-prune",
+        &[
+            (
+                "phi backup prune --keep-days 14 --dry-run",
+                "what would be deleted",
+            ),
+            (
+                "phi backup prune --keep-last 7",
+                "keep the newest 7 complete backups",
+            ),
+            (
+                "phi backup prune",
+                "apply x-phi backup's retention and BACKUP_RETENTION_DAYS",
+            ),
+        ],
+    ),
+    (
+        "config",
+        &[
+            ("phi config", "the resolved project as YAML"),
+            (
+                "phi config --format json | jq .services.web.ports",
+                "one service's ports",
+            ),
+            (
+                "phi config --services",
+                "the enabled services, dependencies first",
+            ),
+            (
+                "phi -q config && echo valid",
+                "only check that the project is valid",
+            ),
+        ],
+    ),
+    (
+        "completions",
+        &[
+            (
+                "phi completions bash > ~/.local/share/bash-completion/completions/phi",
+                "bash, loaded on demand",
+            ),
+            (
+                "phi completions zsh > ~/.zfunc/_phi",
+                "zsh (with ~/.zfunc in fpath)",
+            ),
+            (
+                "phi completions fish > ~/.config/fish/completions/phi.fish",
+                "fish",
+            ),
+        ],
+    ),
+    (
+        "man",
+        &[
+            ("phi man | man -l -", "read phi's man page"),
+            (
+                "phi man backup-restore | man -l -",
+                "the page of backup restore",
+            ),
+            (
+                "phi man status > ~/.local/share/man/man1/phi-status.1",
+                "install one page",
+            ),
+        ],
+    ),
+];
+
+/// The examples of a page (see [`EXAMPLES`]); none for an unknown page.
+pub fn examples(page: &str) -> &'static [Example] {
+    EXAMPLES
+        .iter()
+        .find(|(name, _)| *name == page)
+        .map_or(&[], |(_, examples)| examples)
+}
+
+/// The "Examples:" block of `--help`: each command, and what it does indented below it.
+pub fn examples_help(page: &str) -> String {
+    let mut text = String::from("Examples:");
+    for (command, about) in examples(page) {
+        text.push_str(&format!("\n  {command}\n      {about}"));
+    }
+    text
+}
+
+const EXIT_CODES: &str = "\
 Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 check negative,
 4 prerequisite unavailable (engine, permission, command), 5 timed out, 130 interrupted.";
 
-/// phi: operate a Docker Compose stack through the Docker Engine API.
+/// phi: one binary for operating a Docker Compose stack (the description is Cargo.toml's).
 #[derive(Debug, Parser)]
 #[command(
     name = "phi",
     version,
-    about = "Operate a Docker Compose stack: status and health through the Docker Engine API",
-    long_about = "phi operates a Docker Compose stack (PostgreSQL, Redis, a web dashboard and friends) \
-through the Docker Engine API. It reads the same compose files, .env files and labels as \
-Docker Compose, so it sees stacks started by `docker compose up`, and needs no docker CLI.",
-    after_help = EXAMPLES,
+    about,
+    long_about = concat!(
+        env!("CARGO_PKG_DESCRIPTION"),
+        ".\n\nphi operates the stack (PostgreSQL, Redis, a web dashboard and friends) through the \
+Docker Engine API: status, start-all, stop-all, monitor, backup, config and check-auth. It reads \
+the same compose files, .env files and labels as Docker Compose, so it sees stacks started by \
+docker compose up, and needs no docker CLI."
+    ),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -55,47 +347,47 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]
-    #[arg(short = 'f', long = "file", value_name = "FILE", global = true)]
+    #[arg(short = 'f', long = "file", value_name = "FILE", value_hint = ValueHint::FilePath, global = true, help_heading = GLOBAL_OPTIONS)]
     pub files: Vec<PathBuf>,
 
-    /// Project name [default: COMPOSE_PROJECT_NAME, else the file's `name:`, else the directory name]
-    #[arg(short = 'p', long, value_name = "NAME", global = true)]
+    /// Project name [default: COMPOSE_PROJECT_NAME, else the file's name: key, else the directory name]
+    #[arg(short = 'p', long, value_name = "NAME", global = true, help_heading = GLOBAL_OPTIONS)]
     pub project_name: Option<String>,
 
     /// Project directory [default: the first compose file's directory, else the current one]
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, global = true, help_heading = GLOBAL_OPTIONS)]
     pub project_directory: Option<PathBuf>,
 
     /// Env file to load; repeat for several, later ones win [default: <project dir>/.env]
-    #[arg(long = "env-file", value_name = "FILE", global = true)]
+    #[arg(long = "env-file", value_name = "FILE", value_hint = ValueHint::FilePath, global = true, help_heading = GLOBAL_OPTIONS)]
     pub env_files: Vec<PathBuf>,
 
     /// Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]
-    #[arg(long = "profile", value_name = "NAME", global = true)]
+    #[arg(long = "profile", value_name = "NAME", global = true, help_heading = GLOBAL_OPTIONS)]
     pub profiles: Vec<String>,
 
     /// Print one JSON document (or JSON lines for streams) on stdout
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL_OPTIONS)]
     pub json: bool,
 
     /// Print less: no progress and no notes, only data, warnings and errors
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL_OPTIONS)]
     pub quiet: bool,
 
     /// Print more: -v explains decisions, -vv also shows engine calls
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = GLOBAL_OPTIONS)]
     pub verbose: u8,
 
-    /// When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    /// When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with auto]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true, help_heading = GLOBAL_OPTIONS)]
     pub color: ColorChoice,
 
     /// Answer yes to confirmations (needed for destructive actions when not on a terminal)
-    #[arg(short = 'y', long, global = true)]
+    #[arg(short = 'y', long, global = true, help_heading = GLOBAL_OPTIONS)]
     pub yes: bool,
 
-    /// Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    /// Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command, see its --help]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true, help_heading = GLOBAL_OPTIONS)]
     pub timeout: Option<Duration>,
 }
 
@@ -137,7 +429,7 @@ running), post_start inside each container right after it starts, before dependa
 service started; phi's own x-phi post_start commands run once a service is ready. A failed hook \
 fails its service (exit 1) and its output is shown. Containers carry the Compose labels and names, so `docker compose ps/logs/down` \
 see the stack.\n\n\
---timeout limits the whole start-up (default 300 s). Exit status: 0 when every service is \
+--timeout limits the whole start-up (its default is under Global options). Exit status: 0 when every service is \
 ready, 1 when one failed (its healthcheck output and last log lines are shown; what depends on \
 it is not started; healthy services keep running), 2 or 4 for preflight problems, 5 on timeout, \
 130 on Ctrl-C (containers are left as they are)."
@@ -148,9 +440,9 @@ it is not started; healthy services keep running), 2 or 4 for preflight problems
     #[command(
         long_about = "Stop the project's containers, every service only after the services that \
 depend on it have stopped, independent services at the same time. Each container gets its \
-stop_grace_period (default 10 s; --timeout overrides it) between its stop signal and SIGKILL. \
-A running container's Compose pre_stop hooks run in it first (within --timeout, default 300 s); \
-when one fails the container is not stopped, nor what it depends on.\n\n\
+stop_grace_period (--timeout overrides it) between its stop signal and SIGKILL. A running \
+container's Compose pre_stop hooks run in it first (within --timeout); the defaults are under \
+Global options. When one fails the container is not stopped, nor what it depends on.\n\n\
 --remove also removes the containers and the project's networks (like `docker compose down`); \
 --volumes also deletes the project's named volumes and their data: phi asks first, and off a \
 terminal refuses unless --yes is given.\n\n\
@@ -185,9 +477,7 @@ gcloud's active account, the GitHub token's format (and with --online, what GitH
 the Docker engine and registry credentials. Each check is ok, info, warning or error, with a \
 one-line fix. No secret value is ever printed.\n\n\
 Exit status: 0 when no check is an error (warnings allowed unless --strict), 3 when any is \
-(with --strict, also any warning), 5 when the online GitHub check timed out.",
-        after_help = "Examples:\n  phi check-auth\n  phi check-auth --online --strict\n  \
-phi check-auth --json | jq -r '.checks[] | select(.level == \"error\") | .fix'"
+(with --strict, also any warning), 5 when the online GitHub check timed out."
     )]
     CheckAuth(CheckAuthArgs),
 
@@ -209,10 +499,7 @@ never deleted, and folders phi did not write are never touched.\n\n\
 Exit status: 0 done; 1 a backup, restore or prune failed; 2 nothing declared, bad flags or \
 settings, or a restore refused without --yes; 3 verify found a damaged or incomplete backup; \
 4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
-stalled; 130 interrupted (the run is left incomplete and stopped services are started again).",
-        after_help = "Examples:\n  phi backup\n  phi backup --keep-last 7 --compression gzip\n  \
-phi backup list --json\n  phi backup verify\n  phi backup restore latest --service postgres\n  \
-phi backup prune --keep-days 14 --dry-run"
+stalled; 130 interrupted (the run is left incomplete and stopped services are started again)."
     )]
     Backup(BackupArgs),
 
@@ -230,10 +517,7 @@ Secrets are masked as values: environment entries and build args whose name look
 (PASSWORD, SECRET, TOKEN, KEY...) and values read through NAME_FILE print as [redacted]; \
 --show-secrets prints them as Compose does.\n\n\
 With -q nothing is printed and only the exit status tells whether the project is valid.\n\n\
-Exit status: 0 when the project is valid, 2 for any configuration error.",
-        after_help = "Examples:\n  phi config\n  phi config --format json | jq .services.web.ports\n  \
-diff <(phi config --format json) <(docker compose config --format json)\n  \
-phi config --services\n  phi -q config && echo valid"
+Exit status: 0 when the project is valid, 2 for any configuration error."
     )]
     Config(ConfigArgs),
 
@@ -407,7 +691,7 @@ pub struct BackupArgs {
     pub create: BackupCreateArgs,
 
     /// Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, global = true)]
     pub dir: Option<PathBuf>,
 
     /// How long to wait for another run holding the backup directory's lock
@@ -438,7 +722,12 @@ pub enum BackupAction {
         id: String,
 
         /// Only these services' items (comma-separated or repeated)
-        #[arg(long = "service", value_name = "SERVICE", value_delimiter = ',')]
+        #[arg(
+            long = "services",
+            alias = "service",
+            value_name = "SERVICES",
+            value_delimiter = ','
+        )]
         services: Vec<String>,
     },
 
@@ -553,9 +842,26 @@ pub struct CheckAuthArgs {
     pub strict: bool,
 }
 
-/// The clap command, for completions, the man page and their drift tests.
+/// The clap command, for completions, the man page and their drift tests: every page with
+/// its examples after its help, phi's own with the exit codes too.
 pub fn command() -> clap::Command {
-    <Cli as clap::CommandFactory>::command()
+    let root = with_examples(<Cli as clap::CommandFactory>::command(), "");
+    root.after_help(format!("{}\n\n{EXIT_CODES}", examples_help("")))
+}
+
+/// Put each subcommand's examples (page `parent-name`) after its help, all the way down.
+fn with_examples(cmd: clap::Command, page: &str) -> clap::Command {
+    cmd.mut_subcommands(|sub| {
+        let name = match page {
+            "" => sub.get_name().to_string(),
+            _ => format!("{page}-{}", sub.get_name()),
+        };
+        let sub = match examples(&name) {
+            [] => sub,
+            _ => sub.after_help(examples_help(&name)),
+        };
+        with_examples(sub, &name)
+    })
 }
 
 #[cfg(test)]
@@ -567,6 +873,74 @@ mod tests {
         assert_eq!(parse_positive_size("10MB"), Ok(10 << 20));
         assert!(parse_positive_size("0").is_err());
         assert!(parse_positive_size("ten").is_err());
+    }
+
+    /// Every page but clap's own `help`, by page name (`backup-list` for a nested one).
+    fn pages(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let name = match prefix {
+                "" => sub.get_name().to_string(),
+                _ => format!("{prefix}-{}", sub.get_name()),
+            };
+            pages(sub, &name, out);
+            out.push(name);
+        }
+    }
+
+    #[test]
+    fn every_page_has_two_to_four_examples_in_its_help() {
+        let mut names = Vec::new();
+        pages(&command(), "", &mut names);
+        assert!(names.len() >= 14, "{names:?}");
+        for name in &names {
+            let count = examples(name).len();
+            assert!((2..=4).contains(&count), "{name} has {count} examples");
+            let mut argv = vec!["phi"];
+            match name.strip_prefix("backup-") {
+                Some(action) => argv.extend(["backup", action]),
+                None => argv.push(name),
+            }
+            argv.push("--help");
+            let help = command()
+                .try_get_matches_from(&argv)
+                .unwrap_err()
+                .to_string();
+            assert!(help.contains("Examples:\n"), "{name}: {help}");
+            assert!(help.contains(examples(name)[0].0), "{name}: {help}");
+            assert!(help.contains("Global options:"), "{name}: {help}");
+        }
+        for (page, _) in EXAMPLES {
+            assert!(page.is_empty() || names.iter().any(|n| n == page), "{page}");
+        }
+    }
+
+    #[test]
+    fn every_example_parses() {
+        for (page, list) in EXAMPLES {
+            for (line, _) in *list {
+                // The phi part: from `phi` up to a pipe, redirection or `&&`.
+                let start = line.find("phi ").unwrap_or_else(|| panic!("{line}"));
+                let words: Vec<&str> = line[start..]
+                    .split_whitespace()
+                    .take_while(|w| !matches!(*w, "|" | ">" | "&&"))
+                    .collect();
+                if let Err(e) = command().try_get_matches_from(&words) {
+                    panic!("example of `{page}` does not parse: {line}\n{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn own_options_come_before_the_global_ones() {
+        let help = command()
+            .try_get_matches_from(["phi", "stop-all", "--help"])
+            .unwrap_err()
+            .to_string();
+        let own = help.find("--remove-orphans").unwrap();
+        let heading = help.find("Global options:").unwrap();
+        let global = help.find("--project-directory").unwrap();
+        assert!(own < heading && heading < global, "{help}");
     }
 
     #[test]
@@ -616,7 +990,7 @@ mod tests {
             "backup",
             "restore",
             "latest",
-            "--service",
+            "--services",
             "a,b",
             "--dir",
             "/b",
@@ -631,6 +1005,14 @@ mod tests {
         };
         assert_eq!((id.as_str(), services.len()), ("latest", 2));
         assert!(Cli::try_parse_from(["phi", "backup", "prune", "--keep-last", "0"]).is_err());
+        // The old flag name still works, unlisted.
+        let cli = Cli::try_parse_from(["phi", "backup", "restore", "x", "--service", "a"]).unwrap();
+        let Command::Backup(args) = cli.command else {
+            panic!("expected backup")
+        };
+        assert!(
+            matches!(args.action, Some(BackupAction::Restore { services, .. }) if services == ["a"])
+        );
     }
 
     #[test]

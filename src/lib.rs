@@ -20,7 +20,6 @@ mod testing;
 pub mod units;
 
 use anyhow::Context;
-use clap::Parser;
 
 use cli::{Cli, Command, GlobalArgs};
 use commands::{Ctx, Interrupt};
@@ -32,7 +31,13 @@ use settings::ProcessEnv;
 
 /// Run phi with the process's arguments and environment; returns the exit status.
 pub fn run() -> Exit {
-    let cli = match Cli::try_parse() {
+    if let Some(exit) = complete() {
+        return exit;
+    }
+    let parsed = settings::command()
+        .try_get_matches()
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -91,6 +96,50 @@ pub fn run() -> Exit {
     }
 }
 
+/// The shell's completion call, as the scripts of `phi completions <shell>` make it
+/// (`COMPLETE=<shell> phi -- <words>`; with no words, the script itself): the candidates on
+/// stdout, exit 0. None when COMPLETE names no shell, so phi runs as usual. It never fails
+/// loudly: whatever goes wrong gives no candidates.
+fn complete() -> Option<Exit> {
+    let shell = std::env::var("COMPLETE").ok()?;
+    let shells = clap_complete::env::Shells::builtins();
+    let completer = shells.completer(&shell)?;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let words: Vec<std::ffi::OsString> = match args.iter().position(|a| a == "--") {
+        Some(i) => args[i + 1..].to_vec(),
+        None => Vec::new(),
+    };
+    let printer = Printer::new(
+        output::Format::Human,
+        false,
+        0,
+        output::ColorChoice::Never,
+        |_| None,
+        Redactor::new(),
+    );
+    let out = if words.is_empty() {
+        commands::docs::registration(completer)
+    } else {
+        let cwd = std::env::current_dir().ok();
+        let mut cmd = settings::completing_command(
+            &words,
+            settings::process_env(),
+            cwd.clone().unwrap_or_default(),
+        );
+        cmd.build();
+        let mut out = Vec::new();
+        if completer
+            .write_complete(&mut cmd, words, cwd.as_deref(), &mut out)
+            .is_err()
+        {
+            out.clear();
+        }
+        out
+    };
+    let _ = printer.data_bytes(&out);
+    Some(Exit::Ok)
+}
+
 async fn dispatch(
     cli: &Cli,
     printer: Printer,
@@ -104,7 +153,7 @@ async fn dispatch(
             return Ok(Exit::Ok);
         }
         Command::Man { subcommand } => {
-            let page = commands::docs::man_page(subcommand.as_deref())
+            let page = commands::docs::man_page(settings::command(), subcommand.as_deref())
                 .map_err(|e| exit::Coded::new(Exit::Usage, e.to_string()))?;
             printer.data_bytes(&page)?;
             return Ok(Exit::Ok);

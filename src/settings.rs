@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+
 use crate::cli::{self, GlobalArgs};
 use crate::commands::{backup, check_auth, config, monitor, start_all, status, stop_all};
 use crate::config::compose::{self, DEFAULT_FILES};
@@ -534,6 +536,237 @@ pub fn monitor(args: &cli::MonitorArgs, global: &GlobalArgs) -> monitor::Setting
     }
 }
 
+/// The command line as phi parses it: cli's definition, with each subcommand's --timeout
+/// help naming the default that subcommand really uses (the same constants as above).
+pub fn command() -> clap::Command {
+    let mut root = cli::command();
+    let Some(timeout) = root
+        .get_arguments()
+        .find(|a| a.get_id() == "timeout")
+        .cloned()
+    else {
+        return root;
+    };
+    for (name, help) in timeout_help() {
+        // A subcommand's own copy of the global flag is not replaced by the root's when clap
+        // propagates globals, and its value still reaches the root's matches.
+        let arg = timeout.clone().help(help);
+        root = root.mut_subcommand(name, |sub| sub.arg(arg));
+    }
+    root
+}
+
+/// Each subcommand's --timeout help, its default generated from the constants it uses.
+pub fn timeout_help() -> Vec<(&'static str, String)> {
+    let d = |d: std::time::Duration| humantime::format_duration(d).to_string();
+    let unused = |name: &str| format!("Unused: {name} never waits for anything");
+    vec![
+        (
+            "status",
+            format!(
+                "Longest time to wait for the engine and the health probes, e.g. 10s, 2m [default: {}]",
+                d(status::DEFAULT_TIMEOUT)
+            ),
+        ),
+        (
+            "start-all",
+            format!(
+                "Longest time the whole start-up may take, e.g. 90s, 10m [default: {}]",
+                d(start_all::DEFAULT_TIMEOUT)
+            ),
+        ),
+        (
+            "stop-all",
+            format!(
+                "Time each container gets between its stop signal and SIGKILL, and the longest wait \
+                 for pre_stop hooks and the project lock, e.g. 30s [default: the service's \
+                 stop_grace_period, else {}; {} for the hooks, {} for the lock]",
+                d(stop_all::DEFAULT_GRACE),
+                d(stop_all::DEFAULT_HOOK_LIMIT),
+                d(stop_all::LOCK_WAIT)
+            ),
+        ),
+        (
+            "monitor",
+            format!(
+                "Longest time to wait for the engine, e.g. 10s [default: {}]",
+                d(monitor::DEFAULT_TIMEOUT)
+            ),
+        ),
+        (
+            "check-auth",
+            format!(
+                "Longest time each wait (engine, registries, GitHub, git, gcloud) may take \
+                 [default: {}]",
+                d(check_auth::DEFAULT_TIMEOUT)
+            ),
+        ),
+        (
+            "backup",
+            format!(
+                "Longest a transfer may stall, and the limit of the other waits, e.g. 5m \
+                 [default: {} for a stalled transfer, {} to reach the engine, {} for Redis's BGSAVE]",
+                d(backup::DEFAULT_STALL),
+                d(backup::DEFAULT_CONNECT),
+                d(backup::BGSAVE_TIMEOUT)
+            ),
+        ),
+        ("config", unused("config")),
+        ("completions", unused("completions")),
+        ("man", unused("man")),
+    ]
+}
+
+/// What a completion needs from the words typed so far: the flags that choose the project
+/// and the backup directory, the environment and the working directory.
+struct CompletionContext {
+    global: GlobalArgs,
+    backup_dir: Option<PathBuf>,
+    process: ProcessEnv,
+    cwd: PathBuf,
+}
+
+impl CompletionContext {
+    /// The project as a real run resolves it (no engine contact); None when it does not load.
+    fn project(&self) -> Option<Project> {
+        load_project(&self.global, &self.process, &self.cwd, Redactor::new()).ok()
+    }
+
+    fn services(&self, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        let current = current.to_string_lossy();
+        let Some(project) = self.project() else {
+            return Vec::new();
+        };
+        project
+            .model
+            .services
+            .keys()
+            .filter(|name| name.starts_with(current.as_ref()))
+            .map(CompletionCandidate::new)
+            .collect()
+    }
+
+    fn backup_ids(&self, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        let current = current.to_string_lossy();
+        let Some(project) = self.project() else {
+            return Vec::new();
+        };
+        let ids = backup::completion_ids(&project, self.backup_dir.as_deref());
+        std::iter::once(("latest".to_string(), "the newest complete backup"))
+            .chain(ids)
+            .filter(|(id, _)| id.starts_with(current.as_ref()))
+            .map(|(id, state)| CompletionCandidate::new(id).help(Some(state.into())))
+            .collect()
+    }
+}
+
+/// The flags of `words` (the command line being completed, the word under the cursor
+/// included) that choose the project: -f, -p, --project-directory, --env-file, --profile,
+/// and backup's --dir. Read leniently: anything else is skipped.
+fn completion_flags(words: &[std::ffi::OsString]) -> (GlobalArgs, Option<PathBuf>) {
+    let mut global = GlobalArgs {
+        files: Vec::new(),
+        project_name: None,
+        project_directory: None,
+        env_files: Vec::new(),
+        profiles: Vec::new(),
+        json: false,
+        quiet: false,
+        verbose: 0,
+        color: cli::ColorChoice::Never,
+        yes: false,
+        timeout: None,
+    };
+    let mut backup_dir = None;
+    // The last word is being typed: it names nothing yet.
+    let typed = &words[..words.len().saturating_sub(1)];
+    let mut words = typed.iter().skip(1).map(|w| w.to_string_lossy());
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
+            _ if word.starts_with('-') && !word.starts_with("--") => {
+                match (word.get(..2), word.get(2..)) {
+                    (Some(flag), Some(rest)) if !rest.is_empty() => {
+                        (flag.to_string(), Some(rest.to_string()))
+                    }
+                    _ => (word.to_string(), None),
+                }
+            }
+            _ => (word.to_string(), None),
+        };
+        if !matches!(
+            flag.as_str(),
+            "-f" | "--file"
+                | "-p"
+                | "--project-name"
+                | "--project-directory"
+                | "--env-file"
+                | "--profile"
+                | "--dir"
+        ) {
+            continue;
+        }
+        let Some(value) = inline.or_else(|| words.next().map(|w| w.to_string())) else {
+            break;
+        };
+        match flag.as_str() {
+            "-f" | "--file" => global.files.push(value.into()),
+            "-p" | "--project-name" => global.project_name = Some(value),
+            "--project-directory" => global.project_directory = Some(value.into()),
+            "--env-file" => global.env_files.push(value.into()),
+            "--profile" => global.profiles.push(value),
+            _ => backup_dir = Some(value.into()),
+        }
+    }
+    (global, backup_dir)
+}
+
+/// [`command`] for the shell's completion call: service names (from the compose files the
+/// words name, resolved as a run resolves them) for every services argument, and backup IDs
+/// (from the backup directory) for backup verify and restore. Files are read only when such
+/// a value is asked for; a project that does not load gives no candidates.
+pub fn completing_command(
+    words: &[std::ffi::OsString],
+    process: ProcessEnv,
+    cwd: PathBuf,
+) -> clap::Command {
+    let (global, backup_dir) = completion_flags(words);
+    let context = std::sync::Arc::new(CompletionContext {
+        global,
+        backup_dir,
+        process,
+        cwd,
+    });
+    let services = {
+        let context = context.clone();
+        ArgValueCompleter::new(move |current: &std::ffi::OsStr| context.services(current))
+    };
+    let ids = ArgValueCompleter::new(move |current: &std::ffi::OsStr| context.backup_ids(current));
+    let with = |completer: &ArgValueCompleter| {
+        let completer = completer.clone();
+        move |arg: clap::Arg| arg.add(completer)
+    };
+    let mut root = command();
+    for name in ["status", "start-all", "stop-all", "monitor", "config"] {
+        root = root.mut_subcommand(name, |sub| sub.mut_arg("services", with(&services)));
+    }
+    root.mut_subcommand("backup", |backup| {
+        backup
+            .mut_arg("services", with(&services))
+            .mut_subcommand("create", |sub| sub.mut_arg("services", with(&services)))
+            .mut_subcommand("verify", |sub| sub.mut_arg("id", with(&ids)))
+            .mut_subcommand("restore", |sub| {
+                sub.mut_arg("id", with(&ids))
+                    .mut_arg("services", with(&services))
+            })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,6 +782,128 @@ mod tests {
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    /// `phi <argv> --help` as phi prints it.
+    fn help(argv: &[&str]) -> String {
+        let mut full = vec!["phi"];
+        full.extend_from_slice(argv);
+        full.push("--help");
+        command()
+            .try_get_matches_from(full)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn timeout_help_shows_each_commands_real_default() {
+        let d = |d: std::time::Duration| humantime::format_duration(d).to_string();
+        let cases = [
+            (vec!["status"], d(status::DEFAULT_TIMEOUT)),
+            (vec!["start-all"], d(start_all::DEFAULT_TIMEOUT)),
+            (vec!["monitor"], d(monitor::DEFAULT_TIMEOUT)),
+            (vec!["check-auth"], d(check_auth::DEFAULT_TIMEOUT)),
+        ];
+        for (argv, default) in cases {
+            let text = help(&argv);
+            assert!(
+                text.contains(&format!("[default: {default}]")),
+                "{argv:?}: {text}"
+            );
+            assert!(!text.contains("per command"), "{argv:?}");
+        }
+        let stop = help(&["stop-all"])
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for want in [
+            format!("stop_grace_period, else {}", d(stop_all::DEFAULT_GRACE)),
+            format!("{} for the hooks", d(stop_all::DEFAULT_HOOK_LIMIT)),
+            format!("{} for the lock", d(stop_all::LOCK_WAIT)),
+        ] {
+            assert!(stop.contains(&want), "{want}: {stop}");
+        }
+        for argv in [&["backup"][..], &["backup", "restore"], &["backup", "list"]] {
+            let text = help(argv).split_whitespace().collect::<Vec<_>>().join(" ");
+            for want in [
+                format!("{} for a stalled transfer", d(backup::DEFAULT_STALL)),
+                format!("{} to reach the engine", d(backup::DEFAULT_CONNECT)),
+                format!("{} for Redis's BGSAVE", d(backup::BGSAVE_TIMEOUT)),
+            ] {
+                assert!(text.contains(&want), "{argv:?} {want}: {text}");
+            }
+        }
+        // The root names no single default.
+        let root = help(&[]).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            root.contains("[default: per command, see its --help]"),
+            "{root}"
+        );
+        // Every subcommand has its own text.
+        let named: Vec<&str> = timeout_help().iter().map(|(n, _)| *n).collect();
+        for sub in cli::command().get_subcommands() {
+            assert!(named.contains(&sub.get_name()), "{}", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn a_subcommands_timeout_still_reaches_the_global_flag() {
+        use clap::FromArgMatches;
+        for argv in [
+            &["phi", "status", "--timeout", "7s"][..],
+            &["phi", "--timeout", "7s", "status"],
+            &["phi", "backup", "verify", "--timeout", "7s"],
+            &["phi", "stop-all", "--timeout=7s"],
+        ] {
+            let matches = command().try_get_matches_from(argv).unwrap();
+            let cli = cli::Cli::from_arg_matches(&matches).unwrap();
+            assert_eq!(
+                cli.global.timeout,
+                Some(std::time::Duration::from_secs(7)),
+                "{argv:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn completion_reads_the_flags_that_choose_the_project() {
+        let words: Vec<std::ffi::OsString> = [
+            "phi",
+            "-fa.yaml",
+            "--file",
+            "b.yaml",
+            "-v",
+            "-p",
+            "x",
+            "--project-directory=/d",
+            "--env-file",
+            "e",
+            "--profile",
+            "dev",
+            "backup",
+            "--dir",
+            "/b",
+            "-é",
+            "restore",
+            "-f",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        let (global, dir) = completion_flags(&words);
+        assert_eq!(
+            global.files,
+            [PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
+        );
+        assert_eq!(global.project_name.as_deref(), Some("x"));
+        assert_eq!(global.project_directory, Some(PathBuf::from("/d")));
+        assert_eq!(global.env_files, [PathBuf::from("e")]);
+        assert_eq!(global.profiles, ["dev"]);
+        assert_eq!(dir, Some(PathBuf::from("/b")));
+        // A flag left without its value, or no words at all, is no trouble.
+        let (global, _) = completion_flags(&["phi".into(), "-f".into(), "x".into()]);
+        assert!(global.files.is_empty());
+        assert!(completion_flags(&[]).0.files.is_empty());
     }
 
     #[test]

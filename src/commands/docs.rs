@@ -4,47 +4,157 @@
 use std::io::Write;
 
 use clap_complete::Shell;
+use clap_complete::env::{EnvCompleter, Shells};
 
+use crate::cli;
 use crate::exit::Exit;
 
-/// The completion script for `shell`.
+/// The completion script for `shell`: it asks phi itself at each TAB
+/// (`COMPLETE=<shell> phi -- <words>`), so service names and backup IDs come from the project.
 pub fn completions(shell: Shell) -> Vec<u8> {
-    let mut cmd = crate::cli::command();
+    match Shells::builtins().completer(&shell.to_string()) {
+        Some(completer) => registration(completer),
+        None => Vec::new(),
+    }
+}
+
+/// The script that registers phi's completer with a shell (what `phi completions` prints).
+pub fn registration(completer: &dyn EnvCompleter) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "phi", &mut out);
+    // Writing into a Vec cannot fail.
+    let _ = completer.write_registration("COMPLETE", "phi", "phi", "phi", &mut out);
     out
 }
 
-/// The man page (roff) of phi, or of one of its subcommands.
-pub fn man_page(subcommand: Option<&str>) -> std::io::Result<Vec<u8>> {
-    let mut root = crate::cli::command();
+/// A page `phi man` cannot print.
+#[derive(Debug, thiserror::Error)]
+#[error("no man page `{name}`; the pages are: {}", man_pages().join(", "))]
+pub struct UnknownPage {
+    pub name: String,
+}
+
+/// The man page (roff) of phi, or of one of its subcommands (`status`, `backup-restore`).
+/// `root` is the command line as phi parses it.
+pub fn man_page(root: clap::Command, page: Option<&str>) -> Result<Vec<u8>, UnknownPage> {
+    // No `help` subcommand on the pages: it has no page of its own to refer to.
+    let mut root = without_help_subcommand(root);
     // Building propagates global flags (-f, -p, --json, --dir of `backup`, ...) into the
     // subcommands, so each subcommand's page lists every flag it accepts.
     root.build();
     let mut out = Vec::new();
-    match subcommand {
-        None => {
-            let man = clap_mangen::Man::new(root.clone());
-            man.render_title(&mut out)?;
-            man.render_name_section(&mut out)?;
-            man.render_synopsis_section(&mut out)?;
-            man.render_description_section(&mut out)?;
-            man.render_options_section(&mut out)?;
-            man.render_subcommands_section(&mut out)?;
-            render_exit_status(&mut out)?;
-            render_environment(&mut out)?;
-            render_files(&mut out)?;
-            man.render_version_section(&mut out)?;
-        }
+    let rendered = match page {
+        None => render_root(&root, &mut out),
         Some(name) => {
             let sub = find_page(&root, name)
-                .ok_or_else(|| std::io::Error::other(format!("no subcommand `{name}`")))?
+                .filter(|_| man_pages().iter().any(|p| p == name))
+                .ok_or_else(|| UnknownPage {
+                    name: name.to_string(),
+                })?
                 .clone()
                 .name(format!("phi-{name}"));
-            clap_mangen::Man::new(sub).render(&mut out)?;
+            render_sub(sub, name, &mut out)
+        }
+    };
+    // Writing into a Vec cannot fail.
+    debug_assert!(rendered.is_ok());
+    Ok(code_as_bold(&String::from_utf8_lossy(&out)).into_bytes())
+}
+
+fn without_help_subcommand(cmd: clap::Command) -> clap::Command {
+    cmd.disable_help_subcommand(true)
+        .mut_subcommands(without_help_subcommand)
+}
+
+fn render_root(root: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(root.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    render_examples(out, "")?;
+    render_exit_status(out)?;
+    render_environment(out)?;
+    render_files(out)?;
+    man.render_version_section(out)
+}
+
+fn render_sub(sub: clap::Command, page: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let has_subcommands = sub.get_subcommands().next().is_some();
+    let man = clap_mangen::Man::new(sub);
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    if has_subcommands {
+        man.render_subcommands_section(out)?;
+    }
+    render_examples(out, page)?;
+    // A nested page (backup-list) also refers to its parent's (backup).
+    let parent = page
+        .rsplit_once('-')
+        .map(|(parent, _)| parent)
+        .filter(|parent| man_pages().iter().any(|p| p == parent));
+    writeln!(out, ".SH \"SEE ALSO\"\n\\fBphi\\fR(1)")?;
+    if let Some(parent) = parent {
+        writeln!(out, ".br\n\\fBphi\\-{}\\fR(1)", roff_text(parent))?;
+    }
+    man.render_version_section(out)
+}
+
+/// The page's examples (the same as in its `--help`) as an EXAMPLES section.
+fn render_examples(out: &mut Vec<u8>, page: &str) -> std::io::Result<()> {
+    let examples = cli::examples(page);
+    if examples.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, ".SH EXAMPLES")?;
+    for (command, about) in examples {
+        writeln!(
+            out,
+            ".TP\n\\fB{}\\fR\n{}",
+            roff_text(command),
+            roff_text(about)
+        )?;
+    }
+    Ok(())
+}
+
+/// Text for a roff line: backslashes and hyphens escaped, no leading control character.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    match escaped.chars().next() {
+        Some('.' | '\'') => format!("\\&{escaped}"),
+        _ => escaped,
+    }
+}
+
+/// `code` in the help text as bold on the page, as man pages show commands and names; a
+/// lone backtick stays as it is.
+fn code_as_bold(roff: &str) -> String {
+    let mut out = String::with_capacity(roff.len());
+    for line in roff.split_inclusive('\n') {
+        let parts: Vec<&str> = line.split('`').collect();
+        if line.starts_with('.') || parts.len() < 3 {
+            out.push_str(line);
+            continue;
+        }
+        // Pairs become \fB...\fR; an odd one left over keeps its backtick.
+        let pairs = (parts.len() - 1) / 2;
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push_str(match i {
+                    i if i > pairs * 2 => "`",
+                    i if i % 2 == 1 => "\\fB",
+                    _ => "\\fR",
+                });
+            }
+            out.push_str(part);
         }
     }
-    Ok(out)
+    out
 }
 
 /// A subcommand by its page name: `status`, or `backup-restore` for a nested one.
@@ -58,13 +168,22 @@ fn find_page<'a>(root: &'a clap::Command, name: &str) -> Option<&'a clap::Comman
     })
 }
 
-/// Subcommands that get a man page of their own (`phi-<name>.1`).
-pub fn man_subcommands() -> Vec<String> {
-    crate::cli::command()
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .filter(|n| n != "help")
-        .collect()
+/// Every page phi man prints besides its own (`phi-<name>.1`): each subcommand, and each
+/// subcommand of those as `<parent>-<name>`; never clap's `help`.
+pub fn man_pages() -> Vec<String> {
+    fn walk(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let name = match prefix {
+                "" => sub.get_name().to_string(),
+                _ => format!("{prefix}-{}", sub.get_name()),
+            };
+            out.push(name.clone());
+            walk(sub, &name, out);
+        }
+    }
+    let mut pages = Vec::new();
+    walk(&cli::command(), "", &mut pages);
+    pages
 }
 
 fn render_exit_status(out: &mut Vec<u8>) -> std::io::Result<()> {

@@ -166,7 +166,7 @@ fn shown_network(network: &NetworkRef, all: &[NetworkRef]) -> String {
 }
 
 /// How long stop-all waits for another run on the project without --timeout.
-const LOCK_WAIT: Duration = Duration::from_secs(300);
+pub const LOCK_WAIT: Duration = Duration::from_secs(300);
 
 /// `phi stop-all`: the report, printed; 0 when everything asked for was done, 1 otherwise.
 pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {

@@ -25,6 +25,8 @@ const SCRUBBED: &[&str] = &[
     "COMPOSE_PROFILES",
     "COMPOSE_PATH_SEPARATOR",
     "PHI_FILE",
+    // The shell completion protocol (COMPLETE=<shell> phi -- <words>).
+    "COMPLETE",
     // Variables phi check-auth looks at: the machine's must not decide a test's outcome.
     "GITHUB_TOKEN",
     "GITHUB_API_URL",

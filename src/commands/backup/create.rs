@@ -21,7 +21,7 @@ use crate::output::Printer;
 use crate::units::format_bytes;
 
 /// How long a BGSAVE may take before the run gives up (unless --timeout says otherwise).
-const BGSAVE_TIMEOUT: Duration = Duration::from_secs(300);
+pub const BGSAVE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

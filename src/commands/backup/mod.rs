@@ -33,6 +33,10 @@ use crate::output::Envelope;
 use crate::output::Printer;
 use crate::output::style::{Palette, Tone};
 pub use codec::Compression;
+pub use create::BGSAVE_TIMEOUT;
+
+/// How long reaching the engine may take unless --timeout says otherwise.
+pub const DEFAULT_CONNECT: Duration = CALL_TIMEOUT;
 
 /// A transfer fails when no byte moves for this long (unless --timeout says otherwise).
 pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
@@ -86,7 +90,7 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     let (project, opts, printer, interrupt) =
         (&ctx.project, &settings, &ctx.printer, &ctx.interrupt);
     precheck(project, opts)?;
-    let limit = opts.timeout.unwrap_or(CALL_TIMEOUT);
+    let limit = opts.timeout.unwrap_or(DEFAULT_CONNECT);
     let engine = match &opts.action {
         action if needs_engine(action) => Some(ctx.connect(limit).await?.0),
         Action::Verify { .. } => match ctx.connect(limit).await {
@@ -190,7 +194,11 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
 /// BACKUP_DIR, then x-phi backup.dir, then ./backups; relative paths start at the project
 /// directory. The flag wins over all (relative to the current directory, like any flag).
 fn backup_dir(project: &Project, opts: &Settings) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = &opts.dir {
+    resolve_dir(project, opts.dir.as_deref())
+}
+
+fn resolve_dir(project: &Project, flag: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = flag {
         return Ok(std::path::absolute(dir)?);
     }
     let configured = match project.env.get("BACKUP_DIR")? {
@@ -204,6 +212,24 @@ fn backup_dir(project: &Project, opts: &Settings) -> anyhow::Result<PathBuf> {
             .unwrap_or_else(|| "backups".into()),
     };
     Ok(project.directory.join(configured))
+}
+
+/// The project's backups for shell completion, newest first, each with its state: what
+/// `phi backup verify/restore <TAB>` offers. Reads the backup directory only; any problem
+/// (no directory, unreadable entries) gives none.
+pub fn completion_ids(project: &Project, dir: Option<&Path>) -> Vec<(String, &'static str)> {
+    let Ok(dir) = resolve_dir(project, dir) else {
+        return Vec::new();
+    };
+    store::scan(&dir, &project.name)
+        .map(|listing| {
+            listing
+                .entries
+                .into_iter()
+                .map(|e| (e.id, e.state.as_str()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The retention: flags, then BACKUP_RETENTION_DAYS (days only), then x-phi.
