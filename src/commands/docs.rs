@@ -23,6 +23,13 @@ pub fn registration(completer: &dyn EnvCompleter) -> Vec<u8> {
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
     let _ = completer.write_registration("COMPLETE", "phi", "phi", "phi", &mut out);
+    if completer.name() == "zsh" {
+        // Autoloaded from fpath as `_phi`, the script only registers the completer at the
+        // first TAB: complete that TAB too.
+        out.extend_from_slice(
+            b"if [ \"${funcstack[1]}\" = \"_phi\" ]; then\n    _clap_dynamic_completer_phi \"$@\"\nfi\n",
+        );
+    }
     out
 }
 
