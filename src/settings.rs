@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter, CompletionCandidate};
 
 use crate::cli::{self, GlobalArgs};
 use crate::commands::{backup, check_auth, config, monitor, start_all, status, stop_all};
@@ -648,10 +648,14 @@ impl CompletionContext {
 
     fn backup_ids(&self, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
         let current = current.to_string_lossy();
-        let Some(project) = self.project() else {
-            return Vec::new();
+        let ids = match (self.project(), &self.backup_dir, &self.global.project_name) {
+            (Some(project), dir, _) => backup::completion_ids(&project, dir.as_deref()),
+            // No compose file here, but --dir and -p say where and whose.
+            (None, Some(dir), Some(name)) => {
+                backup::completion_ids_in(&self.cwd.join(dir), &normalize_project_name(name))
+            }
+            (None, _, _) => return Vec::new(),
         };
-        let ids = backup::completion_ids(&project, self.backup_dir.as_deref());
         std::iter::once(("latest".to_string(), "the newest complete backup"))
             .chain(ids)
             .filter(|(id, _)| id.starts_with(current.as_ref()))
@@ -727,9 +731,10 @@ fn completion_flags(words: &[std::ffi::OsString]) -> (GlobalArgs, Option<PathBuf
 }
 
 /// [`command`] for the shell's completion call: service names (from the compose files the
-/// words name, resolved as a run resolves them) for every services argument, and backup IDs
-/// (from the backup directory) for backup verify and restore. Files are read only when such
-/// a value is asked for; a project that does not load gives no candidates.
+/// words name, resolved as a run resolves them) for every services argument, backup IDs
+/// (from the backup directory) for backup verify and restore, and page names for man. Files
+/// are read only when such a value is asked for; a project that does not load gives no
+/// candidates.
 pub fn completing_command(
     words: &[std::ffi::OsString],
     process: ProcessEnv,
@@ -755,6 +760,13 @@ pub fn completing_command(
     for name in ["status", "start-all", "stop-all", "monitor", "config"] {
         root = root.mut_subcommand(name, |sub| sub.mut_arg("services", with(&services)));
     }
+    let pages = ArgValueCandidates::new(|| {
+        crate::commands::docs::man_pages()
+            .into_iter()
+            .map(CompletionCandidate::new)
+            .collect()
+    });
+    root = root.mut_subcommand("man", |man| man.mut_arg("subcommand", |arg| arg.add(pages)));
     root.mut_subcommand("backup", |backup| {
         backup
             .mut_arg("services", with(&services))

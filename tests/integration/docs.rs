@@ -264,6 +264,21 @@ fn completion_offers_backup_ids() {
     assert_eq!(complete(&project, &moved).len(), 2);
     let services = ["phi", "backup", "restore", "latest", "--services", "r"];
     assert_eq!(complete(&project, &services), ["redis"]);
+    // With no compose file at hand, -p and --dir are enough.
+    let bare = [
+        "phi",
+        "-p",
+        "shop",
+        "backup",
+        "--dir",
+        "elsewhere",
+        "verify",
+        "sh",
+    ];
+    assert_eq!(complete(fixture.path(), &bare).len(), 2);
+    // Not a backup ID, but phi man's page names are completed too.
+    let pages = complete(&project, &["phi", "man", "backup-"]);
+    assert_eq!(pages.len(), 5, "{pages:?}");
 }
 
 /// The real thing: bash sources `phi completions bash` and completes as on a terminal.

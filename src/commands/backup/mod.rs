@@ -218,10 +218,15 @@ fn resolve_dir(project: &Project, flag: Option<&Path>) -> anyhow::Result<PathBuf
 /// `phi backup verify/restore <TAB>` offers. Reads the backup directory only; any problem
 /// (no directory, unreadable entries) gives none.
 pub fn completion_ids(project: &Project, dir: Option<&Path>) -> Vec<(String, &'static str)> {
-    let Ok(dir) = resolve_dir(project, dir) else {
-        return Vec::new();
-    };
-    store::scan(&dir, &project.name)
+    match resolve_dir(project, dir) {
+        Ok(dir) => completion_ids_in(&dir, &project.name),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// [`completion_ids`] of `project`'s backups in `dir`.
+pub fn completion_ids_in(dir: &Path, project: &str) -> Vec<(String, &'static str)> {
+    store::scan(dir, project)
         .map(|listing| {
             listing
                 .entries
