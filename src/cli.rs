@@ -24,7 +24,7 @@ Examples:
   phi backup                          dump postgres, save redis, tar volumes into ./backups
   phi backup list                     backups with size, age, items and state
   phi backup verify latest            re-hash every file, read every stream, pg_restore --list
-  phi backup restore latest --service postgres --yes
+  phi backup restore latest --services postgres --yes
   phi completions bash > /etc/bash_completion.d/phi
 
 Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 check negative,
@@ -211,7 +211,7 @@ settings, or a restore refused without --yes; 3 verify found a damaged or incomp
 4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
 stalled; 130 interrupted (the run is left incomplete and stopped services are started again).",
         after_help = "Examples:\n  phi backup\n  phi backup --keep-last 7 --compression gzip\n  \
-phi backup list --json\n  phi backup verify\n  phi backup restore latest --service postgres\n  \
+phi backup list --json\n  phi backup verify\n  phi backup restore latest --services postgres\n  \
 phi backup prune --keep-days 14 --dry-run"
     )]
     Backup(BackupArgs),
@@ -438,7 +438,13 @@ pub enum BackupAction {
         id: String,
 
         /// Only these services' items (comma-separated or repeated)
-        #[arg(long = "service", value_name = "SERVICE", value_delimiter = ',')]
+        // `--service` was its first name; kept as a hidden alias so old scripts still run.
+        #[arg(
+            long = "services",
+            alias = "service",
+            value_name = "SERVICES",
+            value_delimiter = ','
+        )]
         services: Vec<String>,
     },
 
@@ -616,7 +622,7 @@ mod tests {
             "backup",
             "restore",
             "latest",
-            "--service",
+            "--services",
             "a,b",
             "--dir",
             "/b",
@@ -630,6 +636,15 @@ mod tests {
             panic!("expected restore")
         };
         assert_eq!((id.as_str(), services.len()), ("latest", 2));
+        // The first name of the flag still works, hidden.
+        let old = Cli::try_parse_from(["phi", "backup", "restore", "x", "--service", "a"]).unwrap();
+        let Command::Backup(args) = old.command else {
+            panic!("expected backup")
+        };
+        let Some(BackupAction::Restore { services, .. }) = args.action else {
+            panic!("expected restore")
+        };
+        assert_eq!(services, vec!["a"]);
         assert!(Cli::try_parse_from(["phi", "backup", "prune", "--keep-last", "0"]).is_err());
     }
 

@@ -78,6 +78,11 @@ pub fn run() -> Exit {
             if code == Exit::Interrupted {
                 return code;
             }
+            if code == Exit::Declined {
+                // The user's own answer at a prompt: an outcome to state, not an error.
+                printer.plain(&err.to_string());
+                return code;
+            }
             printer.error(&err);
             if let Some(hint) = err
                 .chain()
