@@ -45,6 +45,9 @@ pub fn run() -> Exit {
         }
     };
     let process = settings::process_env();
+    if let Ok(cwd) = std::env::current_dir() {
+        commands::checks::remember_user_dir(cwd);
+    }
     let redactor = Redactor::new();
     let out = settings::output(&cli.global);
     let printer = Printer::new(
