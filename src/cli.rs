@@ -447,7 +447,8 @@ Global options. When one fails the container is not stopped, nor what it depends
 --volumes also deletes the project's named volumes and their data: phi asks first, and off a \
 terminal refuses unless --yes is given.\n\n\
 Exit status: 0 when everything was done, 1 when a container, network or volume could not be \
-stopped or removed, 2 for a refused --volumes."
+stopped or removed, 2 for --volumes refused off a terminal without --yes, 6 when its prompt \
+was declined (nothing was changed)."
     )]
     StopAll(StopAllArgs),
 
@@ -497,9 +498,10 @@ runs on one directory apart.\n\n\
 (--keep-last, --keep-days, BACKUP_RETENTION_DAYS) are pruned; the newest complete backup is \
 never deleted, and folders phi did not write are never touched.\n\n\
 Exit status: 0 done; 1 a backup, restore or prune failed; 2 nothing declared, bad flags or \
-settings, or a restore refused without --yes; 3 verify found a damaged or incomplete backup; \
+settings, or a restore refused off a terminal without --yes; 3 verify found a damaged or incomplete backup; \
 4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
-stalled; 130 interrupted (the run is left incomplete and stopped services are started again)."
+stalled; 6 the restore prompt was declined (nothing was changed); 130 interrupted (the run \
+is left incomplete and stopped services are started again)."
     )]
     Backup(BackupArgs),
 
@@ -1004,6 +1006,15 @@ mod tests {
             panic!("expected restore")
         };
         assert_eq!((id.as_str(), services.len()), ("latest", 2));
+        // The first name of the flag still works, hidden.
+        let old = Cli::try_parse_from(["phi", "backup", "restore", "x", "--service", "a"]).unwrap();
+        let Command::Backup(args) = old.command else {
+            panic!("expected backup")
+        };
+        let Some(BackupAction::Restore { services, .. }) = args.action else {
+            panic!("expected restore")
+        };
+        assert_eq!(services, vec!["a"]);
         assert!(Cli::try_parse_from(["phi", "backup", "prune", "--keep-last", "0"]).is_err());
         // The old flag name still works, unlisted.
         let cli = Cli::try_parse_from(["phi", "backup", "restore", "x", "--service", "a"]).unwrap();

@@ -17,18 +17,21 @@ pub enum Exit {
     Unavailable,
     /// 5: a wait ran out of time.
     Timeout,
+    /// 6: the user declined at a prompt; nothing was changed.
+    Declined,
     /// 130: interrupted (Ctrl-C).
     Interrupted,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 7] = [
+    pub const ALL: [Exit; 8] = [
         Exit::Ok,
         Exit::Failure,
         Exit::Usage,
         Exit::CheckFailed,
         Exit::Unavailable,
         Exit::Timeout,
+        Exit::Declined,
         Exit::Interrupted,
     ];
 
@@ -40,6 +43,7 @@ impl Exit {
             Exit::CheckFailed => 3,
             Exit::Unavailable => 4,
             Exit::Timeout => 5,
+            Exit::Declined => 6,
             Exit::Interrupted => 130,
         }
     }
@@ -58,6 +62,7 @@ impl Exit {
                 "a prerequisite is unavailable (engine unreachable, permission denied, required command missing)"
             }
             Exit::Timeout => "timed out",
+            Exit::Declined => "declined at a prompt; nothing was changed",
             Exit::Interrupted => "interrupted",
         }
     }
@@ -73,7 +78,8 @@ impl Exit {
             Exit::Timeout => 3,
             Exit::Usage => 4,
             Exit::Unavailable => 5,
-            Exit::Interrupted => 6,
+            Exit::Declined => 6,
+            Exit::Interrupted => 7,
         }
     }
 
@@ -124,7 +130,7 @@ mod tests {
     #[test]
     fn codes_are_the_documented_numbers() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 130]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 6, 130]);
     }
 
     #[test]

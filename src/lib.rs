@@ -50,6 +50,9 @@ pub fn run() -> Exit {
         }
     };
     let process = settings::process_env();
+    if let Ok(cwd) = std::env::current_dir() {
+        commands::checks::remember_user_dir(cwd);
+    }
     let redactor = Redactor::new();
     let out = settings::output(&cli.global);
     let printer = Printer::new(
@@ -81,6 +84,11 @@ pub fn run() -> Exit {
         Err(err) => {
             let code = commands::classify(&err);
             if code == Exit::Interrupted {
+                return code;
+            }
+            if code == Exit::Declined {
+                // The user's own answer at a prompt: an outcome to state, not an error.
+                printer.plain(&err.to_string());
                 return code;
             }
             printer.error(&err);

@@ -160,7 +160,8 @@ pub fn interrupted() -> anyhow::Error {
 }
 
 /// The one gate before destroying data: go on with `yes`; otherwise ask on a terminal, and
-/// off one refuse (exit 2) naming `--yes`. A "no" cancels (exit 1). `action` completes
+/// off one refuse (exit 2) naming `--yes`. A "no" is an ordinary outcome, not an error:
+/// exit 6, and a plain line saying nothing was changed. `action` completes
 /// "refusing to ... without confirmation".
 pub fn confirm_destructive(
     printer: &Printer,
@@ -181,7 +182,7 @@ pub fn confirm_destructive(
         .into());
     }
     if !printer.confirm(question)? {
-        return Err(Coded::new(Exit::Failure, "cancelled; nothing was changed").into());
+        return Err(Coded::new(Exit::Declined, "declined: nothing was changed").into());
     }
     Ok(())
 }

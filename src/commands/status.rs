@@ -2,7 +2,11 @@
 //!
 //! plan:    `assess` — declared services + containers -> rows (pure, unit-tested)
 //! execute: list containers, probe health URLs concurrently
-//! report:  `Report` -> table or JSON; exit 3 when any row is failing
+//! report:  `Report` -> table or JSON; exit 3 when any row is failing or stopped
+//!
+//! A container that was stopped (exit 0, or the code its stop signal or the stop's final
+//! SIGKILL gives, without the kernel's OOM kill) is `stopped`: not a crash, and its health
+//! from before the stop is not shown. A stopped stack is still not a running one (exit 3).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
@@ -29,6 +33,8 @@ pub enum Verdict {
     Ok,
     Warning,
     Failing,
+    /// Stopped on purpose (`phi stop-all`, `docker stop`): not running, yet no crash.
+    Stopped,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,6 +57,8 @@ pub enum State {
     Restarting,
     Removing,
     Exited,
+    /// Exited because it was stopped (see [`stopped_on_purpose`]), not by a crash.
+    Stopped,
     Dead,
     Missing,
     Orphan,
@@ -67,6 +75,7 @@ impl State {
             State::Restarting => RunState::Restarting.as_str(),
             State::Removing => RunState::Removing.as_str(),
             State::Exited => RunState::Exited.as_str(),
+            State::Stopped => "stopped",
             State::Dead => RunState::Dead.as_str(),
         }
     }
@@ -122,6 +131,50 @@ impl Report {
     pub fn exit(&self) -> Exit {
         if self.ok { Exit::Ok } else { Exit::CheckFailed }
     }
+}
+
+/// Whether an exited container ended the way a stop ends it: exit 0, or killed by the
+/// signal a stop sends (SIGTERM, SIGINT or its own `stop_signal`) or by the SIGKILL that
+/// ends the grace period, and not by the kernel for want of memory. Any other code is a
+/// crash.
+pub fn stopped_on_purpose(c: &ContainerInfo) -> bool {
+    if c.state != RunState::Exited || c.oom_killed {
+        return false;
+    }
+    let Some(code) = c.exit_code else {
+        return false;
+    };
+    let own = c.stop_signal.as_deref().and_then(signal_number);
+    code == 0
+        || [SIGINT, SIGKILL, SIGTERM]
+            .into_iter()
+            .chain(own)
+            .any(|s| code == 128 + s)
+}
+
+const SIGINT: i64 = 2;
+const SIGKILL: i64 = 9;
+const SIGTERM: i64 = 15;
+
+/// A stop signal as Docker takes it (`SIGQUIT`, `QUIT` or `3`) as its Linux number.
+fn signal_number(name: &str) -> Option<i64> {
+    if let Ok(n) = name.parse::<i64>() {
+        return Some(n);
+    }
+    let upper = name.to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    Some(match bare {
+        "HUP" => 1,
+        "INT" => SIGINT,
+        "QUIT" => 3,
+        "KILL" => SIGKILL,
+        "USR1" => 10,
+        "USR2" => 12,
+        "TERM" => SIGTERM,
+        "WINCH" => 28,
+        "PWR" => 30,
+        _ => return None,
+    })
 }
 
 impl serde::Serialize for PortMapping {
@@ -228,12 +281,22 @@ fn missing_row(service: &str, image: Option<String>) -> Row {
 fn container_row(service: &str, c: &ContainerInfo, one_shot: bool, now: SystemTime) -> Row {
     let (verdict, problem) = verdict_for(c, one_shot, now);
     let running = matches!(c.state, RunState::Running | RunState::Paused);
+    let state = if verdict == Verdict::Stopped {
+        State::Stopped
+    } else {
+        c.state.into()
+    };
+    // The health of a container that is not running is its last run's: it says nothing now.
+    let live = matches!(
+        c.state,
+        RunState::Running | RunState::Paused | RunState::Restarting
+    );
     Row {
         service: service.to_string(),
         container: Some(c.name.clone()),
-        state: c.state.into(),
-        health: c.health.map(HealthState::as_str),
-        health_output: c.health_output.clone(),
+        state,
+        health: c.health.filter(|_| live).map(HealthState::as_str),
+        health_output: c.health_output.clone().filter(|_| live),
         exit_code: c.exit_code,
         started_at: c.started_at,
         finished_at: c.finished_at.filter(|_| c.exit_code.is_some()),
@@ -275,13 +338,22 @@ fn verdict_for(c: &ContainerInfo, one_shot: bool, now: SystemTime) -> (Verdict, 
         },
         RunState::Exited if one_shot && c.exit_code == Some(0) => (Ok, None),
         RunState::Exited => {
-            let code = c.exit_code.map_or("?".into(), |c| c.to_string());
             let ago = c
                 .finished_at
                 .and_then(|t| now.duration_since(t).ok())
-                .map(|d| format!(", {} ago", format_uptime(d)))
-                .unwrap_or_default();
-            fail(format!("exited with code {code}{ago}"))
+                .map(|d| format!("{} ago", format_uptime(d)));
+            if stopped_on_purpose(c) {
+                let code = match c.exit_code {
+                    Some(code) if code != 0 => format!(" (exit code {code})"),
+                    _ => String::new(),
+                };
+                let when = ago.map(|a| format!(" {a}")).unwrap_or_default();
+                return (Stopped, Some(format!("stopped{when}{code}")));
+            }
+            let code = c.exit_code.map_or("?".into(), |c| c.to_string());
+            let oom = if c.oom_killed { " (out of memory)" } else { "" };
+            let ago = ago.map(|a| format!(", {a}")).unwrap_or_default();
+            fail(format!("exited with code {code}{oom}{ago}"))
         }
         RunState::Restarting => fail(format!("restarting (restarted {} times)", c.restart_count)),
         RunState::Paused => fail("paused".into()),
@@ -297,10 +369,11 @@ pub fn apply_probes(rows: &mut [Row], probes: &BTreeMap<String, Probe>) {
         let Some(probe) = probes.get(&row.service) else {
             continue;
         };
-        if row.state == State::Orphan {
+        // An orphan is not the service; a stopped container is not expected to answer.
+        if row.state == State::Orphan || row.verdict == Verdict::Stopped {
             continue;
         }
-        if !probe.ok && row.verdict != Verdict::Failing {
+        if !probe.ok && matches!(row.verdict, Verdict::Ok | Verdict::Warning) {
             row.verdict = Verdict::Failing;
             row.problem = Some(match (&probe.status, &probe.error) {
                 (Some(code), _) => format!("probe {} answered {code}", probe.url),
@@ -319,7 +392,7 @@ async fn probe_all(
 ) -> BTreeMap<String, Probe> {
     let services: BTreeSet<&str> = rows
         .iter()
-        .filter(|r| r.state != State::Orphan)
+        .filter(|r| r.state != State::Orphan && r.verdict != Verdict::Stopped)
         .map(|r| r.service.as_str())
         .collect();
     let targets: Vec<(String, String, Duration)> = services
@@ -432,7 +505,9 @@ pub async fn report(
     );
     let probes = probe_all(&project.model, &rows, deadline).await;
     apply_probes(&mut rows, &probes);
-    let ok = rows.iter().all(|r| r.verdict != Verdict::Failing);
+    let ok = rows
+        .iter()
+        .all(|r| matches!(r.verdict, Verdict::Ok | Verdict::Warning));
     Ok(Report {
         envelope: Envelope::new(&project.name),
         ok,
@@ -462,6 +537,7 @@ pub fn render_table(report: &Report, color: bool) -> String {
             Verdict::Ok => Tone::Good,
             Verdict::Warning => Tone::Warn,
             Verdict::Failing => Tone::Bad,
+            Verdict::Stopped => Tone::Warn,
         };
         let state = match (row.state, row.exit_code) {
             (State::Exited, Some(code)) => format!("exited ({code})"),
@@ -510,10 +586,11 @@ pub fn render_table(report: &Report, color: bool) -> String {
         t.add_row(cells);
     }
     let mut out = table::render(&mut t);
+    // A stopped row's STATE says all there is: no line of its own under the table.
     let problems: Vec<&Row> = report
         .services
         .iter()
-        .filter(|r| r.problem.is_some())
+        .filter(|r| r.problem.is_some() && r.verdict != Verdict::Stopped)
         .collect();
     if !problems.is_empty() {
         out.push('\n');
@@ -542,12 +619,26 @@ pub fn render_table(report: &Report, color: bool) -> String {
         .iter()
         .filter(|r| r.verdict == Verdict::Warning)
         .count();
-    let ok = report.services.len() - failing - warning;
-    let summary = format!(
+    let stopped = report
+        .services
+        .iter()
+        .filter(|r| r.verdict == Verdict::Stopped)
+        .count();
+    let ok = report.services.len() - failing - warning - stopped;
+    let mut summary = format!(
         "{}: {} ok, {} failing, {} warning",
         report.envelope.project, ok, failing, warning
     );
-    let tone = if failing > 0 { Tone::Bad } else { Tone::Good };
+    if stopped > 0 {
+        summary.push_str(&format!(", {stopped} stopped (phi start-all starts them)"));
+    }
+    let tone = if failing > 0 {
+        Tone::Bad
+    } else if stopped > 0 {
+        Tone::Warn
+    } else {
+        Tone::Good
+    };
     out.push_str(&format!("\n{}\n", palette.paint(tone, summary)));
     out
 }
@@ -655,6 +746,88 @@ mod tests {
         assert!(died_rows[0].finished_at.is_some());
         assert_eq!(rows[0].uptime_seconds, Some(3725));
         assert_eq!(rows[3].uptime_seconds, None);
+    }
+
+    #[test]
+    fn a_stopped_container_is_stopped_not_unhealthy() {
+        let m = model(&[
+            ("a", svc()),
+            ("b", svc()),
+            ("c", svc()),
+            ("d", svc()),
+            ("e", svc()),
+        ]);
+        let ended = |service: &str, code: i64| {
+            let mut c = container(service, RunState::Exited, Some(HealthState::Unhealthy));
+            c.exit_code = Some(code);
+            c.health_output = Some("connection refused".into());
+            c.finished_at = Some(now() - Duration::from_secs(65));
+            c
+        };
+        let mut quit = ended("c", 131);
+        quit.stop_signal = Some("SIGQUIT".into());
+        let mut oom = ended("d", 137);
+        oom.oom_killed = true;
+        let containers = vec![ended("a", 0), ended("b", 137), quit, oom, ended("e", 1)];
+        let rows = assess(&m, &[], None, &containers, now());
+        let got: Vec<(&str, Verdict, Option<&str>, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.state.as_str(), r.verdict, r.health, r.problem.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("stopped", Verdict::Stopped, None, Some("stopped 1m 5s ago")),
+                (
+                    "stopped",
+                    Verdict::Stopped,
+                    None,
+                    Some("stopped 1m 5s ago (exit code 137)")
+                ),
+                (
+                    "stopped",
+                    Verdict::Stopped,
+                    None,
+                    Some("stopped 1m 5s ago (exit code 131)")
+                ),
+                (
+                    "exited",
+                    Verdict::Failing,
+                    None,
+                    Some("exited with code 137 (out of memory), 1m 5s ago")
+                ),
+                (
+                    "exited",
+                    Verdict::Failing,
+                    None,
+                    Some("exited with code 1, 1m 5s ago")
+                ),
+            ]
+        );
+        assert!(rows.iter().all(|r| r.health_output.is_none()));
+        // A whole stack stopped: no failure lines, no health, and still not ok (exit 3).
+        let m3 = model(&[("a", svc()), ("b", svc()), ("c", svc())]);
+        let stopped = assess(&m3, &[], None, &containers[..3], now());
+        let report = Report {
+            envelope: Envelope::new("p"),
+            ok: false,
+            services: stopped,
+        };
+        let text = render_table(&report, false);
+        assert!(!text.contains("unhealthy") && !text.contains('✗'), "{text}");
+        assert!(text.lines().nth(1).unwrap().contains(" stopped "), "{text}");
+        assert!(
+            text.ends_with(
+                "p: 0 ok, 0 failing, 0 warning, 3 stopped (phi start-all starts them)\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(report.exit(), Exit::CheckFailed);
+        let json = serde_json::to_value(&report.services[0]).unwrap();
+        assert_eq!(json["state"], "stopped");
+        assert_eq!(json["verdict"], "stopped");
+        assert_eq!(json["health"], serde_json::Value::Null);
+        assert_eq!(json["exit_code"], 0);
     }
 
     #[test]

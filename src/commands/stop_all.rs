@@ -149,6 +149,8 @@ pub struct Report {
     pub containers: Vec<Outcome>,
     pub networks_removed: Vec<String>,
     pub volumes_removed: Vec<String>,
+    /// Containers left by pre_start hooks, removed with `--remove` (short IDs).
+    pub hook_containers_removed: Vec<String>,
     pub problems: Vec<String>,
 }
 
@@ -228,13 +230,25 @@ pub async fn stop(
     }
 
     if opts.dry_run {
+        // Everything the real run would remove, looked up the way the real run does.
         let networks = if opts.remove && selected.is_none() {
             let all = engine.project_networks(&project.name).await?;
             all.iter().map(|n| shown_network(n, &all)).collect()
         } else {
             Vec::new()
         };
-        return Ok(dry_run_report(project, &plan, opts, networks, &volumes));
+        let hooks = if opts.remove {
+            hook_container_ids(project, engine, selected.as_ref())
+                .await?
+                .iter()
+                .map(|id| crate::engine::containers::short_id(id).to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut report = dry_run_report(project, &plan, opts, networks, &volumes);
+        report.hook_containers_removed = hooks;
+        return Ok(report);
     }
 
     // One sender per service, set when it is done (to whether all its containers stopped);
@@ -288,8 +302,12 @@ pub async fn stop(
         .iter()
         .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.container)))
         .collect();
+    let mut hook_containers_removed = Vec::new();
     if opts.remove {
-        problems.extend(remove_hook_containers(project, engine, selected.as_ref(), printer).await?);
+        let (removed, failed) =
+            remove_hook_containers(project, engine, selected.as_ref(), printer).await?;
+        hook_containers_removed = removed;
+        problems.extend(failed);
     }
     let mut networks_removed = Vec::new();
     let mut volumes_removed = Vec::new();
@@ -325,6 +343,7 @@ pub async fn stop(
         containers: outcomes,
         networks_removed,
         volumes_removed,
+        hook_containers_removed,
         problems,
     })
 }
@@ -345,32 +364,50 @@ fn pre_stop_hooks(
     Ok(hooks)
 }
 
-/// With --remove, the pre_start hook containers that failed runs kept for inspection go too
-/// (as with `docker compose down`); what could not be removed, as problems.
-async fn remove_hook_containers(
+/// The pre_start hook containers `--remove` removes: those of the selected services (all:
+/// None).
+async fn hook_container_ids(
     project: &Project,
     engine: &Engine,
     selected: Option<&BTreeSet<&str>>,
-    printer: &Printer,
 ) -> anyhow::Result<Vec<String>> {
     let services: Vec<Option<&str>> = match selected {
         None => vec![None],
         Some(names) => names.iter().map(|s| Some(*s)).collect(),
     };
-    let mut problems = Vec::new();
+    let mut ids = Vec::new();
     for service in services {
-        for id in engine
-            .hook_containers(&project.name, service, "pre_start")
-            .await?
-        {
-            let shown = crate::engine::containers::short_id(&id).to_string();
-            match engine.remove_hook_container(&id).await {
-                Ok(()) => printer.progress("Removed", &format!("pre_start container {shown}")),
-                Err(e) => problems.push(format!("pre_start container {shown}: {e}")),
+        ids.extend(
+            engine
+                .hook_containers(&project.name, service, "pre_start")
+                .await?,
+        );
+    }
+    Ok(ids)
+}
+
+/// With --remove, the pre_start hook containers that failed runs kept for inspection go too
+/// (as with `docker compose down`); returns the ones removed (short IDs) and, as problems,
+/// what could not be removed.
+async fn remove_hook_containers(
+    project: &Project,
+    engine: &Engine,
+    selected: Option<&BTreeSet<&str>>,
+    printer: &Printer,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let mut removed = Vec::new();
+    let mut problems = Vec::new();
+    for id in hook_container_ids(project, engine, selected).await? {
+        let shown = crate::engine::containers::short_id(&id).to_string();
+        match engine.remove_hook_container(&id).await {
+            Ok(()) => {
+                printer.progress("Removed", &format!("pre_start container {shown}"));
+                removed.push(shown);
             }
+            Err(e) => problems.push(format!("pre_start container {shown}: {e}")),
         }
     }
-    Ok(problems)
+    Ok((removed, problems))
 }
 
 /// A container not stopped because a service that depends on it is still running.
@@ -527,6 +564,7 @@ fn dry_run_report(
         } else {
             Vec::new()
         },
+        hook_containers_removed: Vec::new(),
         problems: Vec::new(),
     }
 }
@@ -574,6 +612,9 @@ pub fn render_text(report: &Report) -> String {
         }
         for v in &report.volumes_removed {
             out.push_str(&format!("  volume {v}: would remove\n"));
+        }
+        for h in &report.hook_containers_removed {
+            out.push_str(&format!("  pre_start container {h}: would remove\n"));
         }
         return out;
     }

@@ -57,6 +57,9 @@ pub struct State {
     pub finished_at: Option<String>,
     pub pid: Option<i64>,
     pub health: Option<Health>,
+    /// The kernel killed the main process for want of memory.
+    #[serde(rename = "OOMKilled", deserialize_with = "nullable")]
+    pub oom_killed: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +88,8 @@ pub struct Config {
     #[serde(deserialize_with = "nullable")]
     pub image: String,
     pub healthcheck: Option<Healthcheck>,
+    /// The signal a stop sends first (`SIGTERM` when absent).
+    pub stop_signal: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -110,6 +110,10 @@ pub struct ContainerInfo {
     pub health_policy: HealthPolicy,
     /// Who decided `health`: [`observe::SIGNAL_ENGINE`] or [`observe::SIGNAL_PROBE`].
     pub health_signal: Option<&'static str>,
+    /// The kernel killed its main process for want of memory (an exited container).
+    pub oom_killed: bool,
+    /// The signal a stop sends first, as configured (`SIGTERM` when None).
+    pub stop_signal: Option<String>,
 }
 
 impl Engine {
@@ -277,6 +281,8 @@ fn describe(c: answers::Inspection) -> ContainerInfo {
         health_log,
         health_policy,
         health_signal,
+        oom_killed: state.oom_killed,
+        stop_signal: c.config.stop_signal.clone().filter(|s| !s.is_empty()),
     }
 }
 

@@ -388,6 +388,20 @@ impl Engine {
         }
     }
 
+    /// The registry digests (`RepoDigests`) of `image`: `None` when the image is not there,
+    /// an empty list when it never came from a registry (built or loaded here).
+    pub async fn image_repo_digests(
+        &self,
+        image: &str,
+    ) -> Result<Option<Vec<String>>, EngineError> {
+        let what = format!("inspect of image {image}");
+        match self.call(&what, self.docker.inspect_image(image)).await {
+            Ok(inspect) => Ok(Some(inspect.repo_digests.unwrap_or_default())),
+            Err(EngineError::Api { message, .. }) if is_not_found(&message) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// When `image` was last tagged on the engine (pulled, built or tagged): `None` when the
     /// image is not there, `Some(None)` when the engine does not say.
     pub async fn image_tagged_at(

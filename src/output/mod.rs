@@ -244,6 +244,14 @@ impl Printer {
             })
     }
 
+    /// A plain outcome line on stderr, with no label or colour (a declined prompt); shown
+    /// even with -q, since it answers what the user just typed.
+    pub fn plain(&self, text: &str) {
+        let line = format!("{}\n", self.redactor.redact(text));
+        // A closed stderr leaves nowhere to report to; ignore it.
+        let _ = io::stderr().lock().write_all(line.as_bytes());
+    }
+
     /// Something the user should know; shown even with -q.
     pub fn warn(&self, text: &str) {
         self.stderr_line("warning:", Tone::WarnLabel.style(), text);

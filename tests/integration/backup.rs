@@ -267,7 +267,14 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
     // A Redis with appendonly on would ignore the RDB file: refused, nothing touched.
     exec(&cache, &["redis-cli", "CONFIG", "SET", "appendonly", "yes"]);
     phi(dir.path(), &stack)
-        .args(["backup", "restore", "latest", "--service", "cache", "--yes"])
+        .args([
+            "backup",
+            "restore",
+            "latest",
+            "--services",
+            "cache",
+            "--yes",
+        ])
         .run()
         .code(1)
         .stderr_has("appendonly yes");
@@ -301,7 +308,7 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
     out.code(3).stdout_has("FAILED");
     // And restore refuses a backup that does not verify, before touching anything.
     let out = phi(dir.path(), &stack)
-        .args(["backup", "restore", "latest", "--yes", "--service", "db"])
+        .args(["backup", "restore", "latest", "--yes", "--services", "db"])
         .run();
     out.code(3).stderr_has("nothing was changed");
 
@@ -690,19 +697,20 @@ fn plain_sql_with_gzip_restores_one_service_and_a_path_round_trips() {
     exec(&conf, &["sh", "-c", "echo broken > /etc/app/app.conf"]);
     // Only the database comes back; the path keeps its change.
     phi(dir.path(), &stack)
-        .args(["backup", "restore", "latest", "--service", "db", "--yes"])
+        .args(["backup", "restore", "latest", "--services", "db", "--yes"])
         .run()
         .code(0)
         .stdout_has("1 of 1 item(s)");
     assert_eq!(psql(&db, TABLE_CHECKSUM), before);
     assert_eq!(exec(&conf, &["cat", "/etc/app/app.conf"]), "broken");
+    // `--service`, the flag's first name, is still understood (a hidden alias).
     phi(dir.path(), &stack)
         .args(["backup", "restore", "latest", "--service", "conf", "--yes"])
         .run()
         .code(0);
     assert_eq!(exec(&conf, &["cat", "/etc/app/app.conf"]), "a=1");
     phi(dir.path(), &stack)
-        .args(["backup", "restore", "latest", "--service", "nope", "--yes"])
+        .args(["backup", "restore", "latest", "--services", "nope", "--yes"])
         .run()
         .code(2)
         .stderr_has("has nothing of nope");

@@ -202,7 +202,9 @@ fn a_clean_project_passes_and_the_json_has_every_field() {
     assert_eq!(level(&doc, "production", "FLASK_DEBUG"), "ok");
     assert_eq!(level(&doc, "production", "FLASK_SECRET_KEY"), "ok");
     assert_eq!(level(&doc, "docker", "engine"), "ok");
-    assert_eq!(level(&doc, "docker", "registry docker.io"), "info");
+    // The phi-test images were loaded, never pulled: no registry login is needed for them.
+    assert_eq!(level(&doc, "docker", "local images"), "ok");
+    assert_eq!(level(&doc, "docker", "registries"), "info");
     assert_eq!(level(&doc, "gcp", "credentials file"), "info");
     assert_eq!(level(&doc, "github", "token format"), "info");
     assert_absent(&out, &[POSTGRES_PASSWORD, FLASK_SECRET_KEY, REDIS_PASSWORD]);
@@ -842,7 +844,8 @@ fn registry_credentials_for_the_stacks_images() {
         level(&doc, "docker", "registry europe-docker.pkg.dev"),
         "ok"
     );
-    assert_eq!(level(&doc, "docker", "registry docker.io"), "info");
+    // The stack's phi-test images exist only locally: no docker.io check for them.
+    assert!(!out.stdout.contains("registry docker.io"), "{doc:#}");
     let quay = check(&doc, "docker", "registry quay.io");
     assert_eq!(quay["level"], "warning");
     assert_eq!(quay["fix"], "docker login quay.io");
@@ -853,4 +856,113 @@ fn registry_credentials_for_the_stacks_images() {
         .args(["check-auth", "--json", "--strict"])
         .run()
         .code(3);
+}
+
+#[test]
+fn images_that_exist_only_locally_need_no_login() {
+    let f = Fixture::new();
+    // phi-test/* were loaded (no registry digest); acme/app:dev is built by the project and
+    // not on the engine yet; nginx:1.25 is neither, and does come from Docker Hub.
+    write(
+        f.path(),
+        "compose.yaml",
+        &format!("{COMPOSE}  app:\n    image: acme/app:dev\n    build: .\n"),
+    );
+    let (out, doc) = f.json(&[]);
+    out.code(0);
+    let local = check(&doc, "docker", "local images");
+    assert_eq!(local["level"], "ok");
+    let message = local["message"].as_str().unwrap();
+    assert!(
+        message.contains("built by the project: acme/app:dev (used by app)")
+            && message.contains("never pulled from a registry: phi-test/postgres:15 (used by db)")
+            && message.contains("phi-test/python:3 (used by web)"),
+        "{message}"
+    );
+    assert!(!out.stdout.contains("docker login"), "{}", out.stdout);
+    assert_eq!(level(&doc, "docker", "registries"), "info");
+
+    write(
+        f.path(),
+        "compose.yaml",
+        &format!("{COMPOSE}  proxy:\n    image: nginx:1.25\n"),
+    );
+    let (out, doc) = f.json(&[]);
+    out.code(0);
+    let hub = check(&doc, "docker", "registry docker.io");
+    assert_eq!(hub["level"], "info");
+    assert_eq!(
+        hub["fix"],
+        "`docker login docker.io` if the images are private"
+    );
+    assert!(
+        hub["message"].as_str().unwrap().ends_with("used by proxy"),
+        "{hub}"
+    );
+}
+
+#[test]
+fn fixes_name_paths_from_where_phi_was_started() {
+    // The project in <root>/demo, phi run from <root> with -f demo/compose.yaml.
+    let root = tempfile::tempdir().unwrap();
+    let demo = root.path().join("demo");
+    std::fs::create_dir(&demo).unwrap();
+    write(&demo, "compose.yaml", COMPOSE);
+    write(&demo, "config.env.template", TEMPLATE);
+    write(
+        &demo,
+        ".env",
+        &format!(
+            "POSTGRES_PASSWORD={POSTGRES_PASSWORD}\nFLASK_SECRET_KEY={FLASK_SECRET_KEY}\n\
+             REDIS_PASSWORD={REDIS_PASSWORD}\nFLASK_DEBUG=false\n"
+        ),
+    );
+    chmod(&demo.join(".env"), 0o644);
+    git(root.path(), &["init", "-q"]);
+    let tools = tool_dir(&["git"], &[]);
+    let run = |from: &Path, file: &Path| {
+        let out = Phi::new(from)
+            .env("PATH", tools.path())
+            .arg_list("-f", &[file.to_str().unwrap()])
+            .args(["check-auth", "--json"])
+            .run();
+        let doc = out.json();
+        (out, doc)
+    };
+    let (out, doc) = run(root.path(), Path::new("demo/compose.yaml"));
+    out.code(3);
+    assert_eq!(
+        check(&doc, "files", "demo/.env permissions")["fix"],
+        "chmod 600 demo/.env"
+    );
+    let in_git = check(&doc, "files", "demo/.env in git");
+    assert_eq!(in_git["fix"], "echo '.env' >> demo/.gitignore");
+    // The fixes work as printed, from there.
+    let sh = |line: &str| {
+        let status = Command::new("sh")
+            .args(["-c", line])
+            .current_dir(root.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{line}");
+    };
+    sh(in_git["fix"].as_str().unwrap());
+    sh(check(&doc, "files", "demo/.env permissions")["fix"]
+        .as_str()
+        .unwrap());
+    let (out, doc) = run(root.path(), Path::new("demo/compose.yaml"));
+    out.code(0);
+    assert_eq!(level(&doc, "files", "demo/.env permissions"), "ok");
+    assert_eq!(level(&doc, "files", "demo/.env in git"), "ok");
+
+    // From outside the project's tree, the paths are absolute.
+    chmod(&demo.join(".env"), 0o640);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (out, doc) = run(elsewhere.path(), &demo.join("compose.yaml"));
+    out.code(0);
+    let shown = demo.join(".env").display().to_string();
+    assert_eq!(
+        check(&doc, "files", &format!("{shown} permissions"))["fix"],
+        format!("chmod 600 {shown}").as_str()
+    );
 }

@@ -412,3 +412,64 @@ fn secrets_never_appear_in_output() {
         );
     }
 }
+
+#[test]
+fn a_stack_stopped_by_stop_all_is_stopped_not_unhealthy() {
+    let stack = Stack::new("stopped");
+    // web has a healthcheck and exits 0 on SIGTERM (the demo's services do); worker ignores
+    // SIGTERM and is killed when its grace period ends (137); crashed exits 3 on its own.
+    let yaml = format!(
+        "services:\n  web:\n    image: {BUSYBOX}\n    command: [sh, -c, \"trap 'exit 0' TERM; while :; do sleep 0.1; done\"]\n    \
+         healthcheck:\n      test: [CMD, \"true\"]\n      interval: 1s\n  \
+         worker:\n    image: {BUSYBOX}\n    command: [sh, -c, \"trap '' TERM; while :; do sleep 0.1; done\"]\n    \
+         stop_grace_period: 1s\n"
+    );
+    let dir = project_dir(&yaml);
+    let phi = |args: &[&str]| {
+        Phi::new(dir.path())
+            .args(["-p", &stack.name])
+            .args(args)
+            .run()
+    };
+    phi(&["start-all"]).code(0);
+    let (code, doc) = status_json(&stack, dir.path());
+    assert_eq!(
+        (code, row(&doc, "web")["health"].as_str()),
+        (0, Some("healthy"))
+    );
+    phi(&["stop-all"]).code(0);
+
+    // The documented exit status of a stack that is not running: 3, worded as stopped.
+    let out = phi(&["status"]);
+    out.code(3);
+    assert!(!out.stdout.contains("unhealthy"), "{}", out.stdout);
+    assert!(!out.stdout.contains('✗'), "{}", out.stdout);
+    assert!(!out.stdout.contains("exited"), "{}", out.stdout);
+    out.stdout_has("0 ok, 0 failing, 0 warning, 2 stopped");
+    for line in out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("web ") || l.starts_with("worker "))
+    {
+        assert!(line.contains(" stopped "), "{line}");
+    }
+
+    let (code, doc) = status_json(&stack, dir.path());
+    assert_eq!(code, 3);
+    assert_eq!(doc["ok"], false);
+    let web = row(&doc, "web");
+    assert_eq!(web["state"], "stopped");
+    assert_eq!(web["verdict"], "stopped");
+    assert_eq!(web["health"], serde_json::Value::Null);
+    assert_eq!(web["exit_code"], 0);
+    assert!(web["finished_at"].is_string());
+    let worker = row(&doc, "worker");
+    assert_eq!(worker["state"], "stopped");
+    assert_eq!(worker["exit_code"], 137);
+    assert!(
+        worker["problem"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("stopped ") && p.ends_with("(exit code 137)")),
+        "{worker}"
+    );
+}

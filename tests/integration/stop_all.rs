@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{BUSYBOX, Phi, Stack, docker, project_dir};
+use crate::support::{BUSYBOX, Phi, Stack, docker, project_dir, run_on_terminal};
 
 /// Exits 0.3 s after SIGTERM, so that stop times are far enough apart to order.
 const SLOW_STOP: &[&str] = &[
@@ -164,4 +164,104 @@ fn a_dependency_cycle_is_refused_naming_it() {
         .run()
         .code(2)
         .stderr_has("dependency cycle: a -> b -> a");
+}
+
+/// A small stack phi starts itself: a service on the default network with a named volume.
+fn started_stack(test: &str) -> (Stack, tempfile::TempDir) {
+    let stack = Stack::new(test);
+    let yaml = format!(
+        "services:\n  db:\n    image: {BUSYBOX}\n    command: [sh, -c, \"trap 'exit 0' TERM; while :; do sleep 0.1; done\"]\n    \
+         volumes: [data:/data]\n  api:\n    image: {BUSYBOX}\n    command: [sh, -c, \"trap 'exit 0' TERM; while :; do sleep 0.1; done\"]\n    \
+         depends_on: [db]\nvolumes:\n  data:\n"
+    );
+    let dir = project_dir(&yaml);
+    Phi::new(dir.path())
+        .args(["-p", &stack.name, "start-all"])
+        .run()
+        .code(0);
+    (stack, dir)
+}
+
+#[test]
+fn the_dry_run_lists_exactly_what_the_real_run_removes() {
+    let (stack, dir) = started_stack("stop-dry");
+    let network = format!("{}_default", stack.name);
+    let volume = format!("{}_data", stack.name);
+    let phi = |args: &[&str]| {
+        Phi::new(dir.path())
+            .args(["-p", &stack.name, "stop-all", "--remove", "--volumes"])
+            .args(args)
+            .run()
+    };
+    let text = phi(&["--dry-run"]);
+    text.code(0)
+        .stdout_has(&format!("network {network}: would remove"))
+        .stdout_has(&format!("volume {volume}: would remove"))
+        .stdout_has("would stop and remove");
+    let planned = phi(&["--dry-run", "--json"]);
+    planned.code(0);
+    let planned = planned.json();
+    assert_eq!(planned["dry_run"], true);
+    assert_eq!(planned["networks_removed"], serde_json::json!([network]));
+    assert_eq!(planned["volumes_removed"], serde_json::json!([volume]));
+    // Nothing changed.
+    let label = format!("label=com.docker.compose.project={}", stack.name);
+    let running = docker(&["ps", "-q", "--filter", &label]);
+    assert_eq!(running.lines().count(), 2, "{running}");
+
+    let done = phi(&["--yes", "--json"]);
+    done.code(0);
+    let done = done.json();
+    for key in [
+        "networks_removed",
+        "volumes_removed",
+        "hook_containers_removed",
+        "order",
+    ] {
+        assert_eq!(
+            done[key], planned[key],
+            "{key}: planned {planned:#}, done {done:#}"
+        );
+    }
+    let containers = |report: &serde_json::Value| -> Vec<String> {
+        report["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["container"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(containers(&done), containers(&planned));
+    assert_eq!(docker(&["ps", "-aq", "--filter", &label]), "");
+    assert_eq!(docker(&["network", "ls", "-q", "--filter", &label]), "");
+    assert_eq!(docker(&["volume", "ls", "-q", "--filter", &label]), "");
+}
+
+#[test]
+fn declining_the_volumes_prompt_exits_6_and_changes_nothing() {
+    let (stack, dir) = started_stack("stop-decline");
+    let mut phi = Phi::new(dir.path());
+    phi.command()
+        .args(["-p", &stack.name, "stop-all", "--remove", "--volumes"]);
+    let out = run_on_terminal(phi, "Their data is deleted.", "n");
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(
+        !out.stderr.to_lowercase().contains("error"),
+        "a declined prompt is no error: {}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    // Nothing was stopped or removed.
+    let label = format!("label=com.docker.compose.project={}", stack.name);
+    assert_eq!(docker(&["ps", "-q", "--filter", &label]).lines().count(), 2);
+    assert_eq!(
+        docker(&["volume", "ls", "-q", "--filter", &label]),
+        format!("{}_data", stack.name)
+    );
+    assert_eq!(
+        docker(&["network", "ls", "-q", "--filter", &label])
+            .lines()
+            .count(),
+        1
+    );
 }

@@ -665,3 +665,79 @@ pub fn stalled_engine() -> String {
     });
     format!("tcp://127.0.0.1:{}", addr.port())
 }
+
+/// Run phi with stdin and stderr on a pseudo-terminal (so it may prompt), type `answer` once
+/// the terminal shows `prompt`, and return what it did: `stderr` is the terminal's whole
+/// transcript (prompt included), `stdout` the piped standard output.
+pub fn run_on_terminal(mut phi: Phi, prompt: &str, answer: &str) -> Output {
+    use std::io::{Read, Write};
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::sync::{Arc, Mutex};
+
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two new descriptors into the given ints; the rest may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned here alone.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let start = Instant::now();
+    let child = phi
+        .command()
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .stdin(Stdio::from(slave.try_clone().expect("dup pty")))
+        .stderr(Stdio::from(slave))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn phi on a terminal");
+    // The command keeps its copies of the terminal's other side until told otherwise; the
+    // reader below sees the end only once phi holds the last ones.
+    phi.command().stdin(Stdio::null()).stderr(Stdio::null());
+    let transcript = Arc::new(Mutex::new(Vec::new()));
+    let mut reader = std::fs::File::from(master.try_clone().expect("dup pty"));
+    let seen = Arc::clone(&transcript);
+    // The terminal is read until phi (the last holder of its other side) exits: EIO then.
+    let drain = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&transcript.lock().unwrap()).contains(prompt) {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt {prompt:?} on the terminal: {:?}",
+            String::from_utf8_lossy(&transcript.lock().unwrap())
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut writer = std::fs::File::from(master);
+    writer
+        .write_all(answer.as_bytes())
+        .expect("type the answer");
+    let out = child.wait_with_output().expect("wait for phi");
+    // What phi wrote last is read within moments; never hang the suite on the terminal.
+    let read_until = Instant::now() + Duration::from_secs(5);
+    while !drain.is_finished() && Instant::now() < read_until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stderr = String::from_utf8_lossy(&transcript.lock().unwrap()).into_owned();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+        elapsed: start.elapsed(),
+    }
+}

@@ -1,4 +1,4 @@
-//! `phi backup restore ID [--service S]`: check the files first, say what will be overwritten,
+//! `phi backup restore ID [--services S]`: check the files first, say what will be overwritten,
 //! ask (or --yes), then stream each item back into its container.
 
 use std::collections::BTreeSet;

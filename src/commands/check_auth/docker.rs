@@ -194,13 +194,102 @@ pub fn credentials_checks(
     registry_checks(images, &credentials, &shown)
 }
 
+/// Why an image needs no registry login: it never came from one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Local {
+    /// A service builds it (`build:`).
+    Built,
+    /// The engine has it with no registry digest: built or loaded there, never pulled.
+    NeverPulled,
+}
+
+/// Whether registry digests say an image never came from a registry: none at all (Docker),
+/// or only `localhost/` ones (Podman gives loaded and built images those).
+pub fn never_pulled(digests: &[String]) -> bool {
+    digests.iter().all(|d| d.starts_with("localhost/"))
+}
+
+/// The images in use that exist only locally: the ones a service builds, and (when the
+/// engine answers) the ones it holds without a registry digest. An image the engine does
+/// not have, or cannot say about, is left to the registry checks.
+pub async fn local_images(
+    engine: Option<&Engine>,
+    images: &BTreeMap<String, BTreeSet<String>>,
+    built: &BTreeSet<String>,
+) -> BTreeMap<String, Local> {
+    let mut local: BTreeMap<String, Local> = images
+        .keys()
+        .filter(|i| built.contains(*i))
+        .map(|i| (i.clone(), Local::Built))
+        .collect();
+    let Some(engine) = engine else {
+        return local;
+    };
+    let asked: Vec<&String> = images.keys().filter(|i| !local.contains_key(*i)).collect();
+    let answers =
+        futures_util::future::join_all(asked.iter().map(|i| engine.image_repo_digests(i))).await;
+    for (image, answer) in asked.into_iter().zip(answers) {
+        if let Ok(Some(digests)) = answer {
+            if never_pulled(&digests) {
+                local.insert(image.clone(), Local::NeverPulled);
+            }
+        }
+    }
+    local
+}
+
+/// One info check naming the images that need no login (an empty list: none). Pure.
+pub fn local_images_check(
+    images: &BTreeMap<String, BTreeSet<String>>,
+    local: &BTreeMap<String, Local>,
+) -> Option<Check> {
+    if local.is_empty() {
+        return None;
+    }
+    let describe = |want: Local| {
+        local
+            .iter()
+            .filter(|(_, l)| **l == want)
+            .map(|(image, _)| {
+                let users: Vec<&str> = images
+                    .get(image)
+                    .map(|s| s.iter().map(String::as_str).collect())
+                    .unwrap_or_default();
+                format!("{image} (used by {})", users.join(", "))
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut parts = Vec::new();
+    let built = describe(Local::Built);
+    if !built.is_empty() {
+        parts.push(format!("built by the project: {}", built.join(", ")));
+    }
+    let loaded = describe(Local::NeverPulled);
+    if !loaded.is_empty() {
+        parts.push(format!(
+            "on the engine and never pulled from a registry: {}",
+            loaded.join(", ")
+        ));
+    }
+    Some(Check::ok(
+        Area::Docker,
+        "local images",
+        format!("no registry login needed; {}", parts.join("; ")),
+    ))
+}
+
 /// Can the engine be reached? Never fails the command: an unreachable engine is one check.
-pub async fn engine_check(lookup: &dyn Fn(&str) -> Option<String>, timeout: Duration) -> Check {
+/// The connected engine comes back too, for the image checks.
+pub async fn engine_check(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    timeout: Duration,
+) -> (Check, Option<Engine>) {
     let target = match engine::host::resolve(lookup) {
         Ok(target) => target,
         Err(e) => {
-            return Check::error(Area::Docker, "engine", e.to_string())
+            let check = Check::error(Area::Docker, "engine", e.to_string())
                 .fix("fix DOCKER_HOST, DOCKER_CONTEXT or the docker configuration");
+            return (check, None);
         }
     };
     match Engine::connect(&target, timeout.min(CALL_TIMEOUT)).await {
@@ -209,7 +298,7 @@ pub async fn engine_check(lookup: &dyn Fn(&str) -> Option<String>, timeout: Dura
                 "default" => String::new(),
                 origin => format!(" (from {origin})"),
             };
-            Check::ok(
+            let check = Check::ok(
                 Area::Docker,
                 "engine",
                 format!(
@@ -218,15 +307,17 @@ pub async fn engine_check(lookup: &dyn Fn(&str) -> Option<String>, timeout: Dura
                     engine.product(),
                     engine.api_version()
                 ),
-            )
+            );
+            (check, Some(engine))
         }
         Err(e) => {
             let hint = e.hint();
             let check = Check::error(Area::Docker, "engine", e.to_string());
-            match hint {
+            let check = match hint {
                 Some(hint) => check.fix(hint),
                 None => check,
-            }
+            };
+            (check, None)
         }
     }
 }
@@ -235,6 +326,36 @@ pub async fn engine_check(lookup: &dyn Fn(&str) -> Option<String>, timeout: Dura
 mod tests {
     use super::*;
     use crate::commands::checks::Level;
+
+    #[test]
+    fn images_that_never_came_from_a_registry_need_no_login() {
+        assert!(never_pulled(&[]));
+        assert!(never_pulled(&[
+            "localhost/phi-test/busybox@sha256:ab".into()
+        ]));
+        assert!(!never_pulled(&["postgres@sha256:ab".into()]));
+        let images: BTreeMap<String, BTreeSet<String>> = [
+            ("app:dev", "web"),
+            ("phi-test/redis:7", "redis"),
+            ("postgres:15", "db"),
+        ]
+        .into_iter()
+        .map(|(i, s)| (i.to_string(), [s.to_string()].into()))
+        .collect();
+        let local: BTreeMap<String, Local> = [
+            ("app:dev".to_string(), Local::Built),
+            ("phi-test/redis:7".to_string(), Local::NeverPulled),
+        ]
+        .into();
+        let check = local_images_check(&images, &local).unwrap();
+        assert_eq!(check.level, Level::Ok);
+        assert_eq!(
+            check.message,
+            "no registry login needed; built by the project: app:dev (used by web); \
+             on the engine and never pulled from a registry: phi-test/redis:7 (used by redis)"
+        );
+        assert!(local_images_check(&images, &BTreeMap::new()).is_none());
+    }
 
     #[test]
     fn registries_from_image_references() {

@@ -141,10 +141,10 @@ pub async fn git_checks(files: &[(PathBuf, String)], timeout: Duration) -> Vec<C
         match tracked {
             Ok(ran) if ran.code == Some(0) => {
                 checks.push(
-                    Check::error(area, name, format!("{shown} is tracked by git"))
-                        .fix(format!(
-                            "git rm --cached {shown}, add it to .gitignore, and change every secret it held"
-                        )),
+                    Check::error(area, name, format!("{shown} is tracked by git")).fix(format!(
+                        "git rm --cached {shown}, add it to {}, and change every secret it held",
+                        crate::commands::checks::shown(&dir.join(".gitignore"), dir)
+                    )),
                 );
                 continue;
             }
@@ -168,7 +168,10 @@ pub async fn git_checks(files: &[(PathBuf, String)], timeout: Duration) -> Vec<C
                 name,
                 format!("{shown} is not ignored by git: one `git add .` commits its secrets"),
             )
-            .fix(format!("echo '{file}' >> .gitignore")),
+            .fix(format!(
+                "echo '{file}' >> {}",
+                crate::commands::checks::shown(&dir.join(".gitignore"), dir)
+            )),
             Ok(ran) => Check::warning(
                 area,
                 name,
@@ -522,8 +525,22 @@ services:
                 ("dir".to_string(), dir.path().join("."))
             ]
         );
-        assert_eq!(shown(dir.path(), dir.path()), ".");
-        assert_eq!(shown(&dir.path().join("a/b.env"), dir.path()), "a/b.env");
-        assert_eq!(shown(Path::new("/etc/x.env"), dir.path()), "/etc/x.env");
+        use crate::commands::checks::shown_from;
+        assert_eq!(shown_from(dir.path(), dir.path()), ".");
+        assert_eq!(
+            shown_from(&dir.path().join("a/b.env"), dir.path()),
+            "a/b.env"
+        );
+        assert_eq!(
+            shown_from(&dir.path().join("demo/.env"), dir.path().parent().unwrap()),
+            format!(
+                "{}/demo/.env",
+                dir.path().file_name().unwrap().to_string_lossy()
+            )
+        );
+        assert_eq!(
+            shown_from(Path::new("/etc/x.env"), dir.path()),
+            "/etc/x.env"
+        );
     }
 }

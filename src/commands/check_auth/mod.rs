@@ -157,11 +157,11 @@ pub async fn report(project: &Project, options: &Settings, printer: &Printer) ->
     }
     let api_url = get("GITHUB_API_URL").unwrap_or_else(|| github::DEFAULT_API_URL.to_string());
 
-    // Docker: registry credentials now, the engine concurrently.
-    let images = images_in_use(project);
+    // Docker: the engine concurrently with the other waits; then which images exist only
+    // locally (no login needed), and registry credentials for the rest.
+    let (images, built) = images_in_use(project);
     let lookup = |name: &str| env.get(name).ok().flatten();
     let config_dir = crate::engine::host::docker_config_dir(&lookup);
-    let registry_checks = docker::credentials_checks(config_dir.as_deref(), &images);
 
     let timeout = options.timeout;
     printer.debug(&format!(
@@ -191,7 +191,7 @@ pub async fn report(project: &Project, options: &Settings, printer: &Printer) ->
             _ => None,
         }
     };
-    let (engine, git, gcloud, online) = tokio::join!(
+    let ((engine, connected), git, gcloud, online) = tokio::join!(
         docker::engine_check(&lookup, timeout),
         files::git_checks(&env_files, timeout),
         gcloud,
@@ -203,7 +203,26 @@ pub async fn report(project: &Project, options: &Settings, printer: &Printer) ->
     checks.extend(gcloud);
     checks.extend(online);
     checks.push(engine);
-    checks.extend(registry_checks);
+    let local = within_limit(
+        timeout,
+        docker::local_images(connected.as_ref(), &images, &built),
+    )
+    .await;
+    checks.extend(docker::local_images_check(&images, &local));
+    let pulled: BTreeMap<String, BTreeSet<String>> = images
+        .iter()
+        .filter(|(image, _)| !local.contains_key(*image))
+        .map(|(i, s)| (i.clone(), s.clone()))
+        .collect();
+    if pulled.is_empty() && !images.is_empty() {
+        checks.push(Check::info(
+            Area::Docker,
+            "registries",
+            "every image exists only locally; no registry is used",
+        ));
+    } else {
+        checks.extend(docker::credentials_checks(config_dir.as_deref(), &pulled));
+    }
 
     Report::new(&project.name, options.strict, checks)
 }
@@ -269,9 +288,20 @@ fn env_file_checks(project: &Project, checks: &mut Vec<Check>) -> Vec<(PathBuf, 
     env_files
 }
 
-/// The images of the active services, each with the services that use it.
-fn images_in_use(project: &Project) -> BTreeMap<String, BTreeSet<String>> {
+/// Image lookups on the engine within `limit`; past it, the images count as not local (the
+/// registry checks then cover them).
+async fn within_limit(
+    limit: Duration,
+    work: impl std::future::Future<Output = BTreeMap<String, docker::Local>>,
+) -> BTreeMap<String, docker::Local> {
+    tokio::time::timeout(limit, work).await.unwrap_or_default()
+}
+
+/// The images of the active services, each with the services that use it; and the ones a
+/// service builds (`build:`), which need no registry.
+fn images_in_use(project: &Project) -> (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>) {
     let mut images: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut built = BTreeSet::new();
     for (name, service) in &project.model.services {
         if !project.model.is_active(service, &project.profiles) {
             continue;
@@ -281,9 +311,12 @@ fn images_in_use(project: &Project) -> BTreeMap<String, BTreeSet<String>> {
                 .entry(image.to_string())
                 .or_default()
                 .insert(name.clone());
+            if service.raw.get("build").is_some_and(|b| !b.is_null()) {
+                built.insert(image.to_string());
+            }
         }
     }
-    images
+    (images, built)
 }
 
 pub fn render_table(report: &Report, color: bool) -> String {

@@ -110,13 +110,35 @@ impl Check {
     }
 }
 
-/// A path as the user knows it: relative to the project directory when inside it.
+/// Where the user stands: the directory phi was started in, set once at start-up.
+static USER_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Remember the directory phi was started in, for [`shown`]. Called once by `lib::run`.
+pub fn remember_user_dir(dir: std::path::PathBuf) {
+    let _ = USER_DIR.set(dir);
+}
+
+/// A path as the user can paste it where they stand: relative to the directory phi was
+/// started in when inside it, else absolute (`examples/demo/.env` when phi runs from the
+/// repository root with `-f examples/demo/compose.yaml`). When that directory is unknown
+/// (unit tests), relative to the project directory `dir`.
 pub fn shown(path: &Path, dir: &Path) -> String {
-    match path.strip_prefix(dir) {
-        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
-        Ok(rel) => rel.display().to_string(),
-        Err(_) => path.display().to_string(),
+    shown_from(path, USER_DIR.get().map_or(dir, |d| d.as_path()))
+}
+
+/// `path` relative to `base` when inside it (`.` for `base` itself), else as it is. A `base`
+/// reached through a symbolic link counts as its real path too.
+pub fn shown_from(path: &Path, base: &Path) -> String {
+    let real = base.canonicalize().ok();
+    let bases = std::iter::once(base).chain(real.as_deref());
+    for base in bases {
+        match path.strip_prefix(base) {
+            Ok(rel) if rel.as_os_str().is_empty() => return ".".into(),
+            Ok(rel) => return rel.display().to_string(),
+            Err(_) => {}
+        }
     }
+    path.display().to_string()
 }
 
 /// The env template (when there is one) and one check per required variable (x-phi

@@ -68,6 +68,8 @@ pub struct ServiceReport {
     /// `create`, `recreate`, `start`, `up to date`, `none` (with --dry-run: what would be done).
     pub action: Verb,
     pub containers: Vec<String>,
+    /// Replicas beyond its scale, stopped and removed (with --dry-run: that would be).
+    pub surplus_removed: Vec<String>,
     pub state: State,
     /// What decided readiness: `exec probe`, `engine healthcheck`, `running`, `exit 0`.
     pub signal: Option<String>,
@@ -145,6 +147,7 @@ impl ServiceReport {
             service: service.to_string(),
             action,
             containers: Vec::new(),
+            surplus_removed: Vec::new(),
             state,
             signal: None,
             started_after: None,
@@ -412,6 +415,7 @@ fn dry_run_report(
             let s = &plan.services[name];
             ServiceReport {
                 containers: s.containers.iter().map(|c| c.spec.name.clone()).collect(),
+                surplus_removed: s.surplus.iter().map(|(_, name)| name.clone()).collect(),
                 hooks: hooks::planned(s),
                 ..ServiceReport::new(name, s.action(), State::Planned)
             }
@@ -750,6 +754,7 @@ impl ServiceRun<'_> {
                 self.ui.step(name, "Removing", container);
                 self.engine.stop_container(id, grace).await?;
                 self.engine.remove_container(id).await?;
+                report.surplus_removed.push(container.clone());
             }
             let steps = service.containers.iter().map(|step| async move {
                 let spec = &step.spec;
@@ -926,6 +931,15 @@ pub fn render_text(report: &Report, color: bool) -> String {
         }
         for o in &report.orphans_removed {
             let _ = writeln!(out, "  remove orphan container {o}");
+        }
+        for s in &report.services {
+            for c in &s.surplus_removed {
+                let _ = writeln!(
+                    out,
+                    "  remove container {c} of {} (beyond its scale)",
+                    s.service
+                );
+            }
         }
         for s in &report.services {
             for h in &s.hooks {
