@@ -108,6 +108,15 @@ impl Client {
     /// http:// URLs, and https:// ones when `tls` is true (it then loads the system's root
     /// certificates, which is why it is only done when needed).
     pub fn new(tls: bool) -> Result<Client, HttpError> {
+        // `NO_PROXY=*` means no proxy for any host, as curl and Go read it; reqwest's rules
+        // apply a `*` to host names only, not to addresses such as 127.0.0.1.
+        let no_proxy = ["NO_PROXY", "no_proxy"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .unwrap_or_default();
+        if no_proxy_is_everything(&no_proxy) {
+            return Client::direct(tls);
+        }
         let inner = builder(tls)?.build().map_err(describe)?;
         Ok(Client {
             inner,
@@ -205,6 +214,11 @@ impl Client {
             None => format!("{scheme}://{host}"),
         })
     }
+}
+
+/// Whether a `NO_PROXY` value turns the proxy off for every host (an entry `*`).
+fn no_proxy_is_everything(value: &str) -> bool {
+    value.split(',').any(|entry| entry.trim() == "*")
 }
 
 /// What both kinds of client share: rustls with ring and the system's roots (loaded only for
@@ -379,6 +393,12 @@ mod tests {
         }
         let star = proxied(Matcher::builder().all("http://proxy.corp:3128").no("*"));
         assert_eq!(proxy_of(&star, "https://api.github.com/user"), None);
+        // The matcher's `*` covers names only; Client::new makes it cover addresses too.
+        assert!(proxy_of(&star, "http://127.0.0.1/").is_some());
+        assert!(no_proxy_is_everything("*"));
+        assert!(no_proxy_is_everything("example.com, * "));
+        assert!(!no_proxy_is_everything("*.example.com"));
+        assert!(!no_proxy_is_everything(""));
         let all = proxied(Matcher::builder().all("socks5h://127.0.0.1:1080"));
         assert_eq!(
             proxy_of(&all, "https://api.github.com/user").as_deref(),
