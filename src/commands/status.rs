@@ -413,7 +413,9 @@ async fn probe_all(
     let tls = targets
         .iter()
         .any(|(_, url, _)| url.starts_with("https://"));
-    let client = match http::Client::new(tls) {
+    // Probes reach the project's own services (published ports, container addresses), so
+    // they connect directly: a proxy from HTTPS_PROXY/HTTP_PROXY would not reach them.
+    let client = match http::Client::direct(tls) {
         Ok(client) => client,
         Err(e) => {
             return targets

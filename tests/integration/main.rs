@@ -11,6 +11,7 @@ mod fuzz;
 mod hooks;
 mod matrix;
 mod monitor;
+mod proxy;
 mod secrets;
 mod start_all;
 mod start_all_fidelity;

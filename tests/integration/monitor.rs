@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::proxy::TinyProxy;
 use crate::support::{BUSYBOX, Phi, Stack, docker, project_dir, recording_server};
 
 const BURN: &[&str] = &["sh", "-c", "while :; do :; done"];
@@ -242,6 +243,9 @@ fn webhooks_fire_once_per_episode_and_never_delay_sampling() {
     let dir = project_dir(&compose(&["burn"]));
     stack.run("burn", &[], BURN);
     let (url, seen) = recording_server(Some(200));
+    // Delivered through the proxy HTTP_PROXY names, as on a host that reaches out only
+    // through one.
+    let proxy = TinyProxy::start();
     let out = Phi::new(dir.path())
         .args([
             "-p",
@@ -253,6 +257,7 @@ fn webhooks_fire_once_per_episode_and_never_delay_sampling() {
             "300ms",
         ])
         .args(["--cpu", "20", "--webhook", &url])
+        .env("HTTP_PROXY", proxy.url())
         .run();
     out.code(3);
     let alerts = lines(&out.stdout)
@@ -264,6 +269,17 @@ fn webhooks_fire_once_per_episode_and_never_delay_sampling() {
     assert_eq!(requests.len(), 1, "one POST per episode: {requests:?}");
     let request = &requests[0];
     assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("via: 1.1 phi-test-proxy"),
+        "{request}"
+    );
+    assert!(
+        proxy.log().contains("POST http://127.0.0.1:"),
+        "{}",
+        proxy.log()
+    );
     let body = request.split("\r\n\r\n").nth(1).unwrap();
     let payload: Value = serde_json::from_str(body).unwrap();
     assert!(

@@ -36,6 +36,17 @@ const SCRUBBED: &[&str] = &[
     "FLASK_SECRET_KEY",
     "FORCE_HTTPS",
     "ENVIRONMENT",
+    // Proxy variables: the tests' servers are on 127.0.0.1, reached directly unless a test
+    // names a proxy itself (tests/integration/proxy.rs). REQUEST_METHOD turns proxies off.
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
 ];
 
 pub struct Phi {

@@ -215,7 +215,7 @@ pub async fn online_check(token: &str, api_url: &str, timeout: Duration) -> Chec
             check
         }
         Err(e) => Check::error(area, "token online", format!("cannot ask {url}: {e}"))
-            .fix("check GITHUB_API_URL and the network path to GitHub"),
+            .fix("check GITHUB_API_URL, HTTPS_PROXY and NO_PROXY, and the network path to GitHub"),
     }
 }
 
