@@ -491,7 +491,11 @@ pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
             None,
             &args.create.retention,
         ),
-        Some(A::Drill { id }) => (Action::Drill { id: id.clone() }, None, &args.create.retention),
+        Some(A::Drill { id }) => (
+            Action::Drill { id: id.clone() },
+            None,
+            &args.create.retention,
+        ),
         Some(A::Check { max_age }) => (
             Action::Check { max_age: *max_age },
             None,

@@ -352,9 +352,13 @@ fn parse_backup(
             spec.drill_checks = match drill.get("check") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::String(one)) if !one.trim().is_empty() => vec![one.clone()],
-                Some(v @ Value::Sequence(_)) => {
-                    string_list(Some(v), origin, &check, |q| !q.trim().is_empty(), "an SQL query")?
-                }
+                Some(v @ Value::Sequence(_)) => string_list(
+                    Some(v),
+                    origin,
+                    &check,
+                    |q| !q.trim().is_empty(),
+                    "an SQL query",
+                )?,
                 Some(_) => {
                     return Err(invalid(
                         origin,
@@ -371,7 +375,13 @@ fn parse_backup(
                 ));
             }
         }
-        Some(_) => return Err(invalid(origin, &key("drill"), "must be a mapping (check)".into())),
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &key("drill"),
+                "must be a mapping (check)".into(),
+            ));
+        }
     }
     if spec.postgres.is_none() && !spec.redis && spec.volumes.is_empty() && spec.paths.is_empty() {
         return Err(invalid(

@@ -501,7 +501,12 @@ mod tests {
         assert!(on_disk.starts_with(b"age-encryption.org/v1"));
         assert_eq!(written.sha256, hex(&Sha256::digest(&on_disk)));
         let blind = runtime
-            .block_on(check_file(path.clone(), Compression::Zstd, Opening::Sealed(None), None))
+            .block_on(check_file(
+                path.clone(),
+                Compression::Zstd,
+                Opening::Sealed(None),
+                None,
+            ))
             .unwrap();
         assert!(!blind.opened);
         assert_eq!(blind.sha256, written.sha256);

@@ -131,7 +131,11 @@ pub async fn run(
     if let Some(r) = &seal {
         printer.progress(
             "Encrypting",
-            &format!("to {} age recipient(s): {}", r.public().len(), r.public().join(", ")),
+            &format!(
+                "to {} age recipient(s): {}",
+                r.public().len(),
+                r.public().join(", ")
+            ),
         );
     }
 
@@ -505,7 +509,12 @@ impl Run<'_> {
             }
             Kind::Redis => {
                 // What a drill compares the loaded copy with (keys written meanwhile differ).
-                keys = self.redis(service, c, &["DBSIZE"]).await?.trim().parse().ok();
+                keys = self
+                    .redis(service, c, &["DBSIZE"])
+                    .await?
+                    .trim()
+                    .parse()
+                    .ok();
                 let (rdb_dir, rdb_file) = self.bgsave(service, c).await?;
                 let path = format!("{}/{rdb_file}", rdb_dir.trim_end_matches('/'));
                 let file = format!(

@@ -98,10 +98,9 @@ fn config_error(message: String) -> anyhow::Error {
 pub fn recipients(project: &Project) -> anyhow::Result<Option<Arc<Recipients>>> {
     let from_env = project.env.get(RECIPIENTS_VAR)?;
     let (text, origin) = match from_env {
-        Some(text) if !text.trim().is_empty() => (
-            text,
-            format!("{RECIPIENTS_VAR} (or {RECIPIENTS_VAR}_FILE)"),
-        ),
+        Some(text) if !text.trim().is_empty() => {
+            (text, format!("{RECIPIENTS_VAR} (or {RECIPIENTS_VAR}_FILE)"))
+        }
         _ => {
             let listed = &project.model.x_phi.backup.age_recipients;
             if listed.is_empty() {
@@ -176,7 +175,10 @@ pub fn identity_path(project: &Project, flag: Option<&Path>) -> anyhow::Result<O
 }
 
 /// The identities from `--identity` or BACKUP_AGE_IDENTITY_FILE, if either is given.
-pub fn identities(project: &Project, flag: Option<&Path>) -> anyhow::Result<Option<Arc<Identities>>> {
+pub fn identities(
+    project: &Project,
+    flag: Option<&Path>,
+) -> anyhow::Result<Option<Arc<Identities>>> {
     match identity_path(project, flag)? {
         Some(path) => Ok(Some(Arc::new(load_identities(&path)?))),
         None => Ok(None),
@@ -254,7 +256,10 @@ impl<W: Write> Write for Sealed<W> {
 
 /// Open an encrypted stream with `identities`. A key that does not fit is a clear error
 /// naming the identity file (and never a key).
-pub fn open<R: Read>(input: R, identities: &Identities) -> io::Result<age::stream::StreamReader<R>> {
+pub fn open<R: Read>(
+    input: R,
+    identities: &Identities,
+) -> io::Result<age::stream::StreamReader<R>> {
     let decryptor = age::Decryptor::new(input).map_err(|e| match e {
         age::DecryptError::Io(e) => e,
         age::DecryptError::NoMatchingKeys => io::Error::new(
@@ -270,7 +275,12 @@ pub fn open<R: Read>(input: R, identities: &Identities) -> io::Result<age::strea
         ),
     })?;
     decryptor
-        .decrypt(identities.ids.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .decrypt(
+            identities
+                .ids
+                .iter()
+                .map(|i| i.as_ref() as &dyn age::Identity),
+        )
         .map_err(|e| match e {
             age::DecryptError::NoMatchingKeys => io::Error::new(
                 io::ErrorKind::PermissionDenied,
@@ -279,7 +289,10 @@ pub fn open<R: Read>(input: R, identities: &Identities) -> io::Result<age::strea
                     identities.origin
                 ),
             ),
-            other => io::Error::new(io::ErrorKind::InvalidData, format!("cannot decrypt: {other}")),
+            other => io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("cannot decrypt: {other}"),
+            ),
         })
 }
 
@@ -306,7 +319,10 @@ mod tests {
         assert!(err.contains("entry 2 is an age identity"), "{err}");
         assert!(!err.contains(&secret[15..]), "{err}");
         let err = parse_recipients("age1nope", "X").unwrap_err();
-        assert!(err.contains("entry 1 is not an age X25519 recipient"), "{err}");
+        assert!(
+            err.contains("entry 1 is not an age X25519 recipient"),
+            "{err}"
+        );
         assert!(parse_recipients("# nothing", "X").is_err());
     }
 
@@ -336,7 +352,10 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("no identity in") && err.contains("wrong.txt"), "{err}");
+        assert!(
+            err.contains("no identity in") && err.contains("wrong.txt"),
+            "{err}"
+        );
         assert!(!err.contains("AGE-SECRET-KEY"), "{err}");
 
         let junk = dir.path().join("junk.txt");

@@ -105,7 +105,10 @@ pub fn render(report: &Report) -> String {
 
 /// The backup to drill: a folder path holding a manifest, or an ID in `dir`.
 fn resolve(dir: &Path, project: &str, id: Option<&str>) -> anyhow::Result<(PathBuf, Manifest)> {
-    if let Some(path) = id.map(Path::new).filter(|p| p.join(store::MANIFEST).is_file()) {
+    if let Some(path) = id
+        .map(Path::new)
+        .filter(|p| p.join(store::MANIFEST).is_file())
+    {
         let manifest = store::read_manifest(&path.join(store::MANIFEST)).map_err(|e| {
             Coded::new(
                 Exit::CheckFailed,
@@ -116,13 +119,17 @@ fn resolve(dir: &Path, project: &str, id: Option<&str>) -> anyhow::Result<(PathB
     }
     let listing =
         store::scan(dir, project).with_context(|| format!("cannot read {}", dir.display()))?;
-    let entry = store::resolve(&listing, id.unwrap_or("latest"))
-        .map_err(|m| Coded::new(Exit::Usage, m))?;
+    let entry =
+        store::resolve(&listing, id.unwrap_or("latest")).map_err(|m| Coded::new(Exit::Usage, m))?;
     match (&entry.manifest, entry.state) {
         (Some(m), State::Complete) => Ok((entry.path.clone(), m.clone())),
         (_, state) => Err(Coded::new(
             Exit::CheckFailed,
-            format!("backup {} is {}: nothing to drill", entry.id, state.as_str()),
+            format!(
+                "backup {} is {}: nothing to drill",
+                entry.id,
+                state.as_str()
+            ),
         )
         .into()),
     }
@@ -265,7 +272,11 @@ impl Drill<'_> {
             ));
         }
         let spec = ContainerSpec {
-            name: format!("{project}-drill-{}-{}-{n}", item.service, std::process::id()),
+            name: format!(
+                "{project}-drill-{}-{}-{n}",
+                item.service,
+                std::process::id()
+            ),
             image: item.image.clone(),
             command,
             env,
@@ -372,17 +383,31 @@ impl Drill<'_> {
         self.engine.start_container(&id).await?;
         // Over TCP: the image's first-start server listens on its socket only.
         let psql = |db: &str| -> Vec<String> {
-            ["psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-U", "postgres", "-d", db]
-                .map(String::from)
-                .to_vec()
+            [
+                "psql",
+                "-X",
+                "-q",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                db,
+            ]
+            .map(String::from)
+            .to_vec()
         };
         let ready: Vec<String> = ["pg_isready", "-q", "-h", "127.0.0.1", "-U", "postgres"]
             .map(String::from)
             .to_vec();
         self.wait_ready(&id, &ready, "PostgreSQL server", |_| true)
             .await?;
-        let create = [psql("postgres"), vec!["-c".into(), format!("CREATE DATABASE {DRILL_DB}")]]
-            .concat();
+        let create = [
+            psql("postgres"),
+            vec!["-c".into(), format!("CREATE DATABASE {DRILL_DB}")],
+        ]
+        .concat();
         let made = self
             .engine
             .exec(&id, &create, crate::engine::CALL_TIMEOUT)
@@ -396,7 +421,9 @@ impl Drill<'_> {
         let command: Vec<String> = if item.format == "plain" {
             [
                 psql(DRILL_DB),
-                ["-v", "ON_ERROR_STOP=1", "-f", "-"].map(String::from).to_vec(),
+                ["-v", "ON_ERROR_STOP=1", "-f", "-"]
+                    .map(String::from)
+                    .to_vec(),
             ]
             .concat()
         } else {
@@ -446,14 +473,25 @@ impl Drill<'_> {
         for query in &checks {
             let command = [
                 psql(DRILL_DB),
-                vec!["-v".into(), "ON_ERROR_STOP=1".into(), "-c".into(), query.clone()],
+                vec![
+                    "-v".into(),
+                    "ON_ERROR_STOP=1".into(),
+                    "-c".into(),
+                    query.clone(),
+                ],
             ]
             .concat();
             let answer = self
                 .engine
                 .exec(&id, &command, self.stall.max(crate::engine::CALL_TIMEOUT))
                 .await?;
-            let value = answer.output.lines().next().unwrap_or("").trim().to_string();
+            let value = answer
+                .output
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             if answer.exit_code == 0 && truthy(&value) {
                 out.findings.push(format!("check `{query}`: {value}"));
             } else if answer.exit_code == 0 {
@@ -491,7 +529,9 @@ impl Drill<'_> {
         ]
         .map(String::from)
         .to_vec();
-        let id = self.container(n, item, Vec::new(), Some(command), Vec::new()).await?;
+        let id = self
+            .container(n, item, Vec::new(), Some(command), Vec::new())
+            .await?;
         // The RDB goes in before the server starts: it reads it once, at start.
         self.upload(&id, item, "/tmp").await?;
         self.engine.start_container(&id).await?;
@@ -569,10 +609,8 @@ impl Drill<'_> {
             count
         );
         read.context("reading the unpacked copy back")?;
-        out.findings.push(format!(
-            "{} file(s), {} byte(s)",
-            found.files, found.bytes
-        ));
+        out.findings
+            .push(format!("{} file(s), {} byte(s)", found.files, found.bytes));
         match item.contents {
             Some(recorded) if recorded != found => Err(anyhow!(
                 "the unpacked copy has {} file(s) and {} byte(s), the backup recorded {} and {}",

@@ -226,12 +226,8 @@ pub fn local(dir: &Path, project: &str) -> anyhow::Result<Place> {
     if !dir.exists() {
         return Ok(place("local", &Listing::default()));
     }
-    let listing = store::scan(dir, project).map_err(|e| {
-        Coded::new(
-            Exit::Failure,
-            format!("cannot read {}: {e}", dir.display()),
-        )
-    })?;
+    let listing = store::scan(dir, project)
+        .map_err(|e| Coded::new(Exit::Failure, format!("cannot read {}: {e}", dir.display())))?;
     Ok(place("local", &listing))
 }
 
@@ -265,13 +261,20 @@ mod tests {
             places: vec![newest(t - Duration::from_secs(86_400))],
         };
         let text = render(&run);
-        assert!(text.contains("phi_backup_last_attempt_timestamp_seconds{project=\"shop\"} 1714532400\n"), "{text}");
+        assert!(
+            text.contains(
+                "phi_backup_last_attempt_timestamp_seconds{project=\"shop\"} 1714532400\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("phi_backup_last_attempt_success{project=\"shop\"} 0\n"));
         assert!(text.contains("phi_backup_last_attempt_duration_seconds{project=\"shop\"} 2.5\n"));
         assert!(text.contains(
             "phi_backup_last_success_timestamp_seconds{project=\"shop\",target=\"local\"} 1714446000\n"
         ));
-        assert!(text.contains("phi_backup_last_success_items{project=\"shop\",target=\"local\"} 3\n"));
+        assert!(
+            text.contains("phi_backup_last_success_items{project=\"shop\",target=\"local\"} 3\n")
+        );
         assert!(text.contains("# TYPE phi_backup_complete_backups gauge\n"));
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("phi.prom");
@@ -284,10 +287,22 @@ mod tests {
     fn freshness_is_measured_from_the_newest_complete_backup() {
         let now = humantime::parse_rfc3339("2024-05-02T03:00:00Z").unwrap();
         let day = Duration::from_secs(86_400);
-        let fresh = freshness(vec![newest(now - day)], day + Duration::from_secs(7200), now);
-        assert!(fresh.ok && fresh.message.starts_with("fresh"), "{}", fresh.message);
+        let fresh = freshness(
+            vec![newest(now - day)],
+            day + Duration::from_secs(7200),
+            now,
+        );
+        assert!(
+            fresh.ok && fresh.message.starts_with("fresh"),
+            "{}",
+            fresh.message
+        );
         let stale = freshness(vec![newest(now - 2 * day)], day, now);
-        assert!(!stale.ok && stale.message.contains("STALE"), "{}", stale.message);
+        assert!(
+            !stale.ok && stale.message.contains("STALE"),
+            "{}",
+            stale.message
+        );
         let none = freshness(vec![place("local", &Listing::default())], day, now);
         assert!(!none.ok && none.message.contains("no complete backup"));
     }

@@ -14,9 +14,9 @@ mod recipes;
 mod restore;
 mod retar;
 mod retention;
-mod tally;
 /// Public for the fuzz test (tests/integration/fuzz.rs), which reads manifests directly.
 pub mod store;
+mod tally;
 mod verify;
 
 use std::collections::BTreeSet;
@@ -43,15 +43,29 @@ pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub enum Action {
-    Create { services: Vec<String>, prune: bool },
+    Create {
+        services: Vec<String>,
+        prune: bool,
+    },
     List,
-    Verify { id: Option<String> },
-    Restore { id: String, services: Vec<String> },
+    Verify {
+        id: Option<String>,
+    },
+    Restore {
+        id: String,
+        services: Vec<String>,
+    },
     /// Restore into throwaway containers and check; `id` may be a backup folder's path.
-    Drill { id: Option<String> },
+    Drill {
+        id: Option<String>,
+    },
     /// Is the newest complete backup younger than `max_age`?
-    Check { max_age: Duration },
-    Prune { dry_run: bool },
+    Check {
+        max_age: Duration,
+    },
+    Prune {
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -236,7 +250,10 @@ async fn run_action(ctx: &Ctx, settings: &Settings) -> anyhow::Result<Exit> {
             };
             printer
                 .report(&report, |_| {
-                    format!("{}: {}\n", report.envelope.project, report.freshness.message)
+                    format!(
+                        "{}: {}\n",
+                        report.envelope.project, report.freshness.message
+                    )
                 })
                 .context("writing the report")?;
             Ok(if report.freshness.ok {

@@ -507,7 +507,10 @@ impl Restore<'_> {
             .run(restore_item(
                 &self.ctx.project,
                 self.engine,
-                (self.folder, Opening::of(item.encryption.as_ref(), self.identities)),
+                (
+                    self.folder,
+                    Opening::of(item.encryption.as_ref(), self.identities),
+                ),
                 item,
                 c,
                 self.stall,

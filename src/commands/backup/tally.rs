@@ -36,11 +36,9 @@ fn padded(size: u64) -> u64 {
 
 fn number(raw: &[u8]) -> u64 {
     if raw.first().is_some_and(|b| b & 0x80 != 0) {
-        return raw[1..]
-            .iter()
-            .fold(u64::from(raw[0] & 0x7f), |v, b| {
-                v.saturating_mul(256).saturating_add(u64::from(*b))
-            });
+        return raw[1..].iter().fold(u64::from(raw[0] & 0x7f), |v, b| {
+            v.saturating_mul(256).saturating_add(u64::from(*b))
+        });
     }
     let text: String = raw
         .iter()
@@ -96,7 +94,10 @@ impl Tally {
             self.ended = true;
             return;
         }
-        let size = self.next_size.take().unwrap_or_else(|| number(&header[124..136]));
+        let size = self
+            .next_size
+            .take()
+            .unwrap_or_else(|| number(&header[124..136]));
         match header[156] {
             b'0' | 0 | b'7' => {
                 self.contents.files += 1;

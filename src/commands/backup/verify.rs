@@ -76,7 +76,9 @@ pub fn render(report: &Report) -> String {
                 line.push_str(&format!("  pg_restore --list: {pg}"));
             }
             if i.encrypted && !i.opened && i.problem.is_none() {
-                line.push_str("  (age: ciphertext checksum only; --identity decrypts and reads it)");
+                line.push_str(
+                    "  (age: ciphertext checksum only; --identity decrypts and reads it)",
+                );
             } else if i.encrypted && i.opened {
                 line.push_str("  (age: decrypted)");
             }
@@ -257,15 +259,24 @@ async fn pg_list(
 ) -> (std::io::Result<ReadBack>, String) {
     let local = which::which("pg_restore").ok();
     if container.is_none() && local.is_none() {
-        let read =
-            codec::check_file(path.to_path_buf(), item.compression, opening, Some(progress)).await;
+        let read = codec::check_file(
+            path.to_path_buf(),
+            item.compression,
+            opening,
+            Some(progress),
+        )
+        .await;
         return (
             read,
             "skipped: the service has no running container and pg_restore is not on PATH".into(),
         );
     }
-    let (rx, result) =
-        codec::read_file(path.to_path_buf(), item.compression, opening, Some(progress));
+    let (rx, result) = codec::read_file(
+        path.to_path_buf(),
+        item.compression,
+        opening,
+        Some(progress),
+    );
     let listed = match container {
         Some((engine, id)) => {
             let command = recipes::pg_restore_list();
