@@ -206,6 +206,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--keep-days', '--keep-days', [CompletionResultType]::ParameterName, 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -231,6 +233,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the project''s backups: ID, state, age, size, items')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore')
+            [CompletionResult]::new('drill', 'drill', [CompletionResultType]::ParameterValue, 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete backups beyond the retention; never the newest complete one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -242,6 +246,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--keep-days', '--keep-days', [CompletionResultType]::ParameterName, 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -268,6 +274,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
         'phi;backup;list' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -293,6 +301,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
         'phi;backup;verify' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -319,6 +329,63 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services'' items (comma-separated or repeated)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-name', '--project-name', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-directory', '--project-directory', [CompletionResultType]::ParameterName, 'Project directory [default: the first compose file''s directory, else the current one]')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (or JSON lines for streams) on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'phi;backup;drill' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-name', '--project-name', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-directory', '--project-directory', [CompletionResultType]::ParameterName, 'Project directory [default: the first compose file''s directory, else the current one]')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (or JSON lines for streams) on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'phi;backup;check' {
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'The most a backup may be old, e.g. 26h or 2d')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -346,6 +413,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--keep-days', '--keep-days', [CompletionResultType]::ParameterName, 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -374,6 +443,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the project''s backups: ID, state, age, size, items')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore')
+            [CompletionResult]::new('drill', 'drill', [CompletionResultType]::ParameterValue, 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete backups beyond the retention; never the newest complete one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -388,6 +459,12 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             break
         }
         'phi;backup;help;restore' {
+            break
+        }
+        'phi;backup;help;drill' {
+            break
+        }
+        'phi;backup;help;check' {
             break
         }
         'phi;backup;help;prune' {
@@ -506,6 +583,8 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the project''s backups: ID, state, age, size, items')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore')
+            [CompletionResult]::new('drill', 'drill', [CompletionResultType]::ParameterValue, 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete backups beyond the retention; never the newest complete one')
             break
         }
@@ -519,6 +598,12 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             break
         }
         'phi;help;backup;restore' {
+            break
+        }
+        'phi;help;backup;drill' {
+            break
+        }
+        'phi;help;backup;check' {
             break
         }
         'phi;help;backup;prune' {

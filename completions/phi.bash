@@ -46,8 +46,14 @@ _phi() {
             phi,stop-all)
                 cmd="phi__subcmd__stop__subcmd__all"
                 ;;
+            phi__subcmd__backup,check)
+                cmd="phi__subcmd__backup__subcmd__check"
+                ;;
             phi__subcmd__backup,create)
                 cmd="phi__subcmd__backup__subcmd__create"
+                ;;
+            phi__subcmd__backup,drill)
+                cmd="phi__subcmd__backup__subcmd__drill"
                 ;;
             phi__subcmd__backup,help)
                 cmd="phi__subcmd__backup__subcmd__help"
@@ -64,8 +70,14 @@ _phi() {
             phi__subcmd__backup,verify)
                 cmd="phi__subcmd__backup__subcmd__verify"
                 ;;
+            phi__subcmd__backup__subcmd__help,check)
+                cmd="phi__subcmd__backup__subcmd__help__subcmd__check"
+                ;;
             phi__subcmd__backup__subcmd__help,create)
                 cmd="phi__subcmd__backup__subcmd__help__subcmd__create"
+                ;;
+            phi__subcmd__backup__subcmd__help,drill)
+                cmd="phi__subcmd__backup__subcmd__help__subcmd__drill"
                 ;;
             phi__subcmd__backup__subcmd__help,help)
                 cmd="phi__subcmd__backup__subcmd__help__subcmd__help"
@@ -112,8 +124,14 @@ _phi() {
             phi__subcmd__help,stop-all)
                 cmd="phi__subcmd__help__subcmd__stop__subcmd__all"
                 ;;
+            phi__subcmd__help__subcmd__backup,check)
+                cmd="phi__subcmd__help__subcmd__backup__subcmd__check"
+                ;;
             phi__subcmd__help__subcmd__backup,create)
                 cmd="phi__subcmd__help__subcmd__backup__subcmd__create"
+                ;;
+            phi__subcmd__help__subcmd__backup,drill)
+                cmd="phi__subcmd__help__subcmd__backup__subcmd__drill"
                 ;;
             phi__subcmd__help__subcmd__backup,list)
                 cmd="phi__subcmd__help__subcmd__backup__subcmd__list"
@@ -184,7 +202,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup)
-            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version create list verify restore prune help"
+            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version create list verify restore drill check prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,6 +229,84 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__backup__subcmd__check)
+            opts="-f -p -q -v -y -h -V --max-age --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -258,7 +354,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__create)
-            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +381,80 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__backup__subcmd__drill)
+            opts="-f -p -q -v -y -h -V --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -332,7 +502,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__help)
-            opts="create list verify restore prune help"
+            opts="create list verify restore drill check prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,7 +515,35 @@ _phi() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        phi__subcmd__backup__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         phi__subcmd__backup__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__backup__subcmd__help__subcmd__drill)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -430,7 +628,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__list)
-            opts="-f -p -q -v -y -h -V --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +639,14 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -488,7 +694,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__prune)
-            opts="-f -p -q -v -y -h -V --keep-last --keep-days --dry-run --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --keep-last --keep-days --dry-run --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +713,14 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -554,7 +768,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__restore)
-            opts="-f -p -q -v -y -h -V --service --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --service --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +783,14 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -616,7 +838,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__verify)
-            opts="-f -p -q -v -y -h -V --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --dir --lock-timeout --identity --prometheus --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +849,14 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -842,7 +1072,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__help__subcmd__backup)
-            opts="create list verify restore prune"
+            opts="create list verify restore drill check prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -855,7 +1085,35 @@ _phi() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        phi__subcmd__help__subcmd__backup__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         phi__subcmd__help__subcmd__backup__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__help__subcmd__backup__subcmd__drill)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -197,6 +197,8 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -222,6 +224,8 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand list 'List the project''s backups: ID, state, age, size, items'
             cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
             cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand drill 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails'
+            cand check 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron'
             cand prune 'Delete backups beyond the retention; never the newest complete one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -232,6 +236,8 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -257,6 +263,8 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;backup;list'= {
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -281,6 +289,8 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;backup;verify'= {
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -306,6 +316,61 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --service 'Only these services'' items (comma-separated or repeated)'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-name 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;drill'= {
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-name 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;check'= {
+            cand --max-age 'The most a backup may be old, e.g. 26h or 2d'
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -332,6 +397,8 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --identity 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]'
+            cand --prometheus 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -359,6 +426,8 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand list 'List the project''s backups: ID, state, age, size, items'
             cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
             cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand drill 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails'
+            cand check 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron'
             cand prune 'Delete backups beyond the retention; never the newest complete one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -369,6 +438,10 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;backup;help;verify'= {
         }
         &'phi;backup;help;restore'= {
+        }
+        &'phi;backup;help;drill'= {
+        }
+        &'phi;backup;help;check'= {
         }
         &'phi;backup;help;prune'= {
         }
@@ -475,6 +548,8 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand list 'List the project''s backups: ID, state, age, size, items'
             cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
             cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand drill 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails'
+            cand check 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron'
             cand prune 'Delete backups beyond the retention; never the newest complete one'
         }
         &'phi;help;backup;create'= {
@@ -484,6 +559,10 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;help;backup;verify'= {
         }
         &'phi;help;backup;restore'= {
+        }
+        &'phi;help;backup;drill'= {
+        }
+        &'phi;help;backup;check'= {
         }
         &'phi;help;backup;prune'= {
         }

@@ -159,35 +159,39 @@ complete -c phi -n "__fish_phi_using_subcommand check-auth" -s v -l verbose -d '
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c phi -n "__fish_phi_using_subcommand check-auth" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l services -d 'Only these services (comma-separated or repeated)' -r
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l compression -d 'How to compress the files [default: x-phi backup.compression, else zstd]' -r -f -a "zstd\t''
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l services -d 'Only these services (comma-separated or repeated)' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l compression -d 'How to compress the files [default: x-phi backup.compression, else zstd]' -r -f -a "zstd\t''
 gzip\t''"
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l keep-last -d 'Keep the newest N complete backups [default: x-phi backup.keep_last]' -r
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l keep-days -d 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]' -r
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l keep-last -d 'Keep the newest N complete backups [default: x-phi backup.keep_last]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l keep-days -d 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l no-prune -d 'Do not prune after a successful backup'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "create" -d 'Make a backup (the default)'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'
-complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l no-prune -d 'Do not prune after a successful backup'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "create" -d 'Make a backup (the default)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "drill" -d 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "check" -d 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'
+complete -c phi -n "__fish_phi_using_subcommand backup; and not __fish_seen_subcommand_from create list verify restore drill check prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l services -d 'Only these services (comma-separated or repeated)' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l compression -d 'How to compress the files [default: x-phi backup.compression, else zstd]' -r -f -a "zstd\t''
 gzip\t''"
@@ -195,6 +199,8 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l keep-days -d 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -213,6 +219,8 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -230,6 +238,8 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -248,6 +258,8 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l service -d 'Only these services\' items (comma-separated or repeated)' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -263,10 +275,51 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -s h -l help -d 'Print help'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from drill" -s V -l version -d 'Print version'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l max-age -d 'The most a backup may be old, e.g. 26h or 2d' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l env-file -d 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l profile -d 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l color -d 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l timeout -d 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -l json -d 'Print one JSON document (or JSON lines for streams) on stdout'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print less: no progress and no notes, only data, warnings and errors'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more: -v explains decisions, -vv also shows engine calls'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-last -d 'Keep the newest N complete backups [default: x-phi backup.keep_last]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-days -d 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l identity -d 'age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]' -r -F
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l prometheus -d 'Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -s p -l project-name -d 'Project name [default: COMPOSE_PROJECT_NAME, else the file\'s `name:`, else the directory name]' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from prune" -l project-directory -d 'Project directory [default: the first compose file\'s directory, else the current one]' -r -F
@@ -287,6 +340,8 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "drill" -d 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails'
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "check" -d 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c phi -n "__fish_phi_using_subcommand config" -l format -d 'Output format [default: yaml, json with --json]' -r -f -a "yaml\t''
@@ -357,4 +412,6 @@ complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List the project\'s backups: ID, state, age, size, items'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "verify" -d 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "restore" -d 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "drill" -d 'Restore a backup into throwaway containers from the images it recorded and check it: row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes (volumes, paths); everything it creates is removed; exit 3 when an item fails'
+complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "check" -d 'Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron'
 complete -c phi -n "__fish_phi_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "prune" -d 'Delete backups beyond the retention; never the newest complete one'

@@ -58,6 +58,8 @@ fn committed_man_pages_match_the_code() {
         "backup-verify",
         "backup-restore",
         "backup-prune",
+        "backup-drill",
+        "backup-check",
         "completions",
         "man",
     ] {
