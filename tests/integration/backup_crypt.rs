@@ -371,6 +371,18 @@ fn a_drill_passes_on_a_fresh_backup_and_fails_on_one_flipped_byte() {
         .run()
         .code(0)
         .stdout_has("5000 row(s)");
+    // Ctrl-C while the throwaway server starts: exit 130, and nothing is left behind.
+    let (mut child, _home) = phi(dir.path(), &stack).args(["backup", "drill"]).spawn();
+    wait_until("a drill container", || !drill_leftovers(&stack).is_empty());
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(drill_leftovers(&stack), "");
     let dump = std::fs::read_dir(&folder)
         .unwrap()
         .filter_map(Result::ok)
