@@ -836,6 +836,27 @@ mod tests {
     }
 
     #[test]
+    fn drill_checks_age_recipients_and_the_textfile_are_read() {
+        let (x, diag) =
+            parse("backup:\n  postgres: true\n  drill: { check: 'select count(*) > 0 from t' }\n");
+        let b = x.unwrap().backup.unwrap();
+        assert_eq!(b.drill_checks, ["select count(*) > 0 from t"]);
+        assert!(diag.warnings.is_empty(), "{diag:?}");
+        let (x, _) = parse("backup:\n  postgres: true\n  drill: { check: [a, b] }\n");
+        assert_eq!(x.unwrap().backup.unwrap().drill_checks, ["a", "b"]);
+        let (x, _) = parse("backup:\n  redis: true\n  drill: { check: a }\n");
+        assert!(format!("{}", x.unwrap_err()).contains("backup.drill.check"));
+        let (top, _) = parse_top("backup: { age_recipients: age1x, prometheus: m/phi.prom }\n");
+        let top = top.unwrap().backup;
+        assert_eq!(top.age_recipients, ["age1x"]);
+        assert_eq!(top.prometheus.as_deref(), Some("m/phi.prom"));
+        let (top, _) = parse_top("backup: { age_recipients: [age1a, age1b] }\n");
+        assert_eq!(top.unwrap().backup.age_recipients, ["age1a", "age1b"]);
+        let (top, _) = parse_top("backup: { age_recipients: 3 }\n");
+        assert!(format!("{}", top.unwrap_err()).contains("x-phi.backup.age_recipients"));
+    }
+
+    #[test]
     fn bad_backup_settings_name_the_key() {
         for (yaml, key) in [
             ("backup: yes-please\n", "services.web.x-phi.backup"),
