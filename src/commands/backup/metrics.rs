@@ -27,11 +27,16 @@ pub struct Place {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Newest {
     pub id: String,
-    /// When it finished (its manifest's finished_at, else its folder's time).
+    /// When it finished (its manifest's finished_at, else its folder's time); RFC 3339 in JSON.
+    #[serde(serialize_with = "rfc3339")]
     pub finished: SystemTime,
     pub duration_seconds: f64,
     pub size_bytes: u64,
     pub items: usize,
+}
+
+fn rfc3339<S: serde::Serializer>(time: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&store::rfc3339(*time))
 }
 
 /// The newest complete backup of a listing.
