@@ -274,6 +274,15 @@ ensure_tinyproxy() {
     apt_install tinyproxy-bin
 }
 
+# -------------------------------------------------------------------- age --
+# The age CLI (Debian's `age`), for bench/backup-age.sh's side-by-side pipeline; the tests
+# use the age crate itself.
+ensure_age() {
+    command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1 && return 0
+    is_root || die "bench/backup-age.sh needs the age CLI; installing needs root (apt-get install age)"
+    apt_install age
+}
+
 # ------------------------------------------------------------------- main --
 ensure_engine
 ensure_test_tools
@@ -282,6 +291,7 @@ for name in ${PHI_TEST_IMAGES:-busybox postgres redis python}; do
     ensure_image "$name"
 done
 ensure_compose_v2
+ensure_age
 
 if [[ -n "$PRINT_ENV" ]]; then
     printf 'export PHI_TEST_CACHE=%q\n' "$PHI_TEST_CACHE"

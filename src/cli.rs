@@ -231,6 +231,36 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "backup-drill",
+        &[
+            (
+                "phi backup drill",
+                "restore the newest backup into throwaway containers and check it",
+            ),
+            (
+                "BACKUP_AGE_IDENTITY_FILE=key.txt phi backup drill latest",
+                "the same for an encrypted backup",
+            ),
+            (
+                "phi backup drill 20250101T000000Z --json",
+                "one backup, the report as JSON",
+            ),
+        ],
+    ),
+    (
+        "backup-check",
+        &[
+            (
+                "phi backup check --max-age 26h",
+                "exit 3 when the newest complete backup is older than 26 hours",
+            ),
+            (
+                "phi backup check --max-age 2d --json",
+                "the same, as JSON for a monitoring job",
+            ),
+        ],
+    ),
+    (
         "backup-prune",
         &[
             (
@@ -497,9 +527,14 @@ runs on one directory apart.\n\n\
 `phi backup` alone is `phi backup create`. After a successful run, backups beyond the retention \
 (--keep-last, --keep-days, BACKUP_RETENTION_DAYS) are pruned; the newest complete backup is \
 never deleted, and folders phi did not write are never touched.\n\n\
+With BACKUP_AGE_RECIPIENTS (or its _FILE, or x-phi backup.age_recipients), every file is \
+encrypted with age after compression, the local copy too; verify checks the encrypted bytes \
+without a key, and verify, restore and drill decrypt with --identity or \
+BACKUP_AGE_IDENTITY_FILE. `drill` restores a backup into throwaway containers and checks it; \
+`check --max-age` tells whether the newest backup is fresh; --prometheus writes metrics.\n\n\
 Exit status: 0 done; 1 a backup, restore or prune failed; 2 nothing declared, bad flags or \
-settings, or a restore refused off a terminal without --yes; 3 verify found a damaged or incomplete backup; \
-4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
+settings, or a restore refused off a terminal without --yes; 3 verify found a damaged or incomplete backup, a \
+drill item failed, or check found no backup fresh enough; 4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
 stalled; 6 the restore prompt was declined (nothing was changed); 130 interrupted (the run \
 is left incomplete and stopped services are started again)."
     )]
@@ -699,6 +734,14 @@ pub struct BackupArgs {
     /// How long to wait for another run holding the backup directory's lock
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, global = true)]
     pub lock_timeout: Duration,
+
+    /// age identity file that opens encrypted backups (verify, restore, drill) [default: BACKUP_AGE_IDENTITY_FILE]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub identity: Option<PathBuf>,
+
+    /// Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub prometheus: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -731,6 +774,22 @@ pub enum BackupAction {
             value_delimiter = ','
         )]
         services: Vec<String>,
+    },
+
+    /// Restore a backup into throwaway containers from the images it recorded and check it:
+    /// row counts and x-phi drill checks (PostgreSQL), DBSIZE (Redis), file count and bytes
+    /// (volumes, paths); everything it creates is removed; exit 3 when an item fails
+    Drill {
+        /// The backup: ID, timestamp, unique prefix, `latest`, or the path of a backup folder [default: latest]
+        #[arg(value_name = "ID")]
+        id: Option<String>,
+    },
+
+    /// Exit 3 when the newest complete backup is older than --max-age (or there is none), for cron
+    Check {
+        /// The most a backup may be old, e.g. 26h or 2d
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        max_age: Duration,
     },
 
     /// Delete backups beyond the retention; never the newest complete one

@@ -493,6 +493,16 @@ pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
             None,
             &args.create.retention,
         ),
+        Some(A::Drill { id }) => (
+            Action::Drill { id: id.clone() },
+            None,
+            &args.create.retention,
+        ),
+        Some(A::Check { max_age }) => (
+            Action::Check { max_age: *max_age },
+            None,
+            &args.create.retention,
+        ),
         Some(A::Prune { retention, dry_run }) => {
             (Action::Prune { dry_run: *dry_run }, None, retention)
         }
@@ -504,6 +514,8 @@ pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
         keep_last: retention.keep_last,
         keep_days: retention.keep_days,
         lock_timeout: args.lock_timeout,
+        identity: args.identity.clone(),
+        prometheus: args.prometheus.clone(),
         timeout: global.timeout,
         yes: global.yes,
     }
@@ -772,6 +784,7 @@ pub fn completing_command(
             .mut_arg("services", with(&services))
             .mut_subcommand("create", |sub| sub.mut_arg("services", with(&services)))
             .mut_subcommand("verify", |sub| sub.mut_arg("id", with(&ids)))
+            .mut_subcommand("drill", |sub| sub.mut_arg("id", with(&ids)))
             .mut_subcommand("restore", |sub| {
                 sub.mut_arg("id", with(&ids))
                     .mut_arg("services", with(&services))

@@ -247,6 +247,10 @@ fn render_environment(out: &mut Vec<u8>) -> std::io::Result<()> {
             "Where phi backup keeps its backups (default ./backups in the project directory), and how many days a backup is kept before phi backup prunes it.",
         ),
         (
+            "BACKUP_AGE_RECIPIENTS, BACKUP_AGE_RECIPIENTS_FILE, BACKUP_AGE_IDENTITY_FILE",
+            "age public keys (age1...) phi backup encrypts every file to (a list, or a file of them), and the identity file that decrypts for verify, restore and drill (or --identity).",
+        ),
+        (
             "GOOGLE_APPLICATION_CREDENTIALS, GCP_PROJECT_ID",
             "The GCP key file phi check-auth checks, and the project it must belong to.",
         ),

@@ -82,12 +82,21 @@ pub const PROJECT_KEYS: &[&str] = &[
 
 /// Keys understood under a service's `x-phi.backup`.
 pub const BACKUP_KEYS: &[&str] = &[
-    "postgres", "redis", "volumes", "paths", "stop", "pre", "post",
+    "postgres", "redis", "volumes", "paths", "stop", "pre", "post", "drill",
 ];
 /// Keys understood under a service's `x-phi.backup.postgres`.
 pub const POSTGRES_KEYS: &[&str] = &["format", "database", "user"];
 /// Keys understood under the top-level `x-phi.backup`.
-pub const BACKUP_DEFAULT_KEYS: &[&str] = &["dir", "compression", "keep_last", "keep_days"];
+pub const BACKUP_DEFAULT_KEYS: &[&str] = &[
+    "dir",
+    "compression",
+    "keep_last",
+    "keep_days",
+    "age_recipients",
+    "prometheus",
+];
+/// Keys of a service's `x-phi.backup.drill`.
+pub const DRILL_KEYS: &[&str] = &["check"];
 
 /// Default time an HTTP health probe may take.
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -118,6 +127,9 @@ pub struct BackupSpec {
     /// Commands run in the service's container before and after its items (argv).
     pub pre: Option<Vec<String>>,
     pub post: Option<Vec<String>>,
+    /// SQL queries `phi backup drill` runs on the restored database (`drill.check`); each
+    /// must succeed and answer a true value (not 0, f, false or nothing).
+    pub drill_checks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,6 +150,10 @@ pub struct BackupDefaults {
     pub compression: Option<String>,
     pub keep_last: Option<u64>,
     pub keep_days: Option<u64>,
+    /// age public keys every backup file is encrypted to.
+    pub age_recipients: Vec<String>,
+    /// The Prometheus textfile written after every run (relative to the project directory).
+    pub prometheus: Option<String>,
 }
 
 /// `phi monitor` thresholds, per service or for the whole project.
@@ -327,6 +343,46 @@ fn parse_backup(
     )?;
     spec.pre = optional_command(map.get("pre"), origin, &key("pre"))?;
     spec.post = optional_command(map.get("post"), origin, &key("post"))?;
+    match map.get("drill") {
+        None | Some(Value::Null) => {}
+        Some(Value::Mapping(drill)) => {
+            let k = key("drill");
+            warn_unknown(drill, DRILL_KEYS, origin, &k, diag);
+            let check = format!("{k}.check");
+            spec.drill_checks = match drill.get("check") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::String(one)) if !one.trim().is_empty() => vec![one.clone()],
+                Some(v @ Value::Sequence(_)) => string_list(
+                    Some(v),
+                    origin,
+                    &check,
+                    |q| !q.trim().is_empty(),
+                    "an SQL query",
+                )?,
+                Some(_) => {
+                    return Err(invalid(
+                        origin,
+                        &check,
+                        "must be an SQL query or a list of them".into(),
+                    ));
+                }
+            };
+            if !spec.drill_checks.is_empty() && spec.postgres.is_none() {
+                return Err(invalid(
+                    origin,
+                    &check,
+                    "applies to a postgres backup, and none is declared".into(),
+                ));
+            }
+        }
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &key("drill"),
+                "must be a mapping (check)".into(),
+            ));
+        }
+    }
     if spec.postgres.is_none() && !spec.redis && spec.volumes.is_empty() && spec.paths.is_empty() {
         return Err(invalid(
             origin,
@@ -429,6 +485,31 @@ fn parse_backup_defaults(
     };
     out.keep_last = whole("keep_last", 1.0)?;
     out.keep_days = whole("keep_days", 0.0)?;
+    out.age_recipients = match map.get("age_recipients") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(one)) if !one.trim().is_empty() => vec![one.trim().to_string()],
+        Some(v @ Value::Sequence(_)) => string_list(
+            Some(v),
+            origin,
+            &key("age_recipients"),
+            |r| !r.trim().is_empty(),
+            "an age public key (age1...)",
+        )?,
+        Some(_) => {
+            return Err(invalid(
+                origin,
+                &key("age_recipients"),
+                "must be an age public key (age1...) or a list of them".into(),
+            ));
+        }
+    };
+    if let Some(v) = map.get("prometheus").filter(|v| !v.is_null()) {
+        out.prometheus = Some(
+            super::scalar_text(v)
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| invalid(origin, &key("prometheus"), "must be a file path".into()))?,
+        );
+    }
     Ok(out)
 }
 
@@ -752,6 +833,27 @@ mod tests {
         assert_eq!(top.dir.as_deref(), Some("/srv/b"));
         assert_eq!(top.compression.as_deref(), Some("gzip"));
         assert_eq!((top.keep_last, top.keep_days), (Some(3), Some(14)));
+    }
+
+    #[test]
+    fn drill_checks_age_recipients_and_the_textfile_are_read() {
+        let (x, diag) =
+            parse("backup:\n  postgres: true\n  drill: { check: 'select count(*) > 0 from t' }\n");
+        let b = x.unwrap().backup.unwrap();
+        assert_eq!(b.drill_checks, ["select count(*) > 0 from t"]);
+        assert!(diag.warnings.is_empty(), "{diag:?}");
+        let (x, _) = parse("backup:\n  postgres: true\n  drill: { check: [a, b] }\n");
+        assert_eq!(x.unwrap().backup.unwrap().drill_checks, ["a", "b"]);
+        let (x, _) = parse("backup:\n  redis: true\n  drill: { check: a }\n");
+        assert!(format!("{}", x.unwrap_err()).contains("backup.drill.check"));
+        let (top, _) = parse_top("backup: { age_recipients: age1x, prometheus: m/phi.prom }\n");
+        let top = top.unwrap().backup;
+        assert_eq!(top.age_recipients, ["age1x"]);
+        assert_eq!(top.prometheus.as_deref(), Some("m/phi.prom"));
+        let (top, _) = parse_top("backup: { age_recipients: [age1a, age1b] }\n");
+        assert_eq!(top.unwrap().backup.age_recipients, ["age1a", "age1b"]);
+        let (top, _) = parse_top("backup: { age_recipients: 3 }\n");
+        assert!(format!("{}", top.unwrap_err()).contains("x-phi.backup.age_recipients"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod observe;
 pub mod ssh;
 pub mod stats;
+pub mod throwaway;
 
 use std::future::Future;
 use std::time::Duration;

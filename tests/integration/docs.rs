@@ -43,7 +43,7 @@ fn committed_completions_match_the_code() {
 }
 
 /// Every page `phi man` prints besides its own, as phi lists them.
-const PAGES: [&str; 14] = [
+const PAGES: [&str; 16] = [
     "status",
     "start-all",
     "stop-all",
@@ -56,6 +56,8 @@ const PAGES: [&str; 14] = [
     "backup-verify",
     "backup-restore",
     "backup-prune",
+    "backup-drill",
+    "backup-check",
     "completions",
     "man",
 ];

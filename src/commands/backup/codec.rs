@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
+use super::crypt::{self, Opening, Recipients, Sealed};
+use super::tally::{Contents, Tally};
+
 /// Chunks in flight between the engine and a file, each way. With the engine's chunks of at
 /// most a few hundred KiB this bounds the memory of a transfer to a few MiB.
 const CHANNEL_CHUNKS: usize = 8;
@@ -62,6 +65,17 @@ pub struct Written {
     pub size: u64,
     pub raw_size: u64,
     pub sha256: String,
+    /// The regular files of a tar and their bytes, when asked to count them.
+    pub contents: Option<Contents>,
+}
+
+/// How a file is written: compressed, then encrypted to `seal` when given; a tar's contents
+/// counted when `tally`.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub compression: Compression,
+    pub seal: Option<std::sync::Arc<Recipients>>,
+    pub tally: bool,
 }
 
 /// What reading a file back found.
@@ -70,6 +84,9 @@ pub struct ReadBack {
     pub size: u64,
     pub raw_size: u64,
     pub sha256: String,
+    /// Whether the stream was opened (decrypted when sealed, decompressed); when not, only
+    /// the bytes on disk were hashed, and `raw_size` is 0.
+    pub opened: bool,
 }
 
 /// A writer that hashes and counts what passes through it.
@@ -148,7 +165,7 @@ impl Pending {
 pub fn write_file(
     dir: &Path,
     name: &str,
-    compression: Compression,
+    shape: Shape,
     progress: Option<Progress>,
 ) -> io::Result<(Pending, mpsc::Sender<Bytes>)> {
     let temp = dir.join(format!(".{name}.partial"));
@@ -166,8 +183,8 @@ pub fn write_file(
     std::thread::Builder::new()
         .name(format!("write {name}"))
         .spawn(move || {
-            let result = write_thread(file, rx, compression, progress).and_then(
-                |(size, raw_size, sha256)| {
+            let result = write_thread(file, rx, shape, progress).and_then(
+                |(size, raw_size, sha256, contents)| {
                     // Commit only on an explicit yes; a dropped decision means abort.
                     if decision_rx.recv().unwrap_or(false) {
                         finish(&dir, &temp, &target)?;
@@ -176,6 +193,7 @@ pub fn write_file(
                             size,
                             raw_size,
                             sha256,
+                            contents,
                         })
                     } else {
                         Err(io::Error::new(io::ErrorKind::Interrupted, "aborted"))
@@ -199,12 +217,16 @@ pub fn write_file(
 fn write_thread(
     file: File,
     mut rx: mpsc::Receiver<Bytes>,
-    compression: Compression,
+    shape: Shape,
     progress: Option<Progress>,
-) -> io::Result<(u64, u64, String)> {
-    let tell = |n: usize| {
+) -> io::Result<(u64, u64, String, Option<Contents>)> {
+    let mut tally = shape.tally.then(Tally::default);
+    let mut tell = |chunk: &[u8]| {
         if let Some(p) = &progress {
-            p(n as u64);
+            p(chunk.len() as u64);
+        }
+        if let Some(t) = tally.as_mut() {
+            t.push(chunk);
         }
     };
     let mut out = Hashing {
@@ -213,9 +235,11 @@ fn write_thread(
         bytes: 0,
     };
     let mut raw = 0u64;
-    match compression {
+    // Compressed first, then encrypted: age's output is what is hashed and written.
+    let sealed = Sealed::new(&mut out, shape.seal.as_deref())?;
+    match shape.compression {
         Compression::Zstd => {
-            let mut encoder = zstd::stream::write::Encoder::new(&mut out, ZSTD_LEVEL)?;
+            let mut encoder = zstd::stream::write::Encoder::new(sealed, ZSTD_LEVEL)?;
             encoder.include_checksum(true)?;
             // Bounded memory whatever the data: a 1 MiB window and 1 MiB jobs per worker.
             encoder.window_log(ZSTD_WINDOW_LOG)?;
@@ -227,21 +251,22 @@ fn write_thread(
             while let Some(chunk) = rx.blocking_recv() {
                 encoder.write_all(&chunk)?;
                 raw += chunk.len() as u64;
-                tell(chunk.len());
+                tell(&chunk);
             }
-            encoder.finish()?;
+            encoder.finish()?.finish()?;
         }
         Compression::Gzip => {
             let mut encoder =
-                flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(GZIP_LEVEL));
+                flate2::write::GzEncoder::new(sealed, flate2::Compression::new(GZIP_LEVEL));
             while let Some(chunk) = rx.blocking_recv() {
                 encoder.write_all(&chunk)?;
                 raw += chunk.len() as u64;
-                tell(chunk.len());
+                tell(&chunk);
             }
-            encoder.finish()?;
+            encoder.finish()?.finish()?;
         }
     }
+    let contents = tally.map(|t| t.contents);
     out.flush()?;
     let size = out.bytes;
     let sha256 = hex(&out.hasher.finalize_reset());
@@ -250,7 +275,7 @@ fn write_thread(
         .into_inner()
         .map_err(|e| io::Error::other(e.to_string()))?;
     file.sync_all()?;
-    Ok((size, raw, sha256))
+    Ok((size, raw, sha256, contents))
 }
 
 fn finish(dir: &Path, temp: &Path, target: &Path) -> io::Result<()> {
@@ -283,6 +308,7 @@ pub fn write_small(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 fn read_thread(
     path: &Path,
     compression: Compression,
+    opening: Opening,
     mut sink: Option<mpsc::Sender<Bytes>>,
     progress: Option<Progress>,
 ) -> io::Result<ReadBack> {
@@ -296,10 +322,25 @@ fn read_thread(
         bytes: 0,
     };
     let mut raw = 0u64;
-    {
+    let opened = match &opening {
+        // Without a key only the bytes on disk can be checked; nothing can be passed on.
+        Opening::Sealed(None) if sink.is_some() => {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                crypt::needs_identity(name),
+            ));
+        }
+        Opening::Sealed(None) => false,
+        _ => true,
+    };
+    if opened {
+        let mut source: Box<dyn Read + '_> = match &opening {
+            Opening::Sealed(Some(ids)) => Box::new(crypt::open(&mut hashing, ids)?),
+            _ => Box::new(&mut hashing),
+        };
         let mut decoder: Box<dyn Read + '_> = match compression {
-            Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(&mut hashing)?),
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&mut hashing)),
+            Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(&mut source)?),
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&mut source)),
         };
         let mut buffer = vec![0u8; READ_CHUNK];
         loop {
@@ -322,6 +363,10 @@ fn read_thread(
                 sink = None;
             }
         }
+        drop(decoder);
+        // The rest of the decrypted stream: age checks its last chunk only at the end.
+        io::copy(&mut source, &mut io::sink())
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot decrypt: {e}")))?;
     }
     // Anything after the compressed stream counts too (and is hashed).
     io::copy(&mut hashing, &mut io::sink())?;
@@ -329,6 +374,7 @@ fn read_thread(
         size: hashing.bytes,
         raw_size: raw,
         sha256: hex(&hashing.hasher.finalize_reset()),
+        opened,
     })
 }
 
@@ -337,6 +383,7 @@ fn read_thread(
 pub fn read_file(
     path: PathBuf,
     compression: Compression,
+    opening: Opening,
     progress: Option<Progress>,
 ) -> (
     mpsc::Receiver<Bytes>,
@@ -345,7 +392,7 @@ pub fn read_file(
     let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
     let (result_tx, result_rx) = oneshot::channel();
     std::thread::spawn(move || {
-        let _ = result_tx.send(read_thread(&path, compression, Some(tx), progress));
+        let _ = result_tx.send(read_thread(&path, compression, opening, Some(tx), progress));
     });
     (rx, result_rx)
 }
@@ -354,9 +401,10 @@ pub fn read_file(
 pub async fn check_file(
     path: PathBuf,
     compression: Compression,
+    opening: Opening,
     progress: Option<Progress>,
 ) -> io::Result<ReadBack> {
-    tokio::task::spawn_blocking(move || read_thread(&path, compression, None, progress))
+    tokio::task::spawn_blocking(move || read_thread(&path, compression, opening, None, progress))
         .await
         .map_err(io::Error::other)?
 }
@@ -372,7 +420,12 @@ mod tests {
             .unwrap();
         let data: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
         let written = runtime.block_on(async {
-            let (pending, tx) = write_file(dir.path(), "item.bin.x", compression, None).unwrap();
+            let shape = Shape {
+                compression,
+                seal: None,
+                tally: false,
+            };
+            let (pending, tx) = write_file(dir.path(), "item.bin.x", shape, None).unwrap();
             for chunk in data.chunks(10_000) {
                 tx.send(Bytes::copy_from_slice(chunk)).await.unwrap();
             }
@@ -390,7 +443,7 @@ mod tests {
         assert!(!dir.path().join(".item.bin.x.partial").exists());
 
         let back = runtime.block_on(async {
-            let (mut rx, result) = read_file(path.clone(), compression, None);
+            let (mut rx, result) = read_file(path.clone(), compression, Opening::Plain, None);
             let mut out = Vec::new();
             while let Some(chunk) = rx.recv().await {
                 out.extend_from_slice(&chunk);
@@ -406,7 +459,7 @@ mod tests {
         let middle = damaged.len() / 2;
         damaged[middle] ^= 0xff;
         std::fs::write(&path, &damaged).unwrap();
-        let checked = runtime.block_on(check_file(path, compression, None));
+        let checked = runtime.block_on(check_file(path, compression, Opening::Plain, None));
         assert!(checked.is_err() || checked.unwrap().sha256 != written.sha256);
     }
 
@@ -421,13 +474,71 @@ mod tests {
     }
 
     #[test]
+    fn sealed_files_hash_their_ciphertext_and_open_only_with_the_key() {
+        use age::secrecy::ExposeSecret;
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let id = age::x25519::Identity::generate();
+        let recipients = crypt::parse_recipients(&id.to_public().to_string(), "test").unwrap();
+        let key = dir.path().join("key.txt");
+        std::fs::write(&key, id.to_string().expose_secret()).unwrap();
+        let data: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let shape = Shape {
+            compression: Compression::Zstd,
+            seal: Some(std::sync::Arc::new(recipients)),
+            tally: false,
+        };
+        let written = runtime.block_on(async {
+            let (pending, tx) = write_file(dir.path(), "x.dump.zst", shape, None).unwrap();
+            tx.send(Bytes::from(data.clone())).await.unwrap();
+            drop(tx);
+            pending.commit().await.unwrap()
+        });
+        let path = dir.path().join("x.dump.zst");
+        let on_disk = std::fs::read(&path).unwrap();
+        assert!(on_disk.starts_with(b"age-encryption.org/v1"));
+        assert_eq!(written.sha256, hex(&Sha256::digest(&on_disk)));
+        let blind = runtime
+            .block_on(check_file(
+                path.clone(),
+                Compression::Zstd,
+                Opening::Sealed(None),
+                None,
+            ))
+            .unwrap();
+        assert!(!blind.opened);
+        assert_eq!(blind.sha256, written.sha256);
+        let ids = std::sync::Arc::new(crypt::load_identities(&key).unwrap());
+        let opened = runtime
+            .block_on(check_file(
+                path.clone(),
+                Compression::Zstd,
+                Opening::Sealed(Some(ids)),
+                None,
+            ))
+            .unwrap();
+        assert!(opened.opened);
+        assert_eq!(opened.raw_size, data.len() as u64);
+        let (_rx, result) = read_file(path, Compression::Zstd, Opening::Sealed(None), None);
+        let err = runtime.block_on(result).unwrap().unwrap_err().to_string();
+        assert!(err.contains("--identity"), "{err}");
+    }
+
+    #[test]
     fn an_aborted_file_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         runtime.block_on(async {
-            let (pending, tx) = write_file(dir.path(), "x.zst", Compression::Zstd, None).unwrap();
+            let shape = Shape {
+                compression: Compression::Zstd,
+                seal: None,
+                tally: false,
+            };
+            let (pending, tx) = write_file(dir.path(), "x.zst", shape, None).unwrap();
             tx.send(Bytes::from_static(b"some data")).await.unwrap();
             drop(tx);
             pending.abort().await.unwrap();

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, anyhow};
 use serde::Serialize;
 
-use super::codec::{self, Compression, Pending, Written};
+use super::codec::{self, Compression, Pending, Shape, Written};
+use super::crypt::Recipients;
 use super::recipes::{self, Kind, Plan, Planned};
 use super::store::{self, Item, Manifest};
 use super::{Settings, Stopped, container_for, seconds, transfer};
@@ -32,6 +33,8 @@ pub struct Report {
     pub id: Option<String>,
     pub path: Option<String>,
     pub compression: Compression,
+    /// The age recipients the files were encrypted to (empty: not encrypted).
+    pub age_recipients: Vec<String>,
     pub items: Vec<Item>,
     pub duration_seconds: f64,
     /// Backups deleted by the retention after this run.
@@ -104,6 +107,7 @@ pub async fn run(
         _ => Compression::Zstd,
     };
     let policy = super::policy(project, opts)?;
+    let seal = super::crypt::recipients(project)?;
     // The lock first: while another run copies a container's files, the engine answers
     // questions about that container only when the copy is done.
     store::ensure_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -124,11 +128,22 @@ pub async fn run(
         "Backing up",
         &format!("{} into {}", project.name, path.display()),
     );
+    if let Some(r) = &seal {
+        printer.progress(
+            "Encrypting",
+            &format!(
+                "to {} age recipient(s): {}",
+                r.public().len(),
+                r.public().join(", ")
+            ),
+        );
+    }
 
     let mut run = Run {
         engine,
         dir: &path,
         compression,
+        seal: seal.clone(),
         stall: opts.stall(),
         bgsave_limit: opts.timeout.unwrap_or(BGSAVE_TIMEOUT),
         printer,
@@ -197,6 +212,7 @@ pub async fn run(
         id: Some(id),
         path: Some(path.display().to_string()),
         compression,
+        age_recipients: seal.map(|r| r.public()).unwrap_or_default(),
         items,
         duration_seconds: seconds(clock),
         pruned,
@@ -269,6 +285,7 @@ struct Run<'a> {
     engine: &'a Engine,
     dir: &'a Path,
     compression: Compression,
+    seal: Option<std::sync::Arc<Recipients>>,
     stall: Duration,
     bgsave_limit: Duration,
     printer: &'a Printer,
@@ -284,6 +301,16 @@ fn classify_failure(err: &anyhow::Error) -> Exit {
 }
 
 impl Run<'_> {
+    /// How this run writes a file: its compression, its encryption, and (for tars) a count
+    /// of what is in it.
+    fn shape(&self, tally: bool) -> Shape {
+        Shape {
+            compression: self.compression,
+            seal: self.seal.clone(),
+            tally,
+        }
+    }
+
     /// pre commands, the live items, the stopped services' copies, post commands. The first
     /// failure ends the items; post commands and restarts happen anyway.
     async fn all(
@@ -429,6 +456,7 @@ impl Run<'_> {
     ) -> anyhow::Result<()> {
         let start = Instant::now();
         let service = item.service.as_str();
+        let mut keys = None;
         let (source, format, target, written) = match &item.kind {
             Kind::Postgres(pg) => {
                 let (format, ext) = if pg.plain {
@@ -443,7 +471,7 @@ impl Run<'_> {
                 );
                 let (bar, progress) = transfer(self.printer, &format!("{service}: pg_dump"));
                 let (pending, tx) =
-                    codec::write_file(self.dir, &file, self.compression, Some(progress))?;
+                    codec::write_file(self.dir, &file, self.shape(false), Some(progress))?;
                 let command = recipes::pg_dump(pg.plain);
                 let env = recipes::pg_env(pg);
                 let exec = StreamExec {
@@ -480,6 +508,13 @@ impl Run<'_> {
                 )
             }
             Kind::Redis => {
+                // What a drill compares the loaded copy with (keys written meanwhile differ).
+                keys = self
+                    .redis(service, c, &["DBSIZE"])
+                    .await?
+                    .trim()
+                    .parse()
+                    .ok();
                 let (rdb_dir, rdb_file) = self.bgsave(service, c).await?;
                 let path = format!("{}/{rdb_file}", rdb_dir.trim_end_matches('/'));
                 let file = format!(
@@ -552,6 +587,9 @@ impl Run<'_> {
             duration_seconds: duration,
             image: c.image.clone(),
             container: c.name.clone(),
+            encryption: self.seal.as_ref().map(|r| r.encryption()),
+            contents: written.contents,
+            keys,
         });
         Ok(())
     }
@@ -565,7 +603,7 @@ impl Run<'_> {
         file: &str,
     ) -> anyhow::Result<Written> {
         let (bar, progress) = transfer(self.printer, &format!("{service}: {path}"));
-        let (pending, tx) = codec::write_file(self.dir, file, self.compression, Some(progress))?;
+        let (pending, tx) = codec::write_file(self.dir, file, self.shape(true), Some(progress))?;
         let result = self.engine.download_path(&c.id, path, tx, self.stall).await;
         let written = settle(pending, result, |_| None)
             .await

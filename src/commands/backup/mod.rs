@@ -7,12 +7,16 @@
 
 mod codec;
 mod create;
+mod crypt;
+mod drill;
+mod metrics;
 mod recipes;
 mod restore;
 mod retar;
 mod retention;
 /// Public for the fuzz test (tests/integration/fuzz.rs), which reads manifests directly.
 pub mod store;
+mod tally;
 mod verify;
 
 use std::collections::BTreeSet;
@@ -43,11 +47,29 @@ pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub enum Action {
-    Create { services: Vec<String>, prune: bool },
+    Create {
+        services: Vec<String>,
+        prune: bool,
+    },
     List,
-    Verify { id: Option<String> },
-    Restore { id: String, services: Vec<String> },
-    Prune { dry_run: bool },
+    Verify {
+        id: Option<String>,
+    },
+    Restore {
+        id: String,
+        services: Vec<String>,
+    },
+    /// Restore into throwaway containers and check; `id` may be a backup folder's path.
+    Drill {
+        id: Option<String>,
+    },
+    /// Is the newest complete backup younger than `max_age`?
+    Check {
+        max_age: Duration,
+    },
+    Prune {
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +80,10 @@ pub struct Settings {
     pub keep_last: Option<u64>,
     pub keep_days: Option<u64>,
     pub lock_timeout: Duration,
+    /// The age identity file for encrypted backups (--identity).
+    pub identity: Option<PathBuf>,
+    /// Where to write the Prometheus textfile after a run (--prometheus).
+    pub prometheus: Option<PathBuf>,
     /// The global --timeout: the stall limit of transfers and the limit of other waits.
     pub timeout: Option<Duration>,
     pub yes: bool,
@@ -71,7 +97,10 @@ impl Settings {
 
 /// Whether the action needs the engine (list and prune never do; verify can do without).
 fn needs_engine(action: &Action) -> bool {
-    matches!(action, Action::Create { .. } | Action::Restore { .. })
+    matches!(
+        action,
+        Action::Create { .. } | Action::Restore { .. } | Action::Drill { .. }
+    )
 }
 
 /// Checks that need no engine, run before connecting: a run with nothing to back up is a
@@ -85,10 +114,63 @@ fn precheck(project: &Project, opts: &Settings) -> anyhow::Result<()> {
 
 /// `phi backup` and its actions; returns the exit status after printing the report.
 /// Handles interruption itself: stopped services are started again, and what was left
-/// incomplete is said, before it exits 130.
+/// incomplete is said, before it exits 130. After a backup run, success or failure, the
+/// Prometheus textfile is written when one is configured.
 pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
+    if !matches!(settings.action, Action::Create { .. }) {
+        return run_action(ctx, &settings).await;
+    }
+    let textfile = prometheus_path(&ctx.project, &settings);
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let result = run_action(ctx, &settings).await;
+    if let Some(path) = textfile {
+        let exit = match &result {
+            Ok(exit) => *exit,
+            Err(e) => crate::commands::classify(e),
+        };
+        let local = backup_dir(&ctx.project, &settings)
+            .and_then(|dir| metrics::local(&dir, &ctx.project.name));
+        let run = metrics::Run {
+            project: ctx.project.name.clone(),
+            started,
+            duration: clock.elapsed(),
+            success: exit == Exit::Ok,
+            exit_code: i32::from(exit.code()),
+            // Offsite targets add their places here.
+            places: local.into_iter().collect(),
+        };
+        match metrics::write(&path, &metrics::render(&run)) {
+            Ok(()) => ctx
+                .printer
+                .progress("Wrote", &format!("metrics to {}", path.display())),
+            Err(e) => ctx.printer.warn(&format!(
+                "cannot write the metrics file {}: {e}",
+                path.display()
+            )),
+        }
+    }
+    result
+}
+
+/// --prometheus (relative to the current directory), else x-phi backup.prometheus (relative to
+/// the project directory).
+fn prometheus_path(project: &Project, opts: &Settings) -> Option<PathBuf> {
+    match &opts.prometheus {
+        Some(path) => std::path::absolute(path).ok(),
+        None => project
+            .model
+            .x_phi
+            .backup
+            .prometheus
+            .as_ref()
+            .map(|p| project.directory.join(p)),
+    }
+}
+
+async fn run_action(ctx: &Ctx, settings: &Settings) -> anyhow::Result<Exit> {
     let (project, opts, printer, interrupt) =
-        (&ctx.project, &settings, &ctx.printer, &ctx.interrupt);
+        (&ctx.project, settings, &ctx.printer, &ctx.interrupt);
     precheck(project, opts)?;
     let limit = opts.timeout.unwrap_or(DEFAULT_CONNECT);
     let engine = match &opts.action {
@@ -149,6 +231,40 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
                 .report(&report, |_| restore::render(&report))
                 .context("writing the report")?;
             Ok(if report.ok { Exit::Ok } else { Exit::Failure })
+        }
+        Action::Drill { id } => {
+            let engine = engine.context("the engine is needed for a drill")?;
+            let report = drill::run(ctx, engine, &dir, id.as_deref(), opts).await?;
+            printer
+                .report(&report, |_| drill::render(&report))
+                .context("writing the report")?;
+            Ok(if report.ok {
+                Exit::Ok
+            } else {
+                Exit::CheckFailed
+            })
+        }
+        Action::Check { max_age } => {
+            let place = metrics::local(&dir, &project.name)?;
+            let fresh = metrics::freshness(vec![place], *max_age, SystemTime::now());
+            let report = CheckReport {
+                envelope: Envelope::new(&project.name),
+                dir: dir.display().to_string(),
+                freshness: fresh,
+            };
+            printer
+                .report(&report, |_| {
+                    format!(
+                        "{}: {}\n",
+                        report.envelope.project, report.freshness.message
+                    )
+                })
+                .context("writing the report")?;
+            Ok(if report.freshness.ok {
+                Exit::Ok
+            } else {
+                Exit::CheckFailed
+            })
         }
         Action::Prune { dry_run } => {
             let policy = policy(project, opts)?;
@@ -402,6 +518,15 @@ fn age(time: SystemTime, now: SystemTime) -> String {
         s if s < 172_800 => format!("{}h", s / 3_600),
         s => format!("{}d", s / 86_400),
     }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    pub dir: String,
+    #[serde(flatten)]
+    pub freshness: metrics::Freshness,
 }
 
 // ---------------------------------------------------------------------------------- list --

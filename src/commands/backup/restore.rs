@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow};
 use serde::Serialize;
 
 use super::codec;
+use super::crypt::{self, Identities, Opening};
 use super::recipes::Kind;
 use super::retar;
 use super::store::{self, Item, State};
@@ -120,7 +121,13 @@ pub async fn run(
         .with_context(|| format!("cannot read {}", dir.display()))?;
     let entry = store::resolve(&listing, id).map_err(|m| Coded::new(Exit::Usage, m))?;
     let items = chosen_items(entry, services)?;
-    check_files(ctx, entry, &items).await?;
+    let identities = crypt::identities(project, opts.identity.as_deref())?;
+    if identities.is_none()
+        && let Some(item) = items.iter().find(|i| i.encryption.is_some())
+    {
+        return Err(Coded::new(Exit::Usage, crypt::needs_identity(&item.file)).into());
+    }
+    check_files(ctx, entry, &items, identities.as_ref()).await?;
     // Nothing is touched yet: an interrupt ends these lookups at once.
     let containers = interrupt
         .run(async { Ok(engine.project_containers(&project.name).await?) })
@@ -140,6 +147,7 @@ pub async fn run(
         ctx,
         engine,
         folder: &entry.path,
+        identities: identities.as_ref(),
         stall: opts.stall(),
     };
     let (results, problems) = restore.all(&containers, &targets).await?;
@@ -201,7 +209,12 @@ fn chosen_items<'a>(entry: &'a store::Entry, services: &[String]) -> anyhow::Res
 }
 
 /// Every file read to its end and compared with the manifest, before anything is touched.
-async fn check_files(ctx: &Ctx, entry: &store::Entry, items: &[&Item]) -> anyhow::Result<()> {
+async fn check_files(
+    ctx: &Ctx,
+    entry: &store::Entry,
+    items: &[&Item],
+    identities: Option<&std::sync::Arc<Identities>>,
+) -> anyhow::Result<()> {
     for item in items {
         let (bar, progress) = transfer(&ctx.printer, &format!("checking {}", item.file));
         let back = ctx
@@ -210,6 +223,7 @@ async fn check_files(ctx: &Ctx, entry: &store::Entry, items: &[&Item]) -> anyhow
                 codec::check_file(
                     entry.path.join(&item.file),
                     item.compression,
+                    Opening::of(item.encryption.as_ref(), identities),
                     Some(progress),
                 )
                 .await
@@ -424,6 +438,7 @@ struct Restore<'a> {
     ctx: &'a Ctx,
     engine: &'a Engine,
     folder: &'a Path,
+    identities: Option<&'a std::sync::Arc<Identities>>,
     stall: std::time::Duration,
 }
 
@@ -492,7 +507,10 @@ impl Restore<'_> {
             .run(restore_item(
                 &self.ctx.project,
                 self.engine,
-                self.folder,
+                (
+                    self.folder,
+                    Opening::of(item.encryption.as_ref(), self.identities),
+                ),
                 item,
                 c,
                 self.stall,
@@ -556,7 +574,7 @@ fn outcome(item: &Item, c: &ContainerInfo, result: anyhow::Result<f64>) -> Resto
 async fn restore_item(
     project: &Project,
     engine: &Engine,
-    folder: &Path,
+    (folder, opening): (&Path, Opening),
     item: &Item,
     c: &ContainerInfo,
     stall: std::time::Duration,
@@ -564,7 +582,12 @@ async fn restore_item(
 ) -> anyhow::Result<f64> {
     let start = Instant::now();
     let (bar, progress) = transfer(printer, &format!("{}: {}", item.service, item.source));
-    let (rx, read) = codec::read_file(folder.join(&item.file), item.compression, Some(progress));
+    let (rx, read) = codec::read_file(
+        folder.join(&item.file),
+        item.compression,
+        opening,
+        Some(progress),
+    );
     // Plain SQL runs in phi's own transaction: BEGIN first, COMMIT only once the whole file was
     // read and matches its manifest. A stream cut short (Ctrl-C, a read error) ends without
     // COMMIT, and PostgreSQL rolls it back. (pg_restore --single-transaction does the same

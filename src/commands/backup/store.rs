@@ -47,6 +47,16 @@ pub struct Item {
     pub duration_seconds: f64,
     pub image: String,
     pub container: String,
+    /// How the file is encrypted (absent: it is not). `size` and `sha256` are those of the
+    /// encrypted bytes on disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<super::crypt::Encryption>,
+    /// For tars: the regular files in it and their bytes (what a drill compares against).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contents: Option<super::tally::Contents>,
+    /// For Redis: DBSIZE right before the BGSAVE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::codec::{self, ReadBack};
+use super::crypt::{self, Opening};
 use super::store::{self, Entry, Item, State};
 use super::{Settings, container_for, recipes, transfer};
 use crate::config::Project;
@@ -26,6 +27,11 @@ pub struct ItemCheck {
     pub sha256: Option<String>,
     /// `ok`, `failed: ...`, or `skipped: why` (postgres custom dumps only).
     pub pg_restore_list: Option<String>,
+    /// Encrypted with age.
+    pub encrypted: bool,
+    /// Decrypted (when encrypted) and decompressed to its end; false when only the bytes on
+    /// disk could be checked (encrypted, no identity given).
+    pub opened: bool,
     pub problem: Option<String>,
 }
 
@@ -69,6 +75,13 @@ pub fn render(report: &Report) -> String {
             if let Some(pg) = &i.pg_restore_list {
                 line.push_str(&format!("  pg_restore --list: {pg}"));
             }
+            if i.encrypted && !i.opened && i.problem.is_none() {
+                line.push_str(
+                    "  (age: ciphertext checksum only; --identity decrypts and reads it)",
+                );
+            } else if i.encrypted && i.opened {
+                line.push_str("  (age: decrypted)");
+            }
             if let Some(p) = &i.problem {
                 line.push_str(&format!("  ({p})"));
             }
@@ -103,6 +116,7 @@ pub async fn run(
 ) -> anyhow::Result<Report> {
     let listing = store::scan(dir, &project.name)
         .with_context(|| format!("cannot read {}", dir.display()))?;
+    let identities = crypt::identities(project, opts.identity.as_deref())?;
     let chosen: Vec<&Entry> = match id {
         Some(id) => vec![store::resolve(&listing, id).map_err(|m| Coded::new(Exit::Usage, m))?],
         None => listing.entries.iter().collect(),
@@ -141,7 +155,8 @@ pub async fn run(
                     .filter(|c| c.state == RunState::Running)
                     .map(|c| (engine, c.id.clone()))
             });
-            items.push(check_item(&entry.path, item, target, opts.stall(), printer).await);
+            let opening = Opening::of(item.encryption.as_ref(), identities.as_ref());
+            items.push(check_item(&entry.path, item, opening, target, opts.stall(), printer).await);
         }
         backups.push(BackupCheck {
             id: entry.id.clone(),
@@ -170,7 +185,7 @@ pub fn compare(item: &Item, back: &ReadBack) -> Option<String> {
             "sha256 is {}, the manifest says {}",
             back.sha256, item.sha256
         ))
-    } else if back.raw_size != item.raw_size {
+    } else if back.opened && back.raw_size != item.raw_size {
         Some(format!(
             "{} bytes decompressed, the manifest says {}",
             back.raw_size, item.raw_size
@@ -183,6 +198,7 @@ pub fn compare(item: &Item, back: &ReadBack) -> Option<String> {
 async fn check_item(
     folder: &Path,
     item: &Item,
+    opening: Opening,
     container: Option<(&Engine, String)>,
     stall: std::time::Duration,
     printer: &Printer,
@@ -196,20 +212,27 @@ async fn check_item(
         size: None,
         sha256: None,
         pg_restore_list: None,
+        encrypted: item.encryption.is_some(),
+        opened: false,
         problem: None,
     };
     let (bar, progress) = transfer(printer, &format!("checking {}", item.file));
     let custom_dump = item.recipe == "postgres" && item.format == "custom";
-    let result = if custom_dump {
-        let (read, listed) = pg_list(&path, item, container, stall, progress).await;
+    let blind = matches!(opening, Opening::Sealed(None));
+    let result = if custom_dump && !blind {
+        let (read, listed) = pg_list(&path, item, opening, container, stall, progress).await;
         check.pg_restore_list = Some(listed);
         read
     } else {
-        codec::check_file(path, item.compression, Some(progress)).await
+        if custom_dump {
+            check.pg_restore_list = Some("skipped: encrypted, and no identity given".into());
+        }
+        codec::check_file(path, item.compression, opening, Some(progress)).await
     };
     drop(bar);
     match result {
         Ok(back) => {
+            check.opened = back.opened;
             check.size = Some(back.size);
             check.sha256 = Some(back.sha256.clone());
             check.problem = compare(item, &back);
@@ -229,19 +252,31 @@ async fn check_item(
 async fn pg_list(
     path: &Path,
     item: &Item,
+    opening: Opening,
     container: Option<(&Engine, String)>,
     stall: std::time::Duration,
     progress: codec::Progress,
 ) -> (std::io::Result<ReadBack>, String) {
     let local = which::which("pg_restore").ok();
     if container.is_none() && local.is_none() {
-        let read = codec::check_file(path.to_path_buf(), item.compression, Some(progress)).await;
+        let read = codec::check_file(
+            path.to_path_buf(),
+            item.compression,
+            opening,
+            Some(progress),
+        )
+        .await;
         return (
             read,
             "skipped: the service has no running container and pg_restore is not on PATH".into(),
         );
     }
-    let (rx, result) = codec::read_file(path.to_path_buf(), item.compression, Some(progress));
+    let (rx, result) = codec::read_file(
+        path.to_path_buf(),
+        item.compression,
+        opening,
+        Some(progress),
+    );
     let listed = match container {
         Some((engine, id)) => {
             let command = recipes::pg_restore_list();
