@@ -206,13 +206,24 @@ runs on one directory apart.\n\n\
 `phi backup` alone is `phi backup create`. After a successful run, backups beyond the retention \
 (--keep-last, --keep-days, BACKUP_RETENTION_DAYS) are pruned; the newest complete backup is \
 never deleted, and folders phi did not write are never touched.\n\n\
-Exit status: 0 done; 1 a backup, restore or prune failed; 2 nothing declared, bad flags or \
+Targets (x-phi backup.targets, or --to): after the backup is written locally, each file is \
+copied to every target under a temporary name, read back and checked against the manifest \
+(size and sha256), then renamed; manifest.json goes last, so a copy cut short never looks like \
+a backup (`phi backup push` completes it). A target is a directory, \
+sftp://user@host:port/path (the system's ssh: a key or the agent, the host key checked \
+against known_hosts, never accepted unseen) or s3://bucket/prefix (AWS_ACCESS_KEY_ID, \
+AWS_SECRET_ACCESS_KEY, or their _FILE forms). The retention applies there too; --keep-local N \
+bounds what stays on the host once a backup is on every target. list, verify, restore and \
+prune take --from TARGET.\n\n\
+Exit status: 0 done; 1 a backup, restore or prune failed, or a copy to a target failed (the \
+local backup is kept); 2 nothing declared, bad flags or \
 settings, or a restore refused without --yes; 3 verify found a damaged or incomplete backup; \
-4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
+4 the engine is unreachable, or the --from target is (or refused the credentials); 5 the lock was not free within --lock-timeout, or a transfer \
 stalled; 130 interrupted (the run is left incomplete and stopped services are started again).",
         after_help = "Examples:\n  phi backup\n  phi backup --keep-last 7 --compression gzip\n  \
 phi backup list --json\n  phi backup verify\n  phi backup restore latest --service postgres\n  \
-phi backup prune --keep-days 14 --dry-run"
+phi backup prune --keep-days 14 --dry-run\n  phi backup --to offsite --keep-local 2\n  \
+phi backup list --from s3://bucket/phi\n  phi backup restore latest --from offsite --yes"
     )]
     Backup(BackupArgs),
 
@@ -413,6 +424,18 @@ pub struct BackupArgs {
     /// How long to wait for another run holding the backup directory's lock
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, global = true)]
     pub lock_timeout: Duration,
+
+    /// Copy the new backup (or `push`'s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]
+    #[arg(long = "to", value_name = "TARGET", global = true)]
+    pub to: Vec<String>,
+
+    /// Read the backups on this target instead of the local directory (list, verify, restore, prune)
+    #[arg(long, value_name = "TARGET", global = true)]
+    pub from: Option<String>,
+
+    /// Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]
+    #[arg(long, value_name = "N", global = true)]
+    pub keep_local: Option<u64>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -440,6 +463,14 @@ pub enum BackupAction {
         /// Only these services' items (comma-separated or repeated)
         #[arg(long = "service", value_name = "SERVICE", value_delimiter = ',')]
         services: Vec<String>,
+    },
+
+    /// Copy a local backup to the targets (--to, else every declared one); completes a
+    /// copy that was cut short
+    Push {
+        /// The backup to copy: its ID, its timestamp, a unique prefix, or `latest` [default: latest]
+        #[arg(value_name = "ID")]
+        id: Option<String>,
     },
 
     /// Delete backups beyond the retention; never the newest complete one

@@ -494,6 +494,11 @@ pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
         Some(A::Prune { retention, dry_run }) => {
             (Action::Prune { dry_run: *dry_run }, None, retention)
         }
+        Some(A::Push { id }) => (
+            Action::Push { id: id.clone() },
+            None,
+            &args.create.retention,
+        ),
     };
     backup::Settings {
         action,
@@ -504,6 +509,9 @@ pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
         lock_timeout: args.lock_timeout,
         timeout: global.timeout,
         yes: global.yes,
+        to: args.to.clone(),
+        from: args.from.clone(),
+        keep_local: args.keep_local,
     }
 }
 

@@ -87,7 +87,14 @@ pub const BACKUP_KEYS: &[&str] = &[
 /// Keys understood under a service's `x-phi.backup.postgres`.
 pub const POSTGRES_KEYS: &[&str] = &["format", "database", "user"];
 /// Keys understood under the top-level `x-phi.backup`.
-pub const BACKUP_DEFAULT_KEYS: &[&str] = &["dir", "compression", "keep_last", "keep_days"];
+pub const BACKUP_DEFAULT_KEYS: &[&str] = &[
+    "dir",
+    "compression",
+    "keep_last",
+    "keep_days",
+    "targets",
+    "keep_local",
+];
 
 /// Default time an HTTP health probe may take.
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -138,6 +145,10 @@ pub struct BackupDefaults {
     pub compression: Option<String>,
     pub keep_last: Option<u64>,
     pub keep_days: Option<u64>,
+    /// Where backups are copied after they are written (see [`super::backup_targets`]).
+    pub targets: Vec<super::backup_targets::TargetSpec>,
+    /// How many complete backups stay on the host once copied to every target.
+    pub keep_local: Option<u64>,
 }
 
 /// `phi monitor` thresholds, per service or for the whole project.
@@ -429,6 +440,10 @@ fn parse_backup_defaults(
     };
     out.keep_last = whole("keep_last", 1.0)?;
     out.keep_days = whole("keep_days", 0.0)?;
+    out.keep_local = whole("keep_local", 0.0)?;
+    if let Some(v) = map.get("targets") {
+        out.targets = super::backup_targets::parse(v, origin, &key("targets"))?;
+    }
     Ok(out)
 }
 

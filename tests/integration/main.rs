@@ -2,6 +2,7 @@
 //! Run them with scripts/test.sh, which first makes sure an engine and the test images exist.
 
 mod backup;
+mod backup_targets;
 mod check_auth;
 mod config;
 mod docs;

@@ -13,6 +13,7 @@ mod retar;
 mod retention;
 /// Public for the fuzz test (tests/integration/fuzz.rs), which reads manifests directly.
 pub mod store;
+mod targets;
 mod verify;
 
 use std::collections::BTreeSet;
@@ -39,11 +40,25 @@ pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub enum Action {
-    Create { services: Vec<String>, prune: bool },
+    Create {
+        services: Vec<String>,
+        prune: bool,
+    },
     List,
-    Verify { id: Option<String> },
-    Restore { id: String, services: Vec<String> },
-    Prune { dry_run: bool },
+    Verify {
+        id: Option<String>,
+    },
+    Restore {
+        id: String,
+        services: Vec<String>,
+    },
+    Prune {
+        dry_run: bool,
+    },
+    /// Copy a local backup (default: the newest complete one) to the targets.
+    Push {
+        id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +72,12 @@ pub struct Settings {
     /// The global --timeout: the stall limit of transfers and the limit of other waits.
     pub timeout: Option<Duration>,
     pub yes: bool,
+    /// --to: the targets to copy to (declared names or URLs) [default: every declared one].
+    pub to: Vec<String>,
+    /// --from: read the backups on this target instead of the local directory.
+    pub from: Option<String>,
+    /// --keep-local: complete backups to keep on the host once they are on every target.
+    pub keep_local: Option<u64>,
 }
 
 impl Settings {
@@ -76,7 +97,7 @@ fn precheck(project: &Project, opts: &Settings) -> anyhow::Result<()> {
     if let Action::Create { services, .. } = &opts.action {
         create::plan(project, services)?;
     }
-    Ok(())
+    targets::precheck(project, opts)
 }
 
 /// `phi backup` and its actions; returns the exit status after printing the report.
@@ -102,15 +123,16 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     };
     let engine = engine.as_ref();
     let dir = backup_dir(project, opts)?;
+    if let Some(from) = &opts.from {
+        return targets::run_from(ctx, engine, &dir, from, opts).await;
+    }
     match &opts.action {
         Action::Create { services, prune } => {
             let engine = engine.context("the engine is needed to make a backup")?;
             let report = create::run(ctx, engine, &dir, services, *prune, opts).await?;
-            printer
-                .report(&report, |color| create::render(&report, color))
-                .context("writing the report")?;
-            Ok(report.exit)
+            targets::finish_create(ctx, &dir, report, *prune, opts).await
         }
+        Action::Push { id } => targets::push(ctx, &dir, id.as_deref(), opts).await,
         Action::List => {
             let report = list(project, &dir)?;
             printer
