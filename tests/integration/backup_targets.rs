@@ -450,7 +450,7 @@ fn postgres_redis_and_a_volume_round_trip_through_sftp_and_s3() {
             &[
                 "sh",
                 "-c",
-                "rm -rf /srv/media/* && echo changed > /srv/media/x",
+                "rm -rf /srv/media/sub && echo changed > /srv/media/a.txt",
             ],
         );
         let out = phi(dir.path(), &stack)
@@ -483,7 +483,7 @@ fn volume_stack(test: &str, targets: &str, bytes: usize) -> (Stack, tempfile::Te
     let compose = format!(
         "services:\n  files:\n    image: phi-test/busybox\n    volumes: ['media:/srv/media']\n    \
          x-phi: {{ backup: {{ volumes: [media] }} }}\nvolumes:\n  media: {{}}\n\
-         x-phi:\n  backup:\n    compression: gzip\n{targets}"
+         x-phi:\n  backup:\n{targets}"
     );
     let dir = project_dir(&compose);
     let files = stack.run(
@@ -510,7 +510,7 @@ fn volume_stack(test: &str, targets: &str, bytes: usize) -> (Stack, tempfile::Te
 fn an_upload_cut_short_never_looks_like_a_backup_and_push_completes_it() {
     let mut sshd = Sshd::start();
     // Random bytes do not compress: the upload takes long enough to be cut.
-    let (stack, dir) = volume_stack("target-cut", &targets_yaml(&sshd, None), 48 << 20);
+    let (stack, dir) = volume_stack("target-cut", &targets_yaml(&sshd, None), 24 << 20);
     let root = sshd.root();
     let pid = sshd.child.as_ref().unwrap().id();
     // Kill the server (and its sessions) as soon as the big file starts to land.
