@@ -206,6 +206,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--keep-days', '--keep-days', [CompletionResultType]::ParameterName, 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read the backups on this target instead of the local directory (list, verify, restore, prune)')
+            [CompletionResult]::new('--keep-local', '--keep-local', [CompletionResultType]::ParameterName, 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -231,6 +234,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the project''s backups: ID, state, age, size, items')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Copy a local backup to the targets (--to, else every declared one); completes a copy that was cut short')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete backups beyond the retention; never the newest complete one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -242,6 +246,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--keep-days', '--keep-days', [CompletionResultType]::ParameterName, 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read the backups on this target instead of the local directory (list, verify, restore, prune)')
+            [CompletionResult]::new('--keep-local', '--keep-local', [CompletionResultType]::ParameterName, 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -268,6 +275,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
         'phi;backup;list' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read the backups on this target instead of the local directory (list, verify, restore, prune)')
+            [CompletionResult]::new('--keep-local', '--keep-local', [CompletionResultType]::ParameterName, 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -293,6 +303,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
         'phi;backup;verify' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read the backups on this target instead of the local directory (list, verify, restore, prune)')
+            [CompletionResult]::new('--keep-local', '--keep-local', [CompletionResultType]::ParameterName, 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -319,6 +332,37 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services'' items (comma-separated or repeated)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read the backups on this target instead of the local directory (list, verify, restore, prune)')
+            [CompletionResult]::new('--keep-local', '--keep-local', [CompletionResultType]::ParameterName, 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-name', '--project-name', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
+            [CompletionResult]::new('--project-directory', '--project-directory', [CompletionResultType]::ParameterName, 'Project directory [default: the first compose file''s directory, else the current one]')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (or JSON lines for streams) on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: no progress and no notes, only data, warnings and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more: -v explains decisions, -vv also shows engine calls')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed for destructive actions when not on a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'phi;backup;push' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read the backups on this target instead of the local directory (list, verify, restore, prune)')
+            [CompletionResult]::new('--keep-local', '--keep-local', [CompletionResultType]::ParameterName, 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -346,6 +390,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--keep-days', '--keep-days', [CompletionResultType]::ParameterName, 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Read the backups on this target instead of the local directory (list, verify, restore, prune)')
+            [CompletionResult]::new('--keep-local', '--keep-local', [CompletionResultType]::ParameterName, 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]')
@@ -374,6 +421,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the project''s backups: ID, state, age, size, items')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Copy a local backup to the targets (--to, else every declared one); completes a copy that was cut short')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete backups beyond the retention; never the newest complete one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -388,6 +436,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             break
         }
         'phi;backup;help;restore' {
+            break
+        }
+        'phi;backup;help;push' {
             break
         }
         'phi;backup;help;prune' {
@@ -506,6 +557,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the project''s backups: ID, state, age, size, items')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Copy a local backup to the targets (--to, else every declared one); completes a copy that was cut short')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete backups beyond the retention; never the newest complete one')
             break
         }
@@ -519,6 +571,9 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             break
         }
         'phi;help;backup;restore' {
+            break
+        }
+        'phi;help;backup;push' {
             break
         }
         'phi;help;backup;prune' {

@@ -58,6 +58,9 @@ _phi() {
             phi__subcmd__backup,prune)
                 cmd="phi__subcmd__backup__subcmd__prune"
                 ;;
+            phi__subcmd__backup,push)
+                cmd="phi__subcmd__backup__subcmd__push"
+                ;;
             phi__subcmd__backup,restore)
                 cmd="phi__subcmd__backup__subcmd__restore"
                 ;;
@@ -75,6 +78,9 @@ _phi() {
                 ;;
             phi__subcmd__backup__subcmd__help,prune)
                 cmd="phi__subcmd__backup__subcmd__help__subcmd__prune"
+                ;;
+            phi__subcmd__backup__subcmd__help,push)
+                cmd="phi__subcmd__backup__subcmd__help__subcmd__push"
                 ;;
             phi__subcmd__backup__subcmd__help,restore)
                 cmd="phi__subcmd__backup__subcmd__help__subcmd__restore"
@@ -120,6 +126,9 @@ _phi() {
                 ;;
             phi__subcmd__help__subcmd__backup,prune)
                 cmd="phi__subcmd__help__subcmd__backup__subcmd__prune"
+                ;;
+            phi__subcmd__help__subcmd__backup,push)
+                cmd="phi__subcmd__help__subcmd__backup__subcmd__push"
                 ;;
             phi__subcmd__help__subcmd__backup,restore)
                 cmd="phi__subcmd__help__subcmd__backup__subcmd__restore"
@@ -184,7 +193,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup)
-            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version create list verify restore prune help"
+            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --to --from --keep-local --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version create list verify restore push prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,6 +220,18 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-local)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -258,7 +279,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__create)
-            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --services --compression --keep-last --keep-days --no-prune --dir --lock-timeout --to --from --keep-local --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +306,18 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-local)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -332,7 +365,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__help)
-            opts="create list verify restore prune help"
+            opts="create list verify restore push prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,6 +434,20 @@ _phi() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        phi__subcmd__backup__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         phi__subcmd__backup__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -430,7 +477,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__list)
-            opts="-f -p -q -v -y -h -V --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --dir --lock-timeout --to --from --keep-local --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +488,18 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-local)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -488,7 +547,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__prune)
-            opts="-f -p -q -v -y -h -V --keep-last --keep-days --dry-run --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --keep-last --keep-days --dry-run --dir --lock-timeout --to --from --keep-local --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +566,88 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-local)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__backup__subcmd__push)
+            opts="-f -p -q -v -y -h -V --dir --lock-timeout --to --from --keep-local --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-local)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -554,7 +695,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__restore)
-            opts="-f -p -q -v -y -h -V --service --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --service --dir --lock-timeout --to --from --keep-local --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +710,18 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-local)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -616,7 +769,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__verify)
-            opts="-f -p -q -v -y -h -V --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --dir --lock-timeout --to --from --keep-local --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +780,18 @@ _phi() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-local)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -842,7 +1007,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__help__subcmd__backup)
-            opts="create list verify restore prune"
+            opts="create list verify restore push prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -884,6 +1049,20 @@ _phi() {
             return 0
             ;;
         phi__subcmd__help__subcmd__backup__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        phi__subcmd__help__subcmd__backup__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

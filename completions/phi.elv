@@ -197,6 +197,9 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --to 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]'
+            cand --from 'Read the backups on this target instead of the local directory (list, verify, restore, prune)'
+            cand --keep-local 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -222,6 +225,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand list 'List the project''s backups: ID, state, age, size, items'
             cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
             cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand push 'Copy a local backup to the targets (--to, else every declared one); completes a copy that was cut short'
             cand prune 'Delete backups beyond the retention; never the newest complete one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -232,6 +236,9 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --to 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]'
+            cand --from 'Read the backups on this target instead of the local directory (list, verify, restore, prune)'
+            cand --keep-local 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -257,6 +264,9 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;backup;list'= {
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --to 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]'
+            cand --from 'Read the backups on this target instead of the local directory (list, verify, restore, prune)'
+            cand --keep-local 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -281,6 +291,9 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;backup;verify'= {
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --to 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]'
+            cand --from 'Read the backups on this target instead of the local directory (list, verify, restore, prune)'
+            cand --keep-local 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -306,6 +319,36 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --service 'Only these services'' items (comma-separated or repeated)'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --to 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]'
+            cand --from 'Read the backups on this target instead of the local directory (list, verify, restore, prune)'
+            cand --keep-local 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]'
+            cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
+            cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-name 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
+            cand --project-directory 'Project directory [default: the first compose file''s directory, else the current one]'
+            cand --env-file 'Env file to load; repeat for several, later ones win [default: <project dir>/.env]'
+            cand --profile 'Activate a Compose profile; repeat for several [env: COMPOSE_PROFILES]'
+            cand --color 'When to use colours [NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured with `auto`]'
+            cand --timeout 'Longest time to wait for the engine, probes and readiness, e.g. 30s, 2m [default: per command]'
+            cand --json 'Print one JSON document (or JSON lines for streams) on stdout'
+            cand -q 'Print less: no progress and no notes, only data, warnings and errors'
+            cand --quiet 'Print less: no progress and no notes, only data, warnings and errors'
+            cand -v 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand --verbose 'Print more: -v explains decisions, -vv also shows engine calls'
+            cand -y 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand --yes 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'phi;backup;push'= {
+            cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
+            cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --to 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]'
+            cand --from 'Read the backups on this target instead of the local directory (list, verify, restore, prune)'
+            cand --keep-local 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -332,6 +375,9 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --keep-days 'Keep backups younger than N days [default: BACKUP_RETENTION_DAYS, else x-phi backup.keep_days]'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
+            cand --to 'Copy the new backup (or `push`''s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]'
+            cand --from 'Read the backups on this target instead of the local directory (list, verify, restore, prune)'
+            cand --keep-local 'Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand -p 'Project name [default: COMPOSE_PROJECT_NAME, else the file''s `name:`, else the directory name]'
@@ -359,6 +405,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand list 'List the project''s backups: ID, state, age, size, items'
             cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
             cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand push 'Copy a local backup to the targets (--to, else every declared one); completes a copy that was cut short'
             cand prune 'Delete backups beyond the retention; never the newest complete one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -369,6 +416,8 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;backup;help;verify'= {
         }
         &'phi;backup;help;restore'= {
+        }
+        &'phi;backup;help;push'= {
         }
         &'phi;backup;help;prune'= {
         }
@@ -475,6 +524,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand list 'List the project''s backups: ID, state, age, size, items'
             cand verify 'Re-hash every file against its manifest, read every stream to the end, and check postgres custom dumps with pg_restore --list; exit 3 on any problem'
             cand restore 'Put a backup back: verify it, show what will be overwritten, ask (or --yes), restore'
+            cand push 'Copy a local backup to the targets (--to, else every declared one); completes a copy that was cut short'
             cand prune 'Delete backups beyond the retention; never the newest complete one'
         }
         &'phi;help;backup;create'= {
@@ -484,6 +534,8 @@ set edit:completion:arg-completer[phi] = {|@words|
         &'phi;help;backup;verify'= {
         }
         &'phi;help;backup;restore'= {
+        }
+        &'phi;help;backup;push'= {
         }
         &'phi;help;backup;prune'= {
         }
