@@ -157,6 +157,26 @@ mod tests {
     }
 
     #[test]
+    fn the_top_level_backup_settings_take_targets_and_keep_local() {
+        let value: Value = serde_norway::from_str(
+            "backup: { keep_local: 0, targets: { nas: /mnt/nas, off: 'sftp://h/x' } }\n",
+        )
+        .unwrap();
+        let mut diag = super::super::compose::Diagnostics::default();
+        let x = super::super::xphi::parse_project(&value, "compose.yaml", &mut diag).unwrap();
+        assert_eq!(x.backup.keep_local, Some(0));
+        assert_eq!(x.backup.targets.len(), 2);
+        assert!(diag.warnings.is_empty(), "{:?}", diag.warnings);
+        let value: Value =
+            serde_norway::from_str("backup: { targets: { nas: { url: /x, secret: s } } }\n")
+                .unwrap();
+        let err = super::super::xphi::parse_project(&value, "compose.yaml", &mut diag)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x-phi.backup.targets.nas.secret"), "{err}");
+    }
+
+    #[test]
     fn bad_targets_name_the_key() {
         for (yaml, key) in [
             ("- a\n", "x-phi.backup.targets"),

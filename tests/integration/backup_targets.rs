@@ -676,6 +676,24 @@ fn retention_on_a_target_keeps_the_newest_and_leaves_what_phi_did_not_write() {
         assert_eq!(complete.len(), 3, "{}", root.display());
         assert_eq!(complete.last(), local.last());
     }
+    // A target given as a URL or a path lists the same backups.
+    let url = format!(
+        "{}?key={}&known_hosts={}",
+        sshd.url(),
+        sshd.key().display(),
+        sshd.known_hosts().display()
+    );
+    for from in [url.as_str(), nas.path().to_str().unwrap()] {
+        let list = phi(dir.path(), &stack)
+            .args(["backup", "list", "--json", "--from", from])
+            .run();
+        list.code(0);
+        assert_eq!(
+            list.json()["backups"].as_array().unwrap().len(),
+            3,
+            "{from}"
+        );
+    }
     // Something named like a backup that phi did not write.
     let foreign = format!("{}-20200101T000000Z", stack.name);
     std::fs::create_dir(sshd.root().join(&foreign)).unwrap();

@@ -213,6 +213,12 @@ impl Conn {
             Conn::Sftp(c) => {
                 let dir = c.path(&[folder]);
                 let mut fs = c.sftp.fs();
+                let root = c.path(&[]);
+                if fs.metadata(&root).await.is_err() {
+                    fs.create_dir(&root)
+                        .await
+                        .with_context(|| format!("cannot create {}", root.display()))?;
+                }
                 if fs.metadata(&dir).await.is_err() {
                     fs.create_dir(&dir)
                         .await
@@ -406,11 +412,11 @@ impl Conn {
         }
     }
 
-    /// End the connection (the ssh process, for SFTP).
+    /// End the connection. SFTP: dropped rather than `Sftp::close`d, which panics while a
+    /// file handle of a cut-short transfer is still being closed in the background; dropping
+    /// the session ends the ssh master process all the same.
     pub async fn close(self) {
-        if let Conn::Sftp(c) = self {
-            let _ = c.sftp.close().await;
-        }
+        drop(self);
     }
 }
 

@@ -31,13 +31,19 @@ const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 pub struct Scratch(PathBuf);
 
 impl Scratch {
+    /// Under `dir` (created if needed); where that cannot be written, under the system's
+    /// temporary directory.
     pub fn new(dir: &Path) -> anyhow::Result<Scratch> {
-        store::ensure_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .subsec_nanos();
-        let path = dir.join(format!(".phi-from-{}-{nanos}", std::process::id()));
+        let name = format!(".phi-from-{}-{nanos}", std::process::id());
+        let path = dir.join(&name);
+        if store::ensure_dir(dir).is_ok() && store::ensure_dir(&path).is_ok() {
+            return Ok(Scratch(path));
+        }
+        let path = std::env::temp_dir().join(name);
         store::ensure_dir(&path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Scratch(path))
     }
