@@ -187,6 +187,12 @@ struct Moto {
 
 impl Moto {
     fn start() -> Moto {
+        Moto::start_with(false)
+    }
+
+    /// With `auth`, every request after the bucket's creation must be signed with a key
+    /// moto knows (it knows none): any credentials are wrong.
+    fn start_with(auth: bool) -> Moto {
         let cache = std::env::var_os("PHI_TEST_CACHE")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
@@ -199,7 +205,11 @@ impl Moto {
             bin.display()
         );
         let port = free_port();
-        let mut child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        if auth {
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", "1");
+        }
+        let mut child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -510,7 +520,7 @@ fn volume_stack(test: &str, targets: &str, bytes: usize) -> (Stack, tempfile::Te
 fn an_upload_cut_short_never_looks_like_a_backup_and_push_completes_it() {
     let mut sshd = Sshd::start();
     // Random bytes do not compress: the upload takes long enough to be cut.
-    let (stack, dir) = volume_stack("target-cut", &targets_yaml(&sshd, None), 24 << 20);
+    let (stack, dir) = volume_stack("target-cut", &targets_yaml(&sshd, None), 8 << 20);
     let root = sshd.root();
     let pid = sshd.child.as_ref().unwrap().id();
     // Kill the server (and its sessions) as soon as the big file starts to land.
@@ -597,7 +607,12 @@ fn wrong_credentials_and_unreachable_targets_name_the_target_and_keep_the_local_
         sshd.key().display(),
         sshd.dir.path().join("empty_known_hosts").display(),
     );
-    let targets = format!("{}{stranger}", targets_yaml(&sshd, Some(&moto)));
+    let locked = Moto::start_with(true);
+    let targets = format!(
+        "{}{stranger}      locked: {{ url: 's3://{BUCKET}/x', endpoint: '{}' }}\n",
+        targets_yaml(&sshd, Some(&moto)),
+        locked.endpoint()
+    );
     let (stack, dir) = volume_stack("target-errors", &targets, 1000);
 
     // A key the server does not know.
@@ -618,6 +633,14 @@ fn wrong_credentials_and_unreachable_targets_name_the_target_and_keep_the_local_
         std::fs::read_to_string(sshd.dir.path().join("empty_known_hosts")).unwrap(),
         ""
     );
+    // S3 credentials the server refuses.
+    let out = phi(dir.path(), &stack)
+        .args(["-vv", "backup", "--to", "locked"])
+        .run();
+    out.code(1);
+    out.stderr_has("target locked")
+        .stderr_has("InvalidAccessKeyId");
+    assert!(!out.stdout.contains(AWS_SECRET) && !out.stderr.contains(AWS_SECRET));
     // S3 with its server down.
     moto.kill();
     let out = phi(dir.path(), &stack)
@@ -628,7 +651,7 @@ fn wrong_credentials_and_unreachable_targets_name_the_target_and_keep_the_local_
     assert!(!out.stdout.contains(AWS_SECRET) && !out.stderr.contains(AWS_SECRET));
     // Every local backup is kept and complete; nothing landed on the SFTP server.
     let (local, incomplete) = states(&dir.path().join("backups"));
-    assert_eq!((local.len(), incomplete.len()), (3, 0));
+    assert_eq!((local.len(), incomplete.len()), (4, 0));
     assert!(std::fs::read_dir(sshd.root()).unwrap().next().is_none());
     // Reading from an unreachable target is exit 4, naming it.
     phi(dir.path(), &stack)
