@@ -283,6 +283,34 @@ ensure_age() {
     apt_install age
 }
 
+# --------------------------------------------------------- backup targets --
+# The target tests start these themselves, as children on 127.0.0.1 (inside the CI netns too);
+# here they are only installed.
+ensure_sshd() {
+    [[ -x /usr/sbin/sshd ]] && command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 && return 0
+    is_root || die "the backup target tests need OpenSSH; installing needs root (apt-get install openssh-server openssh-client)"
+    apt_install openssh-server openssh-client
+    # Installing may start the system's sshd: the tests run their own.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now ssh >/dev/null 2>&1 || :; fi
+}
+
+MOTO_VENV="$PHI_TEST_CACHE/moto"
+ensure_moto() {
+    [[ -x "$MOTO_VENV/bin/moto_server" ]] && return 0
+    log "installing moto[server] (an S3-compatible server for the target tests) into $MOTO_VENV"
+    if [[ ! -x "$MOTO_VENV/bin/python" ]]; then
+        python3 -m venv "$MOTO_VENV" >"$RUN_TMP/moto-venv.log" 2>&1 || {
+            cat "$RUN_TMP/moto-venv.log" >&2
+            die "could not create a virtualenv for moto"
+        }
+    fi
+    "$MOTO_VENV/bin/python" -m pip install -q --disable-pip-version-check 'moto[server]>=5,<6' \
+        >"$RUN_TMP/moto-pip.log" 2>&1 || {
+        tail -n 15 "$RUN_TMP/moto-pip.log" >&2
+        die "pip install moto[server] failed"
+    }
+}
+
 # ------------------------------------------------------------------- main --
 ensure_engine
 ensure_test_tools
@@ -292,6 +320,8 @@ for name in ${PHI_TEST_IMAGES:-busybox postgres redis python}; do
 done
 ensure_compose_v2
 ensure_age
+ensure_sshd
+ensure_moto
 
 if [[ -n "$PRINT_ENV" ]]; then
     printf 'export PHI_TEST_CACHE=%q\n' "$PHI_TEST_CACHE"

@@ -163,6 +163,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "phi backup --dir /mnt/backups --services postgres",
                 "only postgres, into another folder",
             ),
+            (
+                "phi backup --to s3://bucket/phi --keep-local 2",
+                "also copy it offsite; keep two on the host",
+            ),
         ],
     ),
     (
@@ -191,8 +195,8 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "the newest backup's ID",
             ),
             (
-                "phi backup list --dir /mnt/backups",
-                "the backups in another folder",
+                "phi backup list --from sftp://backup@nas:22/srv/phi",
+                "the backups on a target",
             ),
         ],
     ),
@@ -211,6 +215,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "phi backup verify --json | jq .ok",
                 "the verdict for scripts",
             ),
+            (
+                "phi backup verify latest --identity key.txt",
+                "an encrypted backup, decrypted and read to the end",
+            ),
         ],
     ),
     (
@@ -227,6 +235,19 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
             (
                 "phi backup restore 20250101T000000Z --yes",
                 "a backup by its timestamp (or ID or unique prefix)",
+            ),
+        ],
+    ),
+    (
+        "backup-push",
+        &[
+            (
+                "phi backup push",
+                "copy the newest backup to every declared target, or finish a copy cut short",
+            ),
+            (
+                "phi backup push 20250101T000000Z --to sftp://backup@nas:22/srv/phi",
+                "one backup to one target",
             ),
         ],
     ),
@@ -532,9 +553,20 @@ encrypted with age after compression, the local copy too; verify checks the encr
 without a key, and verify, restore and drill decrypt with --identity or \
 BACKUP_AGE_IDENTITY_FILE. `drill` restores a backup into throwaway containers and checks it; \
 `check --max-age` tells whether the newest backup is fresh; --prometheus writes metrics.\n\n\
-Exit status: 0 done; 1 a backup, restore or prune failed; 2 nothing declared, bad flags or \
-settings, or a restore refused off a terminal without --yes; 3 verify found a damaged or incomplete backup, a \
-drill item failed, or check found no backup fresh enough; 4 the engine is unreachable; 5 the lock was not free within --lock-timeout, or a transfer \
+Targets (x-phi backup.targets, or --to): after the backup is written locally, each file is \
+copied to every target under a temporary name, read back and checked against the manifest \
+(size and sha256), then renamed; manifest.json goes last, so a copy cut short never looks like \
+a backup (`phi backup push` completes it). A target is a directory, \
+sftp://user@host:port/path (the system's ssh: a key or the agent, the host key checked \
+against known_hosts, never accepted unseen) or s3://bucket/prefix (AWS_ACCESS_KEY_ID, \
+AWS_SECRET_ACCESS_KEY, or their _FILE forms). The retention applies there too; --keep-local N \
+bounds what stays on the host once a backup is on every target. list, verify, restore and \
+prune take --from TARGET.\n\n\
+Exit status: 0 done; 1 a backup, restore or prune failed, or a copy to a target failed (the \
+local backup is kept); 2 nothing declared, bad flags or settings, or a restore refused off a \
+terminal without --yes; 3 verify found a damaged or incomplete backup, a drill item failed, or \
+check found no backup fresh enough; 4 the engine is unreachable, or the --from target is (or \
+refused the credentials); 5 the lock was not free within --lock-timeout, or a transfer \
 stalled; 6 the restore prompt was declined (nothing was changed); 130 interrupted (the run \
 is left incomplete and stopped services are started again)."
     )]
@@ -742,6 +774,17 @@ pub struct BackupArgs {
     /// Write a Prometheus textfile after the run, success or failure [default: x-phi backup.prometheus]
     #[arg(long, value_name = "FILE", global = true)]
     pub prometheus: Option<PathBuf>,
+    /// Copy the new backup (or `push`'s) to this target: a name from x-phi backup.targets, a directory, sftp://user@host:port/path or s3://bucket/prefix (repeatable) [default: every declared target]
+    #[arg(long = "to", value_name = "TARGET", global = true)]
+    pub to: Vec<String>,
+
+    /// Read the backups on this target instead of the local directory (list, verify, restore, prune)
+    #[arg(long, value_name = "TARGET", global = true)]
+    pub from: Option<String>,
+
+    /// Once a backup is on every target, keep only the newest N complete backups on the host [default: x-phi backup.keep_local]
+    #[arg(long, value_name = "N", global = true)]
+    pub keep_local: Option<u64>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -781,6 +824,14 @@ pub enum BackupAction {
     /// (volumes, paths); everything it creates is removed; exit 3 when an item fails
     Drill {
         /// The backup: ID, timestamp, unique prefix, `latest`, or the path of a backup folder [default: latest]
+        #[arg(value_name = "ID")]
+        id: Option<String>,
+    },
+
+    /// Copy a local backup to the targets (--to, else every declared one); completes a
+    /// copy that was cut short
+    Push {
+        /// The backup to copy: its ID, its timestamp, a unique prefix, or `latest` [default: latest]
         #[arg(value_name = "ID")]
         id: Option<String>,
     },

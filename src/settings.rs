@@ -506,6 +506,11 @@ pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
         Some(A::Prune { retention, dry_run }) => {
             (Action::Prune { dry_run: *dry_run }, None, retention)
         }
+        Some(A::Push { id }) => (
+            Action::Push { id: id.clone() },
+            None,
+            &args.create.retention,
+        ),
     };
     backup::Settings {
         action,
@@ -518,6 +523,9 @@ pub fn backup(args: &cli::BackupArgs, global: &GlobalArgs) -> backup::Settings {
         prometheus: args.prometheus.clone(),
         timeout: global.timeout,
         yes: global.yes,
+        to: args.to.clone(),
+        from: args.from.clone(),
+        keep_local: args.keep_local,
     }
 }
 
@@ -785,6 +793,7 @@ pub fn completing_command(
             .mut_subcommand("create", |sub| sub.mut_arg("services", with(&services)))
             .mut_subcommand("verify", |sub| sub.mut_arg("id", with(&ids)))
             .mut_subcommand("drill", |sub| sub.mut_arg("id", with(&ids)))
+            .mut_subcommand("push", |sub| sub.mut_arg("id", with(&ids)))
             .mut_subcommand("restore", |sub| {
                 sub.mut_arg("id", with(&ids))
                     .mut_arg("services", with(&services))

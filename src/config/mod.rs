@@ -4,6 +4,7 @@
 //! Errors carry their cause either inline in the message or as `#[source]` (printed as a
 //! `caused by:` line), never both.
 
+pub mod backup_targets;
 pub mod canonical;
 pub mod compose;
 pub mod dotenv;

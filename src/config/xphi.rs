@@ -94,6 +94,8 @@ pub const BACKUP_DEFAULT_KEYS: &[&str] = &[
     "keep_days",
     "age_recipients",
     "prometheus",
+    "targets",
+    "keep_local",
 ];
 /// Keys of a service's `x-phi.backup.drill`.
 pub const DRILL_KEYS: &[&str] = &["check"];
@@ -154,6 +156,10 @@ pub struct BackupDefaults {
     pub age_recipients: Vec<String>,
     /// The Prometheus textfile written after every run (relative to the project directory).
     pub prometheus: Option<String>,
+    /// Where backups are copied after they are written (see [`super::backup_targets`]).
+    pub targets: Vec<super::backup_targets::TargetSpec>,
+    /// How many complete backups stay on the host once copied to every target.
+    pub keep_local: Option<u64>,
 }
 
 /// `phi monitor` thresholds, per service or for the whole project.
@@ -509,6 +515,10 @@ fn parse_backup_defaults(
                 .filter(|t| !t.trim().is_empty())
                 .ok_or_else(|| invalid(origin, &key("prometheus"), "must be a file path".into()))?,
         );
+    }
+    out.keep_local = whole("keep_local", 0.0)?;
+    if let Some(v) = map.get("targets") {
+        out.targets = super::backup_targets::parse(v, origin, &key("targets"))?;
     }
     Ok(out)
 }

@@ -43,7 +43,7 @@ fn committed_completions_match_the_code() {
 }
 
 /// Every page `phi man` prints besides its own, as phi lists them.
-const PAGES: [&str; 16] = [
+const PAGES: [&str; 17] = [
     "status",
     "start-all",
     "stop-all",
@@ -56,6 +56,7 @@ const PAGES: [&str; 16] = [
     "backup-verify",
     "backup-restore",
     "backup-prune",
+    "backup-push",
     "backup-drill",
     "backup-check",
     "completions",

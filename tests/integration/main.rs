@@ -3,6 +3,7 @@
 
 mod backup;
 mod backup_crypt;
+mod backup_targets;
 mod check_auth;
 mod config;
 mod docs;

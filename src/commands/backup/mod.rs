@@ -17,6 +17,7 @@ mod retention;
 /// Public for the fuzz test (tests/integration/fuzz.rs), which reads manifests directly.
 pub mod store;
 mod tally;
+mod targets;
 mod verify;
 
 use std::collections::BTreeSet;
@@ -70,6 +71,10 @@ pub enum Action {
     Prune {
         dry_run: bool,
     },
+    /// Copy a local backup (default: the newest complete one) to the targets.
+    Push {
+        id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +92,12 @@ pub struct Settings {
     /// The global --timeout: the stall limit of transfers and the limit of other waits.
     pub timeout: Option<Duration>,
     pub yes: bool,
+    /// --to: the targets to copy to (declared names or URLs) [default: every declared one].
+    pub to: Vec<String>,
+    /// --from: read the backups on this target instead of the local directory.
+    pub from: Option<String>,
+    /// --keep-local: complete backups to keep on the host once they are on every target.
+    pub keep_local: Option<u64>,
 }
 
 impl Settings {
@@ -109,7 +120,7 @@ fn precheck(project: &Project, opts: &Settings) -> anyhow::Result<()> {
     if let Action::Create { services, .. } = &opts.action {
         create::plan(project, services)?;
     }
-    Ok(())
+    targets::precheck(project, opts)
 }
 
 /// `phi backup` and its actions; returns the exit status after printing the report.
@@ -188,15 +199,16 @@ async fn run_action(ctx: &Ctx, settings: &Settings) -> anyhow::Result<Exit> {
     };
     let engine = engine.as_ref();
     let dir = backup_dir(project, opts)?;
+    if let Some(from) = &opts.from {
+        return targets::run_from(ctx, engine, &dir, from, opts).await;
+    }
     match &opts.action {
         Action::Create { services, prune } => {
             let engine = engine.context("the engine is needed to make a backup")?;
             let report = create::run(ctx, engine, &dir, services, *prune, opts).await?;
-            printer
-                .report(&report, |color| create::render(&report, color))
-                .context("writing the report")?;
-            Ok(report.exit)
+            targets::finish_create(ctx, &dir, report, *prune, opts).await
         }
+        Action::Push { id } => targets::push(ctx, &dir, id.as_deref(), opts).await,
         Action::List => {
             let report = list(project, &dir)?;
             printer
