@@ -316,7 +316,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             break
         }
         'phi;backup;restore' {
-            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services'' items (comma-separated or repeated)')
+            [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'Only these services'' items (comma-separated or repeated)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the backup directory''s lock')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')

@@ -554,13 +554,13 @@ _phi() {
             return 0
             ;;
         phi__subcmd__backup__subcmd__restore)
-            opts="-f -p -q -v -y -h -V --service --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --services --dir --lock-timeout --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --service)
+                --services)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -303,7 +303,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --version 'Print version'
         }
         &'phi;backup;restore'= {
-            cand --service 'Only these services'' items (comma-separated or repeated)'
+            cand --services 'Only these services'' items (comma-separated or repeated)'
             cand --dir 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]'
             cand --lock-timeout 'How long to wait for another run holding the backup directory''s lock'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'

@@ -245,7 +245,7 @@ complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcomma
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed for destructive actions when not on a terminal)'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
-complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l service -d 'Only these services\' items (comma-separated or repeated)' -r
+complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l services -d 'Only these services\' items (comma-separated or repeated)' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l dir -d 'Where backups live [default: BACKUP_DIR, else x-phi backup.dir, else ./backups in the project directory]' -r -F
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -l lock-timeout -d 'How long to wait for another run holding the backup directory\'s lock' -r
 complete -c phi -n "__fish_phi_using_subcommand backup; and __fish_seen_subcommand_from restore" -s f -l file -d 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]' -r -F
