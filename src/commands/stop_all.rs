@@ -230,25 +230,7 @@ pub async fn stop(
     }
 
     if opts.dry_run {
-        // Everything the real run would remove, looked up the way the real run does.
-        let networks = if opts.remove && selected.is_none() {
-            let all = engine.project_networks(&project.name).await?;
-            all.iter().map(|n| shown_network(n, &all)).collect()
-        } else {
-            Vec::new()
-        };
-        let hooks = if opts.remove {
-            hook_container_ids(project, engine, selected.as_ref())
-                .await?
-                .iter()
-                .map(|id| crate::engine::containers::short_id(id).to_string())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut report = dry_run_report(project, &plan, opts, networks, &volumes);
-        report.hook_containers_removed = hooks;
-        return Ok(report);
+        return dry_run(project, engine, &plan, opts, selected.as_ref(), &volumes).await;
     }
 
     // One sender per service, set when it is done (to whether all its containers stopped);
@@ -362,6 +344,36 @@ fn pre_stop_hooks(
         }
     }
     Ok(hooks)
+}
+
+/// What the real run would do, with everything it would remove looked up the way the real
+/// run looks it up.
+async fn dry_run(
+    project: &Project,
+    engine: &Engine,
+    plan: &Plan,
+    opts: &Settings,
+    selected: Option<&BTreeSet<&str>>,
+    volumes: &[String],
+) -> anyhow::Result<Report> {
+    let networks = if opts.remove && selected.is_none() {
+        let all = engine.project_networks(&project.name).await?;
+        all.iter().map(|n| shown_network(n, &all)).collect()
+    } else {
+        Vec::new()
+    };
+    let hooks = if opts.remove {
+        hook_container_ids(project, engine, selected)
+            .await?
+            .iter()
+            .map(|id| crate::engine::containers::short_id(id).to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut report = dry_run_report(project, plan, opts, networks, volumes);
+    report.hook_containers_removed = hooks;
+    Ok(report)
 }
 
 /// The pre_start hook containers `--remove` removes: those of the selected services (all:
