@@ -17,6 +17,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Chunk size for streaming between the local disk and the target.
 const CHUNK: usize = 256 * 1024;
+/// Bytes written between flushes: SFTP writes are pipelined, and a flush waits until the
+/// server took them, which bounds what waits in memory on a slow link.
+const FLUSH_EVERY: u64 = 8 << 20;
+/// The size of an S3 multipart part (the smallest S3 allows).
+const S3_PART: usize = 5 << 20;
 
 /// An open connection to a target's storage.
 pub enum Conn {
@@ -82,6 +87,9 @@ async fn pump(
         hasher.update(&buf[..n]);
         writer.write_all(&buf[..n]).await?;
         size += n as u64;
+        if size % FLUSH_EVERY < n as u64 {
+            writer.flush().await?;
+        }
     }
     writer.flush().await?;
     Ok(Digested {
@@ -251,7 +259,13 @@ impl Conn {
             }
             Conn::S3(c) => {
                 let key = c.key(&[folder, name]);
-                let mut out = object_store::buffered::BufWriter::new(c.store.clone(), key.clone());
+                // Memory stays flat: one part being filled, at most two in flight.
+                let mut out = object_store::buffered::BufWriter::with_capacity(
+                    c.store.clone(),
+                    key.clone(),
+                    S3_PART,
+                )
+                .with_max_concurrency(2);
                 match pump(&mut local, &mut out).await {
                     Ok(d) => match out.shutdown().await {
                         Ok(()) => Ok(d),
