@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use super::ContainerSample;
+use super::events::Counters;
 use super::metrics::Metrics;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -307,6 +308,172 @@ pub(super) fn prometheus(project: &str, samples: &[ContainerSample], now: System
                     .map(|d| d.as_secs_f64())
                     .unwrap_or(0.0),
             )],
+        },
+    ];
+    prometheus_text(&families)
+}
+
+/// The `--serve` page: cAdvisor's names where cAdvisor has the series, `phi_` otherwise;
+/// every per-container series labelled with project, service and container.
+pub fn scrape_page(
+    project: &str,
+    samples: &[ContainerSample],
+    counters: &std::collections::HashMap<String, Counters>,
+    now: SystemTime,
+    engine_up: bool,
+) -> String {
+    let present: Vec<&ContainerSample> = samples.iter().filter(|s| s.state != "gone").collect();
+    let labels = |s: &ContainerSample| {
+        vec![
+            ("project", project.to_string()),
+            ("service", s.service.clone().unwrap_or_default()),
+            ("container", s.container.clone()),
+        ]
+    };
+    let metric = |name: &'static str,
+                  help: &'static str,
+                  kind: &'static str,
+                  f: &dyn Fn(&Metrics) -> f64| Family {
+        name,
+        help,
+        kind,
+        samples: present
+            .iter()
+            .filter_map(|s| Some((labels(s), f(s.metrics.as_ref()?))))
+            .collect(),
+    };
+    let each = |name: &'static str,
+                help: &'static str,
+                kind: &'static str,
+                f: &dyn Fn(&ContainerSample) -> Option<f64>| Family {
+        name,
+        help,
+        kind,
+        samples: present
+            .iter()
+            .filter_map(|s| Some((labels(s), f(s)?)))
+            .collect(),
+    };
+    let counter = |s: &ContainerSample| counters.get(&s.container).copied().unwrap_or_default();
+    let seconds = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let mut health = Family {
+        name: "phi_container_health_state",
+        help: "1 for the container's healthcheck state, 0 for the others; absent without a healthcheck.",
+        kind: "gauge",
+        samples: Vec::new(),
+    };
+    for s in &present {
+        if let Some(h) = s.health {
+            for state in ["healthy", "unhealthy", "starting"] {
+                let mut l = labels(s);
+                l.push(("state", state.to_string()));
+                health.samples.push((l, f64::from(u8::from(h == state))));
+            }
+        }
+    }
+    let families = vec![
+        metric(
+            "container_cpu_usage_seconds_total",
+            "Cumulative CPU time consumed in seconds.",
+            "counter",
+            &|m| m.cpu_usage_seconds,
+        ),
+        metric(
+            "container_memory_working_set_bytes",
+            "Current working set in bytes (usage without inactive file cache).",
+            "gauge",
+            &|m| m.memory_bytes as f64,
+        ),
+        metric(
+            "container_spec_memory_limit_bytes",
+            "Memory limit in bytes (the host's memory when the container has none).",
+            "gauge",
+            &|m| m.memory_limit_bytes as f64,
+        ),
+        metric(
+            "container_network_receive_bytes_total",
+            "Cumulative count of bytes received, all interfaces.",
+            "counter",
+            &|m| m.net_rx_bytes as f64,
+        ),
+        metric(
+            "container_network_transmit_bytes_total",
+            "Cumulative count of bytes transmitted, all interfaces.",
+            "counter",
+            &|m| m.net_tx_bytes as f64,
+        ),
+        metric(
+            "container_fs_reads_bytes_total",
+            "Cumulative count of bytes read from block devices.",
+            "counter",
+            &|m| m.block_read_bytes as f64,
+        ),
+        metric(
+            "container_fs_writes_bytes_total",
+            "Cumulative count of bytes written to block devices.",
+            "counter",
+            &|m| m.block_write_bytes as f64,
+        ),
+        each(
+            "container_oom_events_total",
+            "Count of out of memory kills seen on the engine's events since phi monitor started.",
+            "counter",
+            &|s| Some(counter(s).oom_kills as f64),
+        ),
+        each(
+            "container_last_seen",
+            "Last time phi monitor saw the container, in seconds since the epoch.",
+            "gauge",
+            &|_| Some(seconds),
+        ),
+        metric(
+            "phi_container_pids",
+            "Processes and threads in the container.",
+            "gauge",
+            &|m| m.pids as f64,
+        ),
+        each(
+            "phi_container_up",
+            "1 when the container is running, else 0.",
+            "gauge",
+            &|s| Some(f64::from(u8::from(s.state == "running"))),
+        ),
+        each(
+            "phi_container_restarts_total",
+            "Times the engine restarted the container (its restart count).",
+            "counter",
+            &|s| Some(s.restarts as f64),
+        ),
+        each(
+            "phi_container_oom_kills_total",
+            "Same as container_oom_events_total, under phi's own name.",
+            "counter",
+            &|s| Some(counter(s).oom_kills as f64),
+        ),
+        each(
+            "phi_container_last_exit_code",
+            "Exit code of the container's last exit; absent while none is known.",
+            "gauge",
+            &|s| counter(s).last_exit_code.or(s.exit_code).map(|c| c as f64),
+        ),
+        health,
+        Family {
+            name: "phi_monitor_engine_up",
+            help: "1 when phi monitor's last sample reached the engine.",
+            kind: "gauge",
+            samples: vec![(
+                vec![("project", project.to_string())],
+                f64::from(u8::from(engine_up)),
+            )],
+        },
+        Family {
+            name: "phi_monitor_last_sample_timestamp_seconds",
+            help: "When phi monitor last sampled.",
+            kind: "gauge",
+            samples: vec![(vec![("project", project.to_string())], seconds)],
         },
     ];
     prometheus_text(&families)
