@@ -730,3 +730,166 @@ fn the_events_stream_survives_a_connection_drop_without_missing_or_doubling() {
     assert_eq!(dies("during"), 1, "not missed in the outage");
     assert_eq!(of_type(&docs, "alert", "exit").len(), 2);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET `path` from `addr`: the status and the body, or None while nothing listens.
+fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+/// A child process killed when the test ends, pass or fail.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_real_prometheus_scrapes_serve_and_promtool_accepts_the_page() {
+    let promtool = crate::support::locate("promtool")
+        .expect("promtool is missing; run scripts/setup-test-env.sh (ensure_prometheus)");
+    let prometheus = crate::support::locate("prometheus")
+        .expect("prometheus is missing; run scripts/setup-test-env.sh (ensure_prometheus)");
+    let stack = Stack::new("mon-serve");
+    let dir = project_dir(&compose(&["web", "db"]));
+    let web = stack.run(
+        "web",
+        &["--health-cmd", "true", "--health-interval", "500ms"],
+        IDLE,
+    );
+    stack.run("db", &[], IDLE);
+    stack.wait_for(&web, "{{.State.Health.Status}}", |s| s == "healthy");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut phi = Watching::start(live_monitor(dir.path(), &stack.name).args(["--serve", &addr]));
+    phi.until(Duration::from_secs(20), |d| d["type"] == "sample");
+
+    let (status, page) = http_get(&addr, "/metrics").expect("--serve answers");
+    assert_eq!(status, 200, "{page}");
+    let labels = format!(
+        "{{project=\"{0}\",service=\"web\",container=\"{0}-web-1\"",
+        stack.name
+    );
+    for series in [
+        "container_cpu_usage_seconds_total",
+        "container_memory_working_set_bytes",
+        "container_spec_memory_limit_bytes",
+        "container_network_receive_bytes_total",
+        "container_network_transmit_bytes_total",
+        "container_fs_reads_bytes_total",
+        "container_fs_writes_bytes_total",
+        "container_oom_events_total",
+        "phi_container_up",
+        "phi_container_restarts_total",
+        "phi_container_oom_kills_total",
+    ] {
+        assert!(
+            page.contains(&format!("{series}{labels}")),
+            "no {series} for web:\n{page}"
+        );
+    }
+    assert!(
+        page.contains(&format!("phi_container_up{labels}}} 1")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "phi_container_health_state{labels},state=\"healthy\"}} 1"
+        )),
+        "{page}"
+    );
+    assert_eq!(http_get(&addr, "/healthz"), Some((200, "ok\n".to_string())));
+    let mut check = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut check.stdin.take().unwrap(), page.as_bytes()).unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // A second monitor on the same address: exit 4, saying why.
+    Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--once", "--serve", &addr])
+        .run()
+        .code(4)
+        .stderr_has("already in use");
+
+    // A real Prometheus scrapes the endpoint.
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: phi\n    \
+             static_configs:\n      - targets: ['{addr}']\n"
+        ),
+    )
+    .unwrap();
+    let web_addr = format!("127.0.0.1:{}", free_port());
+    let _prometheus = KillOnDrop(
+        std::process::Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                data.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={web_addr}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let query = format!(
+        "/api/v1/query?query=container_memory_working_set_bytes%7Bproject%3D%22{}%22%7D",
+        stack.name
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some((200, body)) = http_get(&web_addr, &query)
+            && body.contains("\"service\":\"web\"")
+            && body.contains("\"service\":\"db\"")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never got the series: {:?}",
+            http_get(&web_addr, &query)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (_, targets) = http_get(&web_addr, "/api/v1/targets").unwrap();
+    assert!(targets.contains("\"health\":\"up\""), "{targets}");
+    phi.stop();
+}
