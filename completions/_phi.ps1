@@ -149,6 +149,7 @@ Register-ArgumentCompleter -Native -CommandName 'phi' -ScriptBlock {
             [CompletionResult]::new('--log-max-size', '--log-max-size', [CompletionResultType]::ParameterName, 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512k (powers of 1024)')
             [CompletionResult]::new('--log-files', '--log-files', [CompletionResultType]::ParameterName, 'How many --log files to keep, the current one included')
             [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Write the latest sample to this file in the node_exporter textfile format')
+            [CompletionResult]::new('--serve', '--serve', [CompletionResultType]::ParameterName, 'Serve /metrics (Prometheus text format, cAdvisor''s series names) and /healthz on HOST:PORT (or :PORT for every interface), from the latest sample')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order of the rows in the table')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]')

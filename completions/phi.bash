@@ -1102,7 +1102,7 @@ _phi() {
             return 0
             ;;
         phi__subcmd__monitor)
-            opts="-f -p -q -v -y -h -V --services --once --interval --count --cpu --mem --max-restarts --for --webhook --webhook-timeout --log --log-max-size --log-files --prometheus --sort --engine-stats --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
+            opts="-f -p -q -v -y -h -V --services --once --interval --count --cpu --mem --max-restarts --for --webhook --webhook-timeout --log --log-max-size --log-files --prometheus --serve --sort --engine-stats --file --project-name --project-directory --env-file --profile --json --quiet --verbose --color --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1157,6 +1157,10 @@ _phi() {
                     return 0
                     ;;
                 --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --serve)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

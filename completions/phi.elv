@@ -142,6 +142,7 @@ set edit:completion:arg-completer[phi] = {|@words|
             cand --log-max-size 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512k (powers of 1024)'
             cand --log-files 'How many --log files to keep, the current one included'
             cand --prometheus 'Write the latest sample to this file in the node_exporter textfile format'
+            cand --serve 'Serve /metrics (Prometheus text format, cAdvisor''s series names) and /healthz on HOST:PORT (or :PORT for every interface), from the latest sample'
             cand --sort 'Order of the rows in the table'
             cand -f 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'
             cand --file 'Compose file; repeat to merge several, in order, like Compose [env: PHI_FILE, COMPOSE_FILE]'

@@ -122,6 +122,7 @@ complete -c phi -n "__fish_phi_using_subcommand monitor" -l log -d 'Append sampl
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l log-max-size -d 'Rotate the --log file when it would grow past this size, e.g. 10MB, 512k (powers of 1024)' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l log-files -d 'How many --log files to keep, the current one included' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l prometheus -d 'Write the latest sample to this file in the node_exporter textfile format' -r -F
+complete -c phi -n "__fish_phi_using_subcommand monitor" -l serve -d 'Serve /metrics (Prometheus text format, cAdvisor\'s series names) and /healthz on HOST:PORT (or :PORT for every interface), from the latest sample' -r
 complete -c phi -n "__fish_phi_using_subcommand monitor" -l sort -d 'Order of the rows in the table' -r -f -a "cpu\t''
 mem\t''
 name\t''"

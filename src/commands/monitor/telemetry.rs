@@ -359,21 +359,7 @@ pub fn scrape_page(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    let mut health = Family {
-        name: "phi_container_health_state",
-        help: "1 for the container's healthcheck state, 0 for the others; absent without a healthcheck.",
-        kind: "gauge",
-        samples: Vec::new(),
-    };
-    for s in &present {
-        if let Some(h) = s.health {
-            for state in ["healthy", "unhealthy", "starting"] {
-                let mut l = labels(s);
-                l.push(("state", state.to_string()));
-                health.samples.push((l, f64::from(u8::from(h == state))));
-            }
-        }
-    }
+    let health = health_family(&present, &labels);
     let families = vec![
         metric(
             "container_cpu_usage_seconds_total",
@@ -479,6 +465,29 @@ pub fn scrape_page(
     prometheus_text(&families)
 }
 
+/// `phi_container_health_state{state=...}`: one series per state, 1 for the current one.
+fn health_family<'a>(
+    present: &[&ContainerSample],
+    labels: &dyn Fn(&ContainerSample) -> Vec<(&'a str, String)>,
+) -> Family<'a> {
+    let mut health = Family {
+        name: "phi_container_health_state",
+        help: "1 for the container's healthcheck state, 0 for the others; absent without a healthcheck.",
+        kind: "gauge",
+        samples: Vec::new(),
+    };
+    for s in present {
+        if let Some(h) = s.health {
+            for state in ["healthy", "unhealthy", "starting"] {
+                let mut l = labels(s);
+                l.push(("state", state.to_string()));
+                health.samples.push((l, f64::from(u8::from(h == state))));
+            }
+        }
+    }
+    health
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,5 +554,62 @@ mod tests {
              # TYPE phi_container_cpu_percent gauge\n\
              phi_container_cpu_percent{service=\"web\",container=\"a\\\"b\"} 12.5\n"
         );
+    }
+
+    /// `n` running containers with numbers, half with a healthcheck.
+    pub(crate) fn synthetic(n: usize) -> Vec<ContainerSample> {
+        (0..n)
+            .map(|i| ContainerSample {
+                service: Some(format!("svc{i}")),
+                container: format!("p-svc{i}-1"),
+                id: format!("{i:012}"),
+                state: "running".into(),
+                health: (i % 2 == 0).then_some("healthy"),
+                restarts: 1,
+                exit_code: None,
+                source: Some("cgroup"),
+                metrics: Some(Metrics {
+                    cpu_usage_seconds: 12.5,
+                    memory_bytes: 1 << 20,
+                    memory_limit_bytes: 1 << 30,
+                    net_rx_bytes: 10,
+                    ..Metrics::default()
+                }),
+                breaches: vec![],
+                alerting: vec![],
+                thresholds: super::super::metrics::Thresholds::default(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_scrape_page_has_every_series_per_container_and_the_counters() {
+        let samples = synthetic(100);
+        let counters = std::collections::HashMap::from([(
+            "p-svc3-1".to_string(),
+            Counters {
+                oom_kills: 2,
+                last_exit_code: Some(137),
+            },
+        )]);
+        let started = std::time::Instant::now();
+        let page = scrape_page("p", &samples, &counters, SystemTime::UNIX_EPOCH, true);
+        let took = started.elapsed();
+        let count = |prefix: &str| page.lines().filter(|l| l.starts_with(prefix)).count();
+        assert_eq!(count("container_cpu_usage_seconds_total{"), 100);
+        assert_eq!(count("phi_container_health_state{"), 150, "3 states x 50");
+        assert_eq!(count("phi_container_last_exit_code{"), 1);
+        assert!(page.contains(
+            "container_oom_events_total{project=\"p\",service=\"svc3\",container=\"p-svc3-1\"} 2\n"
+        ));
+        assert!(page.contains(
+            "phi_container_health_state{project=\"p\",service=\"svc0\",container=\"p-svc0-1\",state=\"healthy\"} 1\n"
+        ));
+        assert!(page.contains("container_cpu_usage_seconds_total{project=\"p\",service=\"svc9\",container=\"p-svc9-1\"} 12.5\n"));
+        assert!(page.contains("phi_monitor_engine_up{project=\"p\"} 1\n"));
+        // Every family is announced once, before its samples.
+        assert_eq!(count("# TYPE "), 17);
+        // Rendered once per sample, not per scrape; a generous bound even for a debug build.
+        assert!(took < std::time::Duration::from_millis(500), "{took:?}");
     }
 }
