@@ -86,6 +86,12 @@ pub fn parse_event(line: &[u8]) -> Option<EngineEvent> {
         Some((a, d)) => (a.trim().to_string(), Some(d.trim().to_string())),
         None => (word.trim().to_string(), None),
     };
+    // Podman's words for the same things.
+    let action = match action.as_str() {
+        "remove" => "destroy".to_string(),
+        "died" => "die".to_string(),
+        _ => action,
+    };
     if !ACTIONS.contains(&action.as_str()) {
         return None;
     }
@@ -203,11 +209,16 @@ impl Engine {
         until: Option<String>,
     ) -> impl Stream<Item = Result<EngineEvent, EngineError>> + Send + 'static {
         use hyper::http::uri::{PathAndQuery, Uri};
-        let filters = serde_json::json!({
+        let mut filters = serde_json::json!({
             "type": ["container"],
             "label": [format!("{LABEL_PROJECT}={project}")],
-            "event": ACTIONS,
         });
+        // Docker filters the actions itself (sparing the healthchecks' exec events); Podman
+        // matches its own words there (`died`) and would drop the `die` it then sends, so
+        // its stream is filtered here only.
+        if !self.product.starts_with("Podman") {
+            filters["event"] = serde_json::json!(ACTIONS);
+        }
         let v = self.docker.client_version();
         let mut path = format!(
             "/v{}.{}/events?since={}&filters={}",
@@ -302,6 +313,10 @@ mod tests {
                 .is_none()
         );
         assert!(parse_event(b"not json").is_none());
+        let removed = r#"{"status":"remove","Type":"container","Action":"remove","Actor":{"ID":"def","Attributes":{"name":"q"}},"time":7}"#;
+        assert_eq!(parse_event(removed.as_bytes()).unwrap().action, "destroy");
+        let cleanup = r#"{"Type":"container","Action":"cleanup","Actor":{"ID":"def"}}"#;
+        assert!(parse_event(cleanup.as_bytes()).is_none());
     }
 
     #[test]
