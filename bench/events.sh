@@ -10,6 +10,7 @@
 #     beside it, `docker stats` streaming the same 10 containers over the same window.
 #
 #   bench/events.sh                  N=20 SCRAPE_CONTAINERS=100 SCRAPES=200 DURATION=60
+#   PROFILE=debug bench/events.sh    the debug build (slower: an upper bound on the figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-20}
@@ -20,8 +21,9 @@ PROJECT=phi-bench-events
 BUSYBOX=phi-test/busybox:latest
 PYTHON=phi-test/python:3
 
-cargo build --release --locked -q
-PHI=$PWD/target/release/phi
+PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = release ]; then cargo build --release --locked -q; else cargo build --locked -q; fi
+PHI=$PWD/target/$PROFILE/phi
 work=$(mktemp -d)
 pids=()
 cleanup() {
