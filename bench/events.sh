@@ -24,15 +24,15 @@ PYTHON=phi-test/python:3
 PROFILE=${PROFILE:-release}
 if [ "$PROFILE" = release ]; then cargo build --release --locked -q; else cargo build --locked -q; fi
 PHI=$PWD/target/$PROFILE/phi
-work=$(mktemp -d)
+work=${WORK:-$(mktemp -d)}
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" | xargs -r docker rm -f >/dev/null 2>&1 || true
-  rm -rf "$work"
+  [ -n "${WORK:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-printf 'services:\n  oom:\n    image: %s\n  crash:\n    image: %s\n  idle:\n    image: %s\n' \
+printf "name: $PROJECT\n"'services:\n  oom:\n    image: %s\n  crash:\n    image: %s\n  idle:\n    image: %s\n' \
   "$PYTHON" "$BUSYBOX" "$BUSYBOX" >"$work/compose.yaml"
 labels() { echo --label "com.docker.compose.project=$PROJECT" --label "com.docker.compose.service=$1" --label com.docker.compose.oneoff=False; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
