@@ -311,6 +311,29 @@ ensure_moto() {
     }
 }
 
+# ------------------------------------------------------------- prometheus --
+# Prometheus and promtool from Debian (package `prometheus`), for the `phi monitor --serve`
+# test: it starts its own Prometheus on 127.0.0.1 and checks the page with promtool. Only
+# installed here: the package's own service is kept from starting (policy-rc.d), and any
+# instance the install started anyway is stopped.
+ensure_prometheus() {
+    if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+        return 0
+    fi
+    is_root || die "the tests need prometheus and promtool; installing needs root (apt-get install prometheus)"
+    local policy=/usr/sbin/policy-rc.d created=""
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created=1
+    fi
+    apt_install prometheus
+    [[ -n "$created" ]] && rm -f "$policy"
+    if command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
+    command -v promtool >/dev/null 2>&1 || die "prometheus installed but promtool is missing"
+    log "Prometheus $(prometheus --version 2>&1 | head -n 1)"
+}
+
 # ------------------------------------------------------------------- main --
 ensure_engine
 ensure_test_tools
@@ -322,6 +345,7 @@ ensure_compose_v2
 ensure_age
 ensure_sshd
 ensure_moto
+ensure_prometheus
 
 if [[ -n "$PRINT_ENV" ]]; then
     printf 'export PHI_TEST_CACHE=%q\n' "$PHI_TEST_CACHE"

@@ -513,6 +513,14 @@ Thresholds come from the flags, then the service's x-phi (cpu_threshold, mem_thr
 max_restarts), then CPU_THRESHOLD / MEM_THRESHOLD, then the top-level x-phi, then 80 % CPU and \
 90 % memory. A container that is unhealthy always breaches. An alert is raised after --for \
 consecutive breaching samples, once per episode, with a recovery line when it clears.\n\n\
+Beside the samples, the engine's events for the project's containers are followed (resumed from \
+the last event's time after a lost connection): every OOM kill alerts (with the memory limit and \
+the last reading), an exit nobody asked for alerts with its code and last log lines, a restart \
+loop alerts once (x-phi restart_loop restarts within restart_loop_window; default 3 within 5m; \
+0 turns it off), and a healthcheck turning unhealthy alerts with its output, then recovers. Each \
+event is also a JSON line of its own (type `event`).\n\n\
+--serve HOST:PORT answers /metrics in the Prometheus text format (cAdvisor's names such as \
+container_cpu_usage_seconds_total, else phi_container_*) and /healthz, from the latest sample.\n\n\
 Exit status: with --once or --count, 3 when an alert was raised, else 0. Live monitoring ends \
 with Ctrl-C and exit status 0."
     )]
@@ -734,6 +742,11 @@ pub struct MonitorArgs {
     /// Write the latest sample to this file in the node_exporter textfile format
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+
+    /// Serve /metrics (Prometheus text format, cAdvisor's series names) and /healthz on
+    /// HOST:PORT (or :PORT for every interface), from the latest sample
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<String>,
 
     /// Order of the rows in the table
     #[arg(long, value_enum, default_value_t = SortBy::Cpu)]

@@ -546,6 +546,7 @@ pub fn monitor(args: &cli::MonitorArgs, global: &GlobalArgs) -> monitor::Setting
         log_max_bytes: args.log_max_size,
         log_files: args.log_files,
         prometheus: args.prometheus.clone(),
+        serve: args.serve.clone(),
         sort: match args.sort {
             cli::SortBy::Cpu => monitor::SortKey::Cpu,
             cli::SortBy::Mem => monitor::SortKey::Memory,

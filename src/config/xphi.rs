@@ -12,10 +12,12 @@
 //!       cpu_threshold: 150        # phi monitor: CPU % (100 = one core)
 //!       mem_threshold: 80         # phi monitor: memory % of the limit
 //!       max_restarts: 3           # phi monitor: restart count that alerts
+//!       restart_loop: 3           # phi monitor: restarts by the engine within the window
+//!       restart_loop_window: 5m   #   that make a restart loop (defaults 3 and 5m; 0 = off)
 //!       post_start:               # phi start-all: run inside the container once it is ready
 //!         - flask db upgrade      #   a string runs through /bin/sh -c
 //!         - [python, seed.py]     #   a list is the command and its arguments
-//! x-phi:                          # project-wide monitor defaults, same three keys
+//! x-phi:                          # project-wide monitor defaults, same five keys
 //!   cpu_threshold: 90
 //! ```
 //!
@@ -66,6 +68,8 @@ pub const SERVICE_KEYS: &[&str] = &[
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
+    "restart_loop",
+    "restart_loop_window",
     "post_start",
     "backup",
 ];
@@ -77,6 +81,8 @@ pub const PROJECT_KEYS: &[&str] = &[
     "cpu_threshold",
     "mem_threshold",
     "max_restarts",
+    "restart_loop",
+    "restart_loop_window",
     "backup",
 ];
 
@@ -171,6 +177,10 @@ pub struct Limits {
     pub mem_threshold: Option<f64>,
     /// Restart count above which a container alerts.
     pub max_restarts: Option<u64>,
+    /// Restarts by the engine (after an exit nobody asked for) within
+    /// `restart_loop_window` that make a restart loop; 0 turns the alert off.
+    pub restart_loop: Option<u64>,
+    pub restart_loop_window: Option<Duration>,
 }
 
 /// The top-level `x-phi` settings.
@@ -632,10 +642,29 @@ fn limits(map: &serde_norway::Mapping, origin: &str, prefix: &str) -> Result<Lim
                 .ok_or_else(|| bad("max_restarts", "must be a whole number"))?,
         ),
     };
+    let restart_loop = match map.get("restart_loop") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            number(v)
+                .filter(|x| x.fract() == 0.0 && *x >= 0.0)
+                .map(|x| x as u64)
+                .ok_or_else(|| bad("restart_loop", "must be a whole number (0 turns it off)"))?,
+        ),
+    };
+    let restart_loop_window = match map.get("restart_loop_window") {
+        None | Some(Value::Null) => None,
+        Some(v) => match duration(v) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => return Err(bad("restart_loop_window", "must be longer than 0s")),
+            Err(m) => return Err(bad("restart_loop_window", &m)),
+        },
+    };
     Ok(Limits {
         cpu_threshold: percent("cpu_threshold")?,
         mem_threshold: percent("mem_threshold")?,
         max_restarts,
+        restart_loop,
+        restart_loop_window,
     })
 }
 
@@ -798,7 +827,8 @@ mod tests {
             Limits {
                 cpu_threshold: Some(150.0),
                 mem_threshold: Some(75.0),
-                max_restarts: Some(3)
+                max_restarts: Some(3),
+                ..Limits::default()
             }
         );
         assert!(diag.warnings.is_empty());
@@ -810,6 +840,36 @@ mod tests {
         );
         let (x, _) = parse("cpu_threshold: lots\n");
         assert!(x.unwrap_err().to_string().contains("cpu_threshold"));
+    }
+
+    #[test]
+    fn restart_loop_settings_are_read_and_checked() {
+        let (x, diag) = parse("restart_loop: 5\nrestart_loop_window: 2m\n");
+        let l = x.unwrap().limits;
+        assert_eq!(l.restart_loop, Some(5));
+        assert_eq!(l.restart_loop_window, Some(Duration::from_secs(120)));
+        assert!(diag.warnings.is_empty());
+        let (x, _) = parse("restart_loop: 0\n");
+        assert_eq!(x.unwrap().limits.restart_loop, Some(0));
+        for (yaml, key) in [
+            ("restart_loop: -1\n", "services.web.x-phi.restart_loop"),
+            (
+                "restart_loop_window: 0s\n",
+                "services.web.x-phi.restart_loop_window",
+            ),
+            (
+                "restart_loop_window: soon\n",
+                "services.web.x-phi.restart_loop_window",
+            ),
+        ] {
+            let err = parse(yaml).0.unwrap_err().to_string();
+            assert!(err.contains(key), "{yaml}: {err}");
+        }
+        let (x, _) = parse_top("restart_loop_window: 30s\n");
+        assert_eq!(
+            x.unwrap().limits.restart_loop_window,
+            Some(Duration::from_secs(30))
+        );
     }
 
     #[test]

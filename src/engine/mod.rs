@@ -5,6 +5,7 @@ pub mod answers;
 pub mod archive;
 pub mod containers;
 pub mod create;
+pub mod events;
 pub mod hooks;
 pub mod host;
 pub mod images;
@@ -21,6 +22,7 @@ use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 
 use crate::exit::Exit;
 pub use containers::{ContainerInfo, HealthState, PortMapping, RunState, probe_command};
+pub use events::{EngineEvent, Resume};
 pub use host::Target;
 pub use lifecycle::NetworkRef;
 pub use stats::{LocalReader, RawStats};

@@ -212,9 +212,11 @@ fn a_container_removed_mid_run_is_reported_gone_and_sampling_goes_on() {
     let rest: Vec<String> = reader.lines().map(Result::unwrap).collect();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+    // The engine's kill, die and destroy events come as lines of their own.
     let docs: Vec<Value> = std::iter::once(first.trim().to_string())
         .chain(rest)
-        .map(|l| serde_json::from_str(&l).unwrap())
+        .map(|l| serde_json::from_str::<Value>(&l).unwrap())
+        .filter(|d| d["type"] == "sample")
         .collect();
     assert_eq!(docs.len(), 8, "eight samples, no crash");
     let gone: Vec<usize> = docs
@@ -492,4 +494,418 @@ fn an_engine_restart_leads_to_a_reconnection_not_a_crash() {
         "{stderr}"
     );
     assert_eq!(1 + rest.len(), 5, "all samples arrive: {rest:?}");
+}
+
+const PYTHON: &str = "phi-test/python:3";
+
+/// A `phi monitor` in the background, its JSON lines read on a thread so a test can wait for
+/// one with a deadline.
+struct Watching {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+    _home: tempfile::TempDir,
+}
+
+impl Watching {
+    fn start(phi: Phi) -> Watching {
+        let (mut child, home) = phi.spawn();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let doc = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                if tx.send(doc).is_err() {
+                    break;
+                }
+            }
+        });
+        Watching {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+            _home: home,
+        }
+    }
+
+    /// The first line from now on that `want` accepts, within `limit`.
+    fn until(&mut self, limit: Duration, want: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(doc) => {
+                    self.seen.push(doc.clone());
+                    if want(&doc) {
+                        return doc;
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    let events: Vec<&Value> =
+                        self.seen.iter().filter(|d| d["type"] != "sample").collect();
+                    panic!("no such line within {limit:?}; events and alerts seen: {events:#?}");
+                }
+            }
+        }
+    }
+
+    /// Ctrl-C, then every line and stderr.
+    fn stop(mut self) -> (Vec<Value>, String) {
+        std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let output = self.child.wait_with_output().unwrap();
+        self.seen.extend(self.lines.try_iter());
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        (self.seen, stderr)
+    }
+}
+
+fn of_type<'a>(docs: &'a [Value], kind: &str, metric: &str) -> Vec<&'a Value> {
+    docs.iter()
+        .filter(|d| d["type"] == kind && d["metric"] == metric)
+        .collect()
+}
+
+fn live_monitor(dir: &std::path::Path, project: &str) -> Phi {
+    Phi::new(dir).args(["-p", project, "monitor", "--interval", "300ms"])
+}
+
+#[test]
+fn an_oom_kill_alerts_with_the_memory_limit_and_the_last_reading() {
+    let stack = Stack::new("mon-oom");
+    let dir = project_dir("services:\n  hog:\n    image: phi-test/python:3\n");
+    let mut phi = Watching::start(live_monitor(dir.path(), &stack.name));
+    phi.until(Duration::from_secs(20), |d| d["type"] == "sample");
+    // 2 MiB more every 50 ms, in a 24 MiB container: killed within a second or two.
+    let grow = "import time\nb = []\nwhile True:\n    b.append(bytearray(2 << 20))\n    time.sleep(0.05)\n";
+    stack.run_image(
+        "hog",
+        PYTHON,
+        &["--memory", "24m", "--memory-swap", "24m"],
+        &["python3", "-c", grow],
+    );
+    let alert = phi.until(Duration::from_secs(20), |d| {
+        d["type"] == "alert" && d["metric"] == "oom"
+    });
+    assert_eq!(alert["service"], "hog");
+    assert_eq!(alert["memory_limit_bytes"], 24 << 20, "{alert}");
+    assert_eq!(alert["event"], "oom");
+    assert!(
+        alert["message"]
+            .as_str()
+            .unwrap()
+            .contains("killed for memory (OOM): limit 24.0MiB"),
+        "{alert}"
+    );
+    let die = phi.until(Duration::from_secs(10), |d| {
+        d["type"] == "event" && d["action"] == "die"
+    });
+    assert_eq!(die["exit_code"], 137);
+    let (docs, _) = phi.stop();
+    assert!(
+        of_type(&docs, "alert", "exit").is_empty(),
+        "an OOM kill is not also an unasked exit: {docs:?}"
+    );
+    assert_eq!(of_type(&docs, "alert", "oom").len(), 1);
+}
+
+#[test]
+fn a_service_exiting_3_with_restart_always_makes_one_restart_loop_alert() {
+    let stack = Stack::new("mon-loop");
+    let yaml = format!(
+        "services:\n  crash:\n    image: {BUSYBOX}\n    x-phi:\n      restart_loop: 2\n      \
+         restart_loop_window: 1m\n"
+    );
+    let dir = project_dir(&yaml);
+    let mut phi = Watching::start(live_monitor(dir.path(), &stack.name));
+    phi.until(Duration::from_secs(20), |d| d["type"] == "sample");
+    stack.run(
+        "crash",
+        &["--restart", "always"],
+        &["sh", "-c", "echo boom on stderr >&2; exit 3"],
+    );
+    let alert = phi.until(Duration::from_secs(20), |d| {
+        d["type"] == "alert" && d["metric"] == "restart_loop"
+    });
+    assert_eq!(alert["value"], 2.0);
+    assert_eq!(alert["threshold"], 2.0);
+    assert_eq!(alert["window_seconds"], 60.0);
+    // Two more restarts after the alert: no second alert for the same loop.
+    let restarts = |docs: &[Value]| {
+        docs.iter()
+            .filter(|d| d["type"] == "event" && d["action"] == "start")
+            .count()
+    };
+    let at_alert = restarts(&phi.seen);
+    while restarts(&phi.seen) < at_alert + 2 {
+        phi.until(Duration::from_secs(20), |d| d["action"] == "start");
+    }
+    let (docs, _) = phi.stop();
+    assert_eq!(of_type(&docs, "alert", "restart_loop").len(), 1, "{docs:?}");
+    let exits = of_type(&docs, "alert", "exit");
+    assert_eq!(
+        exits.len(),
+        1,
+        "one unasked-exit alert per episode: {exits:?}"
+    );
+    assert_eq!(exits[0]["exit_code"], 3);
+    assert!(
+        exits[0]["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "boom on stderr"),
+        "{}",
+        exits[0]
+    );
+}
+
+#[test]
+fn a_failing_healthcheck_alerts_with_its_output_then_recovers() {
+    let stack = Stack::new("mon-health");
+    let dir = project_dir(&compose(&["web"]));
+    let web = stack.run(
+        "web",
+        &[
+            "--health-cmd",
+            "test -f /tmp/ok || { echo no ok file here; exit 1; }",
+            "--health-interval",
+            "300ms",
+            "--health-retries",
+            "1",
+        ],
+        &["sh", "-c", "touch /tmp/ok; sleep 600"],
+    );
+    stack.wait_for(&web, "{{.State.Health.Status}}", |s| s == "healthy");
+    let mut phi = Watching::start(live_monitor(dir.path(), &stack.name));
+    phi.until(Duration::from_secs(20), |d| d["type"] == "sample");
+    docker(&["exec", &web, "rm", "/tmp/ok"]);
+    let alert = phi.until(Duration::from_secs(20), |d| {
+        d["type"] == "alert" && d["metric"] == "unhealthy"
+    });
+    assert_eq!(alert["output"], "no ok file here", "{alert}");
+    assert!(
+        alert["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("is unhealthy: no ok file here")
+    );
+    docker(&["exec", &web, "touch", "/tmp/ok"]);
+    let recovery = phi.until(Duration::from_secs(20), |d| {
+        d["type"] == "recovery" && d["metric"] == "unhealthy"
+    });
+    assert_eq!(recovery["service"], "web");
+    // A few samples more: the episode is over, and stays reported once.
+    for _ in 0..3 {
+        phi.until(Duration::from_secs(10), |d| d["type"] == "sample");
+    }
+    let (docs, _) = phi.stop();
+    assert_eq!(of_type(&docs, "alert", "unhealthy").len(), 1, "{docs:?}");
+    assert_eq!(of_type(&docs, "recovery", "unhealthy").len(), 1);
+}
+
+#[test]
+fn the_events_stream_survives_a_connection_drop_without_missing_or_doubling() {
+    let stack = Stack::new("mon-evdrop");
+    let dir = project_dir(&compose(&["before", "during"]));
+    let sock_dir = tempfile::tempdir().unwrap();
+    let sock = sock_dir.path().join("engine.sock");
+    let proxy = crate::support::EngineProxy::start(&sock);
+    let mut phi = Watching::start(
+        live_monitor(dir.path(), &stack.name)
+            .env("DOCKER_HOST", format!("unix://{}", sock.display())),
+    );
+    phi.until(Duration::from_secs(20), |d| d["type"] == "sample");
+    stack.run("before", &[], &["sh", "-c", "exit 4"]);
+    phi.until(Duration::from_secs(20), |d| {
+        d["type"] == "alert" && d["exit_code"] == 4
+    });
+    // The engine goes away mid-stream; a container dies while phi cannot hear it.
+    proxy.cut();
+    stack.run("during", &[], &["sh", "-c", "exit 5"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let _back = crate::support::EngineProxy::start(&sock);
+    phi.until(Duration::from_secs(30), |d| {
+        d["type"] == "alert" && d["exit_code"] == 5
+    });
+    let (docs, stderr) = phi.stop();
+    assert!(stderr.contains("engine events:"), "{stderr}");
+    assert!(stderr.contains("engine events: resumed"), "{stderr}");
+    let dies = |service: &str| {
+        docs.iter()
+            .filter(|d| d["type"] == "event" && d["action"] == "die" && d["service"] == service)
+            .count()
+    };
+    assert_eq!(dies("before"), 1, "not doubled by the replay");
+    assert_eq!(dies("during"), 1, "not missed in the outage");
+    assert_eq!(of_type(&docs, "alert", "exit").len(), 2);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET `path` from `addr`: the status and the body, or None while nothing listens.
+fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+/// A child process killed when the test ends, pass or fail.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_real_prometheus_scrapes_serve_and_promtool_accepts_the_page() {
+    let promtool = crate::support::locate("promtool")
+        .expect("promtool is missing; run scripts/setup-test-env.sh (ensure_prometheus)");
+    let prometheus = crate::support::locate("prometheus")
+        .expect("prometheus is missing; run scripts/setup-test-env.sh (ensure_prometheus)");
+    let stack = Stack::new("mon-serve");
+    let dir = project_dir(&compose(&["web", "db"]));
+    let web = stack.run(
+        "web",
+        &["--health-cmd", "true", "--health-interval", "500ms"],
+        IDLE,
+    );
+    stack.run("db", &[], IDLE);
+    stack.wait_for(&web, "{{.State.Health.Status}}", |s| s == "healthy");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut phi = Watching::start(live_monitor(dir.path(), &stack.name).args(["--serve", &addr]));
+    phi.until(Duration::from_secs(20), |d| d["type"] == "sample");
+
+    let (status, page) = http_get(&addr, "/metrics").expect("--serve answers");
+    assert_eq!(status, 200, "{page}");
+    let labels = format!(
+        "{{project=\"{0}\",service=\"web\",container=\"{0}-web-1\"",
+        stack.name
+    );
+    for series in [
+        "container_cpu_usage_seconds_total",
+        "container_memory_working_set_bytes",
+        "container_spec_memory_limit_bytes",
+        "container_network_receive_bytes_total",
+        "container_network_transmit_bytes_total",
+        "container_fs_reads_bytes_total",
+        "container_fs_writes_bytes_total",
+        "container_oom_events_total",
+        "phi_container_up",
+        "phi_container_restarts_total",
+        "phi_container_oom_kills_total",
+    ] {
+        assert!(
+            page.contains(&format!("{series}{labels}")),
+            "no {series} for web:\n{page}"
+        );
+    }
+    assert!(
+        page.contains(&format!("phi_container_up{labels}}} 1")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "phi_container_health_state{labels},state=\"healthy\"}} 1"
+        )),
+        "{page}"
+    );
+    assert_eq!(http_get(&addr, "/healthz"), Some((200, "ok\n".to_string())));
+    let mut check = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut check.stdin.take().unwrap(), page.as_bytes()).unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // A second monitor on the same address: exit 4, saying why.
+    Phi::new(dir.path())
+        .args(["-p", &stack.name, "monitor", "--once", "--serve", &addr])
+        .run()
+        .code(4)
+        .stderr_has("already in use");
+
+    // A real Prometheus scrapes the endpoint.
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: phi\n    \
+             static_configs:\n      - targets: ['{addr}']\n"
+        ),
+    )
+    .unwrap();
+    let web_addr = format!("127.0.0.1:{}", free_port());
+    let _prometheus = KillOnDrop(
+        std::process::Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                data.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={web_addr}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let query = format!(
+        "/api/v1/query?query=container_memory_working_set_bytes%7Bproject%3D%22{}%22%7D",
+        stack.name
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some((200, body)) = http_get(&web_addr, &query)
+            && body.contains("\"service\":\"web\"")
+            && body.contains("\"service\":\"db\"")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never got the series: {:?}",
+            http_get(&web_addr, &query)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (_, targets) = http_get(&web_addr, "/api/v1/targets").unwrap();
+    assert!(targets.contains("\"health\":\"up\""), "{targets}");
+    phi.stop();
 }

@@ -29,6 +29,33 @@ pub struct AlertDoc {
     #[serde(rename = "for")]
     pub(super) consecutive: u32,
     pub(super) message: String,
+    /// What the engine's events add (absent for threshold alerts).
+    #[serde(flatten)]
+    pub(super) detail: Detail,
+}
+
+/// The facts an alert from the engine's events carries.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Detail {
+    /// The engine's event behind the alert, and when the engine saw it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_limit_bytes: Option<u64>,
+    /// The failing healthcheck's output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// The container's last log lines.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_seconds: Option<f64>,
 }
 
 pub(super) fn alert_doc(
@@ -38,10 +65,7 @@ pub(super) fn alert_doc(
     e: &Event,
     n: u32,
 ) -> AlertDoc {
-    let who = match &c.service {
-        Some(s) => format!("{s} ({})", c.container),
-        None => c.container.clone(),
-    };
+    let who = who(c.service.as_deref(), &c.container);
     let (kind, metric, value, threshold, message) = match e {
         Event::Alert(b) => {
             let message = match b.metric {
@@ -85,6 +109,15 @@ pub(super) fn alert_doc(
         threshold,
         consecutive: n,
         message,
+        detail: Detail::default(),
+    }
+}
+
+/// "web (p-web-1)", or the container alone.
+pub(super) fn who(service: Option<&str>, container: &str) -> String {
+    match service {
+        Some(s) => format!("{s} ({container})"),
+        None => container.to_string(),
     }
 }
 

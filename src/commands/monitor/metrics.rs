@@ -11,6 +11,8 @@ use crate::engine::RawStats;
 /// as the docker CLI shows it; `cpu_host_percent`: share of the whole host).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Metrics {
+    /// CPU time the container has used, cumulative (cAdvisor's container_cpu_usage_seconds_total).
+    pub cpu_usage_seconds: f64,
     pub cpu_percent: Option<f64>,
     pub cpu_host_percent: Option<f64>,
     pub online_cpus: u32,
@@ -53,6 +55,7 @@ pub fn compute(prev: Option<(&RawStats, Duration)>, cur: &RawStats) -> Metrics {
     let cpu = prev.and_then(|(p, _)| cpu_percent(p, cur));
     let rates = |f: fn(&RawStats) -> u64| prev.and_then(|(p, e)| rate(f(p), f(cur), e));
     Metrics {
+        cpu_usage_seconds: cur.cpu_ns as f64 / 1e9,
         cpu_percent: cpu.map(round2),
         cpu_host_percent: cpu.map(|c| round2(c / f64::from(cur.online_cpus.max(1)))),
         online_cpus: cur.online_cpus,
@@ -103,6 +106,12 @@ pub enum Metric {
     Memory,
     Restarts,
     Unhealthy,
+    /// From the engine's events: a container killed for memory.
+    Oom,
+    /// From the engine's events: restarts by the engine, N within a window.
+    RestartLoop,
+    /// From the engine's events: a container that exited with a non-zero code unasked.
+    Exit,
 }
 
 impl Metric {
@@ -112,6 +121,9 @@ impl Metric {
             Metric::Memory => "memory",
             Metric::Restarts => "restarts",
             Metric::Unhealthy => "health",
+            Metric::Oom => "memory (OOM kill)",
+            Metric::RestartLoop => "restart loop",
+            Metric::Exit => "exit",
         }
     }
 }
@@ -225,6 +237,24 @@ impl Episodes {
             }
         }
         events
+    }
+
+    /// Open an episode of `metric` at once (an engine event, not a sample): true when it
+    /// was not open already, so the caller alerts once.
+    pub fn open(&mut self, container: &str, metric: Metric) -> bool {
+        let entry = self
+            .state
+            .entry((container.to_string(), metric))
+            .or_insert((0, false));
+        entry.0 = entry.0.max(self.required);
+        !std::mem::replace(&mut entry.1, true)
+    }
+
+    /// Close an episode at once: true when one was open, so the caller reports a recovery.
+    pub fn close(&mut self, container: &str, metric: Metric) -> bool {
+        self.state
+            .remove(&(container.to_string(), metric))
+            .is_some_and(|(_, active)| active)
     }
 
     /// Forget a container that is gone.
@@ -351,6 +381,22 @@ mod tests {
         assert!(e.observe("c", &hot).is_empty());
         e.forget("c");
         assert!(!e.active("c", Metric::Cpu));
+    }
+
+    #[test]
+    fn an_event_opens_an_episode_at_once_and_samples_do_not_alert_it_again() {
+        let mut e = Episodes::new(3);
+        assert!(e.open("c", Metric::Unhealthy));
+        assert!(!e.open("c", Metric::Unhealthy), "once per episode");
+        let sick = [Breach {
+            metric: Metric::Unhealthy,
+            value: 1.0,
+            threshold: 0.0,
+        }];
+        assert!(e.observe("c", &sick).is_empty(), "already alerted");
+        assert!(e.close("c", Metric::Unhealthy));
+        assert!(!e.close("c", Metric::Unhealthy), "one recovery");
+        assert!(e.observe("c", &[]).is_empty());
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //!          table on a terminal or as JSON lines
 
 mod alerts;
+pub mod events;
 pub mod metrics;
+mod report;
+pub mod serve;
 pub mod telemetry;
 mod view;
 
@@ -21,7 +24,9 @@ use serde::Serialize;
 use tokio::task::JoinHandle;
 
 use self::alerts::{AlertDoc, AlertKind, alert_doc, report_webhooks, webhook_payload};
+use self::events::Watch;
 use self::metrics::{Breach, Episodes, Event, Metric, Metrics, Thresholds};
+use self::report::Report;
 use self::telemetry::{RotatingLog, prometheus};
 use self::view::{LiveView, sort};
 use crate::commands::Ctx;
@@ -29,7 +34,8 @@ use crate::config::ConfigError;
 use crate::config::Project;
 use crate::config::compose::ComposeModel;
 use crate::engine::{
-    ContainerInfo, Engine, EngineError, HealthState, LocalReader, RawStats, RunState, Target,
+    ContainerInfo, Engine, EngineError, HealthState, LocalReader, RawStats, Resume, RunState,
+    Target,
 };
 use crate::exit::{Coded, Exit};
 use crate::http;
@@ -73,6 +79,8 @@ pub struct Settings {
     pub log_max_bytes: u64,
     pub log_files: u32,
     pub prometheus: Option<PathBuf>,
+    /// Serve /metrics and /healthz on this address.
+    pub serve: Option<String>,
     pub sort: SortKey,
     /// The limit of connecting and of each engine call.
     pub timeout: Duration,
@@ -185,6 +193,9 @@ pub struct ContainerSample {
     pub state: String,
     pub health: Option<&'static str>,
     pub restarts: u64,
+    /// The exit code of a container that is not running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
     /// Where the numbers came from: `cgroup` (files on this host) or `engine` (stats API).
     pub source: Option<&'static str>,
     #[serde(flatten)]
@@ -222,11 +233,11 @@ struct Tracker {
 }
 
 /// `phi monitor`: sample until the count is reached or the run is interrupted (exit 0);
-/// with `--once` or `--count`, exit 3 if any alert fired.
+/// with `--once` or `--count`, exit 3 if any alert fired. The engine's events are followed
+/// beside the samples and alert as they come.
 pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     let (engine, target) = ctx.connect(settings.timeout).await?;
     let (project, opts, printer) = (&ctx.project, &settings, &ctx.printer);
-    let json_lines = printer.json() || !printer.stdout_terminal();
     opts.validate()?;
     let selected: Option<BTreeSet<String>> = project
         .select(&opts.services)?
@@ -236,7 +247,15 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
         env_percent(project, "MEM_THRESHOLD")?,
     );
     let local_host = !opts.engine_stats && engine.is_local();
-    let mut log = match &opts.log {
+    // First, so that a busy port ends the run before anything else (exit 4).
+    let server = match &opts.serve {
+        Some(addr) => {
+            let page = serve::Page::default();
+            Some((serve::spawn(serve::bind(addr).await?, page.clone()), page))
+        }
+        None => None,
+    };
+    let log = match &opts.log {
         Some(path) => Some(
             RotatingLog::open(path, opts.log_max_bytes, opts.log_files)
                 .map_err(|e| Coded::new(Exit::Usage, format!("--log {}: {e}", path.display())))?,
@@ -247,16 +266,45 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
         Some(url) => Some(http::Client::new(url.starts_with("https://"))?),
         None => None,
     };
-    let mut webhooks: Vec<JoinHandle<Result<u16, String>>> = Vec::new();
+    let total = opts.samples();
+    let started = Resume::at(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+            .unwrap_or(0),
+    );
+    let mut report = Report {
+        project,
+        opts,
+        printer,
+        selected: selected.as_ref(),
+        json_lines: printer.json() || !printer.stdout_terminal(),
+        log,
+        webhook_client,
+        webhooks: Vec::new(),
+        view: LiveView::default(),
+        any_alert: false,
+        resume: started.clone(),
+        watch: Watch::default(),
+        samples: Vec::new(),
+        page: server.as_ref().map(|(_, page)| page.clone()),
+        engine_up: true,
+        live: total != Some(1),
+        index: 0,
+    };
+    let (mut notes, follower) = events::follow(
+        engine.clone(),
+        target.clone(),
+        project.name.clone(),
+        started,
+        opts.timeout,
+    );
 
     let mut engine = engine;
     let mut tracker = Tracker {
         episodes: Episodes::new(opts.consecutive),
         ..Tracker::default()
     };
-    let mut view = LiveView::default();
-    let mut any_alert = false;
-    let total = opts.samples();
     // A --count run ends by this time, whatever the engine does: its samples, plus one
     // --timeout for the engine's answers.
     let bound = total.map(|n| {
@@ -270,15 +318,20 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     let mut index = 0u64;
+    let mut interrupted = false;
     while total.is_none_or(|t| index < t) {
         index += 1;
         let step = async {
-            ticker.tick().await;
+            report
+                .wait_tick(&mut ticker, &mut notes, &engine, &mut tracker)
+                .await?;
             if index == 2 {
                 // The first sample reads twice and may outlast an interval; count the next
                 // one from its end, so no sample measures CPU over a sliver of time.
                 ticker.reset();
-                ticker.tick().await;
+                report
+                    .wait_tick(&mut ticker, &mut notes, &engine, &mut tracker)
+                    .await?;
             }
             let readings = loop {
                 match collect(
@@ -295,79 +348,36 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
                     Err(e) if opts.once || !recoverable(&e) => return Err(anyhow::Error::new(e)),
                     // A --count run waits for the engine to come back only within its bound.
                     Err(e) => {
+                        report.engine_up = false;
+                        report.publish();
                         engine =
-                            reconnect(&target, printer, &mut view, e, bound, opts.timeout).await?;
+                            reconnect(&target, printer, &mut report.view, e, bound, opts.timeout)
+                                .await?;
                     }
                 }
             };
             Ok(readings)
         };
         let readings = tokio::select! {
-            _ = ctx.interrupt.wait() => break,
+            _ = ctx.interrupt.wait() => {
+                interrupted = true;
+                break;
+            }
             r = step => r?,
         };
-
         let now = SystemTime::now();
         let (samples, events) = assess(project, opts, env_limits, &mut tracker, readings);
-        let time = humantime::format_rfc3339_millis(now).to_string();
-        let alerts: Vec<AlertDoc> = events
-            .iter()
-            .map(|(c, e)| alert_doc(&project.name, &time, c, e, opts.consecutive))
-            .collect();
-        any_alert |= alerts.iter().any(|a| a.kind == AlertKind::Alert);
-
-        let doc = SampleDoc {
-            schema_version: crate::output::SCHEMA_VERSION,
-            kind: "sample",
-            time: time.clone(),
-            project: &project.name,
-            sample: index,
-            containers: &samples,
-        };
-        if let Some(log) = log.as_mut() {
-            let mut result = log.append(&serde_json::to_string(&doc)?);
-            for a in &alerts {
-                result = result.and_then(|_| log.append(&serde_json::to_string(a)?));
-            }
-            if let Err(e) = result {
-                printer.warn(&format!("--log: cannot write: {e}"));
-            }
-        }
-        if let Some(path) = &opts.prometheus {
-            if let Err(e) = telemetry::write_atomic(path, &prometheus(&project.name, &samples, now))
-            {
-                printer.warn(&format!("--prometheus {}: {e}", path.display()));
-            }
-        }
-        if let (Some(client), Some(url)) = (&webhook_client, &opts.webhook) {
-            for alert in alerts.iter().filter(|a| a.kind == AlertKind::Alert) {
-                let payload = webhook_payload(alert);
-                let client = client.clone();
-                let url = url.clone();
-                let timeout = opts.webhook_timeout;
-                webhooks.push(tokio::spawn(async move {
-                    telemetry::deliver(&client, &url, payload, timeout).await
-                }));
-            }
-        }
-        report_webhooks(&mut webhooks, printer, false).await;
-
-        if json_lines {
-            printer.data(&format!("{}\n", serde_json::to_string(&doc)?))?;
-            for a in &alerts {
-                printer.data(&format!("{}\n", serde_json::to_string(a)?))?;
-            }
-        } else {
-            view.alerts
-                .extend(alerts.iter().map(|a| (a.kind, a.message.clone())));
-            let keep = view.alerts.len().saturating_sub(5);
-            view.alerts.drain(..keep);
-            let live = total != Some(1);
-            view.draw(printer, &samples, opts, index, &tracker, live)?;
-        }
+        report.sample(index, now, samples, events, &tracker).await?;
     }
-    report_webhooks(&mut webhooks, printer, true).await;
-    Ok(if total.is_some() && any_alert {
+    if total.is_some() && !interrupted {
+        report.flush(&engine, &mut notes, &mut tracker).await?;
+    }
+    follower.abort();
+    if let Some((task, _)) = server {
+        task.abort();
+    }
+    report_webhooks(&mut report.webhooks, printer, true).await;
+    Ok(if total.is_some() && report.any_alert {
         Exit::CheckFailed
     } else {
         Exit::Ok
@@ -559,6 +569,7 @@ fn assess(
             state: c.state.as_str().to_string(),
             health: c.health.map(HealthState::as_str),
             restarts: c.restart_count,
+            exit_code: c.exit_code,
             source: reading.as_ref().map(|r| r.2),
             metrics,
             breaches: found.iter().map(|b| b.metric).collect(),
@@ -597,6 +608,7 @@ fn assess(
                 state: "gone".into(),
                 health: None,
                 restarts: 0,
+                exit_code: None,
                 source: None,
                 metrics: None,
                 breaches: Vec::new(),
@@ -631,6 +643,7 @@ mod tests {
             log_max_bytes: 10 << 20,
             log_files: 3,
             prometheus: None,
+            serve: None,
             sort: SortKey::Name,
             timeout: Duration::from_secs(30),
             engine_stats: false,
@@ -646,6 +659,7 @@ mod tests {
                     cpu_threshold: Some(50.0),
                     mem_threshold: None,
                     max_restarts: Some(5),
+                    ..Limits::default()
                 },
                 ..ServiceXPhi::default()
             },
@@ -658,6 +672,7 @@ mod tests {
                 cpu_threshold: Some(70.0),
                 mem_threshold: Some(60.0),
                 max_restarts: Some(9),
+                ..Limits::default()
             },
             ..ProjectXPhi::default()
         };
@@ -752,6 +767,7 @@ mod tests {
             state: "running".into(),
             health: None,
             restarts: 0,
+            exit_code: None,
             source: None,
             metrics: cpu.map(|c| Metrics {
                 cpu_percent: Some(c),
@@ -781,6 +797,7 @@ mod tests {
             threshold: Some(80.0),
             consecutive: 3,
             message: "CPU of web (p-web-1) at 93.5% > 80% for 3 sample(s)".into(),
+            detail: alerts::Detail::default(),
         };
         let v: serde_json::Value = serde_json::from_slice(&webhook_payload(&doc)).unwrap();
         assert_eq!(

@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use super::ContainerSample;
+use super::events::Counters;
 use super::metrics::Metrics;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -312,6 +313,181 @@ pub(super) fn prometheus(project: &str, samples: &[ContainerSample], now: System
     prometheus_text(&families)
 }
 
+/// The `--serve` page: cAdvisor's names where cAdvisor has the series, `phi_` otherwise;
+/// every per-container series labelled with project, service and container.
+pub fn scrape_page(
+    project: &str,
+    samples: &[ContainerSample],
+    counters: &std::collections::HashMap<String, Counters>,
+    now: SystemTime,
+    engine_up: bool,
+) -> String {
+    let present: Vec<&ContainerSample> = samples.iter().filter(|s| s.state != "gone").collect();
+    let labels = |s: &ContainerSample| {
+        vec![
+            ("project", project.to_string()),
+            ("service", s.service.clone().unwrap_or_default()),
+            ("container", s.container.clone()),
+        ]
+    };
+    let metric = |name: &'static str,
+                  help: &'static str,
+                  kind: &'static str,
+                  f: &dyn Fn(&Metrics) -> f64| Family {
+        name,
+        help,
+        kind,
+        samples: present
+            .iter()
+            .filter_map(|s| Some((labels(s), f(s.metrics.as_ref()?))))
+            .collect(),
+    };
+    let each = |name: &'static str,
+                help: &'static str,
+                kind: &'static str,
+                f: &dyn Fn(&ContainerSample) -> Option<f64>| Family {
+        name,
+        help,
+        kind,
+        samples: present
+            .iter()
+            .filter_map(|s| Some((labels(s), f(s)?)))
+            .collect(),
+    };
+    let counter = |s: &ContainerSample| counters.get(&s.container).copied().unwrap_or_default();
+    let seconds = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let health = health_family(&present, &labels);
+    let families = vec![
+        metric(
+            "container_cpu_usage_seconds_total",
+            "Cumulative CPU time consumed in seconds.",
+            "counter",
+            &|m| m.cpu_usage_seconds,
+        ),
+        metric(
+            "container_memory_working_set_bytes",
+            "Current working set in bytes (usage without inactive file cache).",
+            "gauge",
+            &|m| m.memory_bytes as f64,
+        ),
+        metric(
+            "container_spec_memory_limit_bytes",
+            "Memory limit in bytes (the host's memory when the container has none).",
+            "gauge",
+            &|m| m.memory_limit_bytes as f64,
+        ),
+        metric(
+            "container_network_receive_bytes_total",
+            "Cumulative count of bytes received, all interfaces.",
+            "counter",
+            &|m| m.net_rx_bytes as f64,
+        ),
+        metric(
+            "container_network_transmit_bytes_total",
+            "Cumulative count of bytes transmitted, all interfaces.",
+            "counter",
+            &|m| m.net_tx_bytes as f64,
+        ),
+        metric(
+            "container_fs_reads_bytes_total",
+            "Cumulative count of bytes read from block devices.",
+            "counter",
+            &|m| m.block_read_bytes as f64,
+        ),
+        metric(
+            "container_fs_writes_bytes_total",
+            "Cumulative count of bytes written to block devices.",
+            "counter",
+            &|m| m.block_write_bytes as f64,
+        ),
+        each(
+            "container_oom_events_total",
+            "Count of out of memory kills seen on the engine's events since phi monitor started.",
+            "counter",
+            &|s| Some(counter(s).oom_kills as f64),
+        ),
+        each(
+            "container_last_seen",
+            "Last time phi monitor saw the container, in seconds since the epoch.",
+            "gauge",
+            &|_| Some(seconds),
+        ),
+        metric(
+            "phi_container_pids",
+            "Processes and threads in the container.",
+            "gauge",
+            &|m| m.pids as f64,
+        ),
+        each(
+            "phi_container_up",
+            "1 when the container is running, else 0.",
+            "gauge",
+            &|s| Some(f64::from(u8::from(s.state == "running"))),
+        ),
+        each(
+            "phi_container_restarts_total",
+            "Times the engine restarted the container (its restart count).",
+            "counter",
+            &|s| Some(s.restarts as f64),
+        ),
+        each(
+            "phi_container_oom_kills_total",
+            "Same as container_oom_events_total, under phi's own name.",
+            "counter",
+            &|s| Some(counter(s).oom_kills as f64),
+        ),
+        each(
+            "phi_container_last_exit_code",
+            "Exit code of the container's last exit; absent while none is known.",
+            "gauge",
+            &|s| counter(s).last_exit_code.or(s.exit_code).map(|c| c as f64),
+        ),
+        health,
+        Family {
+            name: "phi_monitor_engine_up",
+            help: "1 when phi monitor's last sample reached the engine.",
+            kind: "gauge",
+            samples: vec![(
+                vec![("project", project.to_string())],
+                f64::from(u8::from(engine_up)),
+            )],
+        },
+        Family {
+            name: "phi_monitor_last_sample_timestamp_seconds",
+            help: "When phi monitor last sampled.",
+            kind: "gauge",
+            samples: vec![(vec![("project", project.to_string())], seconds)],
+        },
+    ];
+    prometheus_text(&families)
+}
+
+/// `phi_container_health_state{state=...}`: one series per state, 1 for the current one.
+fn health_family<'a>(
+    present: &[&ContainerSample],
+    labels: &dyn Fn(&ContainerSample) -> Vec<(&'a str, String)>,
+) -> Family<'a> {
+    let mut health = Family {
+        name: "phi_container_health_state",
+        help: "1 for the container's healthcheck state, 0 for the others; absent without a healthcheck.",
+        kind: "gauge",
+        samples: Vec::new(),
+    };
+    for s in present {
+        if let Some(h) = s.health {
+            for state in ["healthy", "unhealthy", "starting"] {
+                let mut l = labels(s);
+                l.push(("state", state.to_string()));
+                health.samples.push((l, f64::from(u8::from(h == state))));
+            }
+        }
+    }
+    health
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,5 +554,62 @@ mod tests {
              # TYPE phi_container_cpu_percent gauge\n\
              phi_container_cpu_percent{service=\"web\",container=\"a\\\"b\"} 12.5\n"
         );
+    }
+
+    /// `n` running containers with numbers, half with a healthcheck.
+    pub(crate) fn synthetic(n: usize) -> Vec<ContainerSample> {
+        (0..n)
+            .map(|i| ContainerSample {
+                service: Some(format!("svc{i}")),
+                container: format!("p-svc{i}-1"),
+                id: format!("{i:012}"),
+                state: "running".into(),
+                health: (i % 2 == 0).then_some("healthy"),
+                restarts: 1,
+                exit_code: None,
+                source: Some("cgroup"),
+                metrics: Some(Metrics {
+                    cpu_usage_seconds: 12.5,
+                    memory_bytes: 1 << 20,
+                    memory_limit_bytes: 1 << 30,
+                    net_rx_bytes: 10,
+                    ..Metrics::default()
+                }),
+                breaches: vec![],
+                alerting: vec![],
+                thresholds: super::super::metrics::Thresholds::default(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_scrape_page_has_every_series_per_container_and_the_counters() {
+        let samples = synthetic(100);
+        let counters = std::collections::HashMap::from([(
+            "p-svc3-1".to_string(),
+            Counters {
+                oom_kills: 2,
+                last_exit_code: Some(137),
+            },
+        )]);
+        let started = std::time::Instant::now();
+        let page = scrape_page("p", &samples, &counters, SystemTime::UNIX_EPOCH, true);
+        let took = started.elapsed();
+        let count = |prefix: &str| page.lines().filter(|l| l.starts_with(prefix)).count();
+        assert_eq!(count("container_cpu_usage_seconds_total{"), 100);
+        assert_eq!(count("phi_container_health_state{"), 150, "3 states x 50");
+        assert_eq!(count("phi_container_last_exit_code{"), 1);
+        assert!(page.contains(
+            "container_oom_events_total{project=\"p\",service=\"svc3\",container=\"p-svc3-1\"} 2\n"
+        ));
+        assert!(page.contains(
+            "phi_container_health_state{project=\"p\",service=\"svc0\",container=\"p-svc0-1\",state=\"healthy\"} 1\n"
+        ));
+        assert!(page.contains("container_cpu_usage_seconds_total{project=\"p\",service=\"svc9\",container=\"p-svc9-1\"} 12.5\n"));
+        assert!(page.contains("phi_monitor_engine_up{project=\"p\"} 1\n"));
+        // Every family is announced once, before its samples.
+        assert_eq!(count("# TYPE "), 17);
+        // Rendered once per sample, not per scrape; a generous bound even for a debug build.
+        assert!(took < std::time::Duration::from_millis(500), "{took:?}");
     }
 }
