@@ -129,6 +129,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "phi monitor --cpu 150 --for 3 --webhook https://hooks.example/T0/B0/x",
                 "alert after 3 samples over 1.5 cores",
             ),
+            (
+                "phi monitor --serve 127.0.0.1:9464 --json > /var/log/phi-monitor.jsonl",
+                "a Prometheus endpoint beside the JSON lines of samples, events and alerts",
+            ),
         ],
     ),
     (
