@@ -83,5 +83,7 @@ pub fn container(service: &str, state: RunState) -> ContainerInfo {
         health_log: Vec::new(),
         health_policy: Default::default(),
         health_signal: None,
+        inspected: true,
+        settled: false,
     }
 }

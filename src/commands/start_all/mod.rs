@@ -299,7 +299,11 @@ pub async fn start(
         printer.warn(w);
     }
 
-    let existing = engine.project_containers(&project.name).await?;
+    // The list says all the plan needs (states, config hashes, numbers): nothing is
+    // inspected.
+    let existing = engine
+        .project_containers_where(&project.name, |_| false)
+        .await?;
     let plan = plan::plan(
         &project.model,
         &graph,
