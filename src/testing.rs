@@ -85,5 +85,7 @@ pub fn container(service: &str, state: RunState) -> ContainerInfo {
         health_signal: None,
         oom_killed: false,
         stop_signal: None,
+        inspected: true,
+        settled: false,
     }
 }

@@ -490,7 +490,15 @@ pub async fn report(
     deadline: Duration,
 ) -> anyhow::Result<Report> {
     let selected = project.select(services)?;
-    let mut containers = engine.project_containers(&project.name).await?;
+    // One list call; only what the list cannot settle is inspected (an inspection waits
+    // for the container's lock, which every healthcheck result takes).
+    let mut containers = engine
+        .project_containers_where(&project.name, |c| {
+            project
+                .model
+                .needs_inspection(c.service.as_deref(), c.settled)
+        })
+        .await?;
     // A fresh container is `starting` until the engine's first healthcheck, which may be an
     // interval (often 30 s) away, or never come (Podman without systemd): phi runs the test
     // itself, as `start-all` does. And a recent restart gets a second look (crash loops).

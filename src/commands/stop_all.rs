@@ -202,7 +202,10 @@ pub async fn stop(
         )
         .into());
     }
-    let containers = engine.project_containers(&project.name).await?;
+    // The list says all stopping needs (states, services, names): nothing is inspected.
+    let containers = engine
+        .project_containers_where(&project.name, |_| false)
+        .await?;
     let pre_stop = pre_stop_hooks(project, selected.as_ref())?;
     let plan = plan(
         project,

@@ -107,7 +107,35 @@ pub enum Condition {
     ServiceCompletedSuccessfully,
 }
 
+impl Service {
+    /// Whether the engine may restart its containers by itself (`restart` other than `no`,
+    /// or a `deploy.restart_policy`): only then can a container's restart count grow.
+    pub fn may_restart(&self) -> bool {
+        let plain = match self.raw.get("restart") {
+            None | Some(Value::Null) => false,
+            Some(Value::String(word)) => word != "no",
+            Some(_) => true,
+        };
+        plain
+            || self
+                .raw
+                .get("deploy")
+                .and_then(|d| d.get("restart_policy"))
+                .is_some_and(|p| !p.is_null())
+    }
+}
+
 impl ComposeModel {
+    /// Whether a container of `service` (None: not declared) must be inspected for what
+    /// `status` and `monitor` show: unless the list found it settled and its service cannot
+    /// be restarted by the engine (its restart count is then 0).
+    pub fn needs_inspection(&self, service: Option<&str>, settled: bool) -> bool {
+        !settled
+            || service
+                .and_then(|s| self.services.get(s))
+                .is_none_or(Service::may_restart)
+    }
+
     /// Whether `service` is enabled by the active profiles (services without profiles always are).
     pub fn is_active(&self, service: &Service, profiles: &[String]) -> bool {
         if service.provider.is_some() {
@@ -1032,6 +1060,30 @@ mod tests {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn only_a_restart_policy_lets_the_restart_count_grow() {
+        let service = |yaml: &str| Service {
+            raw: serde_norway::from_str(yaml).unwrap(),
+            ..Service::default()
+        };
+        assert!(!service("image: x").may_restart());
+        assert!(!service("restart: \"no\"").may_restart());
+        assert!(service("restart: always").may_restart());
+        assert!(service("restart: on-failure:3").may_restart());
+        assert!(service("deploy: {restart_policy: {condition: any}}").may_restart());
+        assert!(!service("deploy: {resources: {}}").may_restart());
+        let mut model = ComposeModel::default();
+        model.services.insert("web".into(), service("image: x"));
+        model
+            .services
+            .insert("db".into(), service("restart: always"));
+        assert!(!model.needs_inspection(Some("web"), true));
+        assert!(model.needs_inspection(Some("web"), false));
+        assert!(model.needs_inspection(Some("db"), true));
+        assert!(model.needs_inspection(Some("gone"), true));
+        assert!(model.needs_inspection(None, true));
     }
 
     #[test]

@@ -17,12 +17,44 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// One entry of `GET /containers/json`.
+/// One entry of `GET /containers/json`: the engine answers it from its in-memory view,
+/// without taking any container's lock (an inspection waits for it).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Summary {
     #[serde(deserialize_with = "nullable")]
     pub id: String,
+    /// `/name` (one entry; more only for legacy links).
+    #[serde(deserialize_with = "nullable")]
+    pub names: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub image: String,
+    /// The state word, as in an inspection.
+    #[serde(deserialize_with = "nullable")]
+    pub state: String,
+    /// Docker's human status: `Up 5 minutes (healthy)`, `Exited (1) 2 hours ago`.
+    #[serde(deserialize_with = "nullable")]
+    pub status: String,
+    #[serde(deserialize_with = "nullable")]
+    pub labels: HashMap<String, String>,
+    #[serde(deserialize_with = "nullable")]
+    pub ports: Vec<ListedPort>,
+    /// Unix seconds.
+    pub created: Option<i64>,
+}
+
+/// A port in the list: published when `PublicPort` is there.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListedPort {
+    #[serde(rename = "IP", deserialize_with = "nullable")]
+    pub ip: String,
+    #[serde(rename = "PrivatePort")]
+    pub private_port: Option<u16>,
+    #[serde(rename = "PublicPort")]
+    pub public_port: Option<u16>,
+    #[serde(rename = "Type", deserialize_with = "nullable")]
+    pub protocol: String,
 }
 
 /// `GET /containers/{id}/json`.

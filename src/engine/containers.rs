@@ -1,9 +1,7 @@
 //! A project's containers, found by the Compose labels and described as plain data.
 
 use std::collections::HashMap;
-use std::time::SystemTime;
-
-use futures_util::future::join_all;
+use std::time::{Duration, SystemTime};
 
 use super::observe::{self, HealthPolicy};
 use super::{Engine, EngineError, answers};
@@ -114,13 +112,37 @@ pub struct ContainerInfo {
     pub oom_killed: bool,
     /// The signal a stop sends first, as configured (`SIGTERM` when None).
     pub stop_signal: Option<String>,
+    /// Inspected. When false, this is what the container list says: no restart count, PID,
+    /// healthcheck test or log, and a start time only as precise as the engine's status
+    /// text (see [`describe_listed`]).
+    pub inspected: bool,
+    /// From the list: running, its healthcheck (if any) healthy, up for at least
+    /// [`observe::RECENT_RESTART`]. Only such a container can do without an inspection.
+    pub settled: bool,
 }
 
+/// Inspections in flight at once. An inspection waits for the container's lock, which the
+/// engine holds while it records each healthcheck result: many at once keep that wait to
+/// about one round, and the bound keeps a project of hundreds from opening hundreds of
+/// connections.
+pub const INSPECTS_AT_ONCE: usize = 32;
+
 impl Engine {
-    /// Every container (running or not) labelled as part of `project`.
+    /// Every container (running or not) labelled as part of `project`, each inspected.
     pub async fn project_containers(
         &self,
         project: &str,
+    ) -> Result<Vec<ContainerInfo>, EngineError> {
+        self.project_containers_where(project, |_| true).await
+    }
+
+    /// The project's containers from one list call; those `inspect` picks (given what the
+    /// list says) are inspected too, [`INSPECTS_AT_ONCE`] at a time. The others keep what
+    /// the list tells ([`ContainerInfo::inspected`] is false): see [`describe_listed`].
+    pub async fn project_containers_where(
+        &self,
+        project: &str,
+        inspect: impl Fn(&ContainerInfo) -> bool,
     ) -> Result<Vec<ContainerInfo>, EngineError> {
         let filters = serde_json::json!({ "label": [format!("{LABEL_PROJECT}={project}")] });
         let path = format!(
@@ -128,21 +150,36 @@ impl Engine {
             answers::query_escape(&filters.to_string())
         );
         let summaries: Vec<answers::Summary> = self.get_json("the container list", &path).await?;
-        let inspections = join_all(
-            summaries
-                .iter()
-                .filter(|s| !s.id.is_empty())
-                .map(|s| self.inspect_raw(&s.id)),
+        let now = SystemTime::now();
+        let docker = self.product.starts_with("Docker");
+        let listed: Vec<ContainerInfo> = summaries
+            .into_iter()
+            .filter(|s| !s.id.is_empty())
+            .map(|s| describe_listed(s, docker, now))
+            .collect();
+        let looks = super::at_most(
+            INSPECTS_AT_ONCE,
+            listed.into_iter().map(|c| {
+                let wanted = inspect(&c);
+                async move {
+                    if !wanted {
+                        return Ok(Some(c));
+                    }
+                    match self.inspect_raw(&c.id).await {
+                        Ok(response) => Ok(Some(describe(response))),
+                        // Removed between the list and the inspect: it is simply gone.
+                        Err(EngineError::Api { message, .. }) if no_such_container(&message) => {
+                            Ok(None)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            }),
         )
         .await;
-        let mut out = Vec::with_capacity(inspections.len());
-        for inspection in inspections {
-            match inspection {
-                Ok(response) => out.push(describe(response)),
-                // Removed between the list and the inspect: it is simply gone.
-                Err(EngineError::Api { message, .. }) if no_such_container(&message) => {}
-                Err(e) => return Err(e),
-            }
+        let mut out = Vec::with_capacity(looks.len());
+        for look in looks {
+            out.extend(look?);
         }
         Ok(out)
     }
@@ -283,7 +320,149 @@ fn describe(c: answers::Inspection) -> ContainerInfo {
         health_signal,
         oom_killed: state.oom_killed,
         stop_signal: c.config.stop_signal.clone().filter(|s| !s.is_empty()),
+        inspected: true,
+        settled: false,
     }
+}
+
+/// A container as the list describes it. `docker` says the status text is Docker's, whose
+/// form phi reads (`Up 5 minutes (healthy)`); another engine's container is never settled,
+/// so it is always inspected.
+pub fn describe_listed(s: answers::Summary, docker: bool, now: SystemTime) -> ContainerInfo {
+    let labels = &s.labels;
+    let state = run_state(&s.state);
+    let (up, health) = parse_status(&s.status).unwrap_or((None, None));
+    let started_at = up.map(|up| {
+        // The status text rounds down (`5 minutes` is 5 to 6); a container started when it
+        // was created (the usual case) has the creation time, to the second.
+        let created = s
+            .created
+            .and_then(|t| u64::try_from(t).ok())
+            .map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t));
+        match created.and_then(|c| now.duration_since(c).ok().map(|age| (c, age))) {
+            Some((c, age)) if age >= up && age < next_step(up) => c,
+            _ => now.checked_sub(up).unwrap_or(now),
+        }
+    });
+    let settled = docker
+        && state == RunState::Running
+        && matches!(health, None | Some(HealthState::Healthy))
+        && up.is_some_and(|up| up >= observe::RECENT_RESTART);
+    let mut ports: Vec<PortMapping> = s
+        .ports
+        .iter()
+        .filter_map(|p| {
+            Some(PortMapping {
+                host_ip: p.ip.clone(),
+                host_port: p.public_port?,
+                container_port: p.private_port.unwrap_or(0),
+                protocol: if p.protocol.is_empty() {
+                    "tcp".into()
+                } else {
+                    p.protocol.clone()
+                },
+            })
+        })
+        .collect();
+    ports.sort();
+    ports.dedup();
+    ContainerInfo {
+        id: s.id.clone(),
+        name: s
+            .names
+            .first()
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_default(),
+        service: labels.get(LABEL_SERVICE).cloned(),
+        number: labels.get(LABEL_NUMBER).and_then(|n| n.parse().ok()),
+        oneoff: labels
+            .get(LABEL_ONEOFF)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            || labels.contains_key(crate::spec::LABEL_HOOK),
+        image: s.image.clone(),
+        state,
+        health: health.filter(|_| state == RunState::Running),
+        health_output: None,
+        exit_code: None,
+        started_at: started_at.filter(|_| state == RunState::Running),
+        finished_at: None,
+        restart_count: 0,
+        ports,
+        pid: None,
+        config_hash: labels.get(crate::spec::LABEL_CONFIG_HASH).cloned(),
+        health_test: None,
+        health_log: Vec::new(),
+        health_policy: HealthPolicy::default(),
+        health_signal: (health == Some(HealthState::Healthy)).then_some(observe::SIGNAL_ENGINE),
+        // Known only from an inspection; a listed container is running (settled) or is
+        // inspected before anything reads these.
+        oom_killed: false,
+        stop_signal: None,
+        inspected: false,
+        settled,
+    }
+}
+
+/// Docker's status text of a running container: how long it has been up (rounded down as
+/// the text rounds) and its health. None for any other text (exited, restarting, paused,
+/// another engine's words).
+fn parse_status(text: &str) -> Option<(Option<Duration>, Option<HealthState>)> {
+    let rest = text.trim().strip_prefix("Up ")?;
+    let (span, health) = match rest.split_once(" (") {
+        Some((span, tail)) => {
+            let health = match tail.strip_suffix(')')? {
+                "healthy" => HealthState::Healthy,
+                "unhealthy" => HealthState::Unhealthy,
+                "health: starting" => HealthState::Starting,
+                _ => return None,
+            };
+            (span, Some(health))
+        }
+        None => (rest, None),
+    };
+    Some((Some(parse_human_duration(span)?), health))
+}
+
+/// The Docker CLI's human durations (go-units `HumanDuration`), as the least they mean.
+fn parse_human_duration(text: &str) -> Option<Duration> {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 3600;
+    const DAY: u64 = 24 * HOUR;
+    let secs = match text {
+        "Less than a second" => 0,
+        "About a minute" => MINUTE,
+        "About an hour" => HOUR,
+        _ => {
+            let (n, unit) = text.split_once(' ')?;
+            let n: u64 = n.parse().ok()?;
+            n * match unit.trim_end_matches('s') {
+                "second" => 1,
+                "minute" => MINUTE,
+                "hour" => HOUR,
+                "day" => DAY,
+                "week" => 7 * DAY,
+                "month" => 30 * DAY,
+                "year" => 365 * DAY,
+                _ => return None,
+            }
+        }
+    };
+    Some(Duration::from_secs(secs))
+}
+
+/// The next value the status text can take after `up`: where its rounding step ends.
+fn next_step(up: Duration) -> Duration {
+    let s = up.as_secs();
+    let step = match s {
+        0..60 => 1,
+        60..3600 => 60,
+        3600..172_800 => 3600,
+        172_800..1_209_600 => 86_400,
+        1_209_600..5_184_000 => 7 * 86_400,
+        5_184_000..63_072_000 => 30 * 86_400,
+        _ => 365 * 86_400,
+    };
+    up + Duration::from_secs(step)
 }
 
 /// The last non-empty line of a healthcheck's output, trimmed.
@@ -506,6 +685,95 @@ mod tests {
         assert!(info.ports.is_empty());
         let empty = describe(serde_json::from_str("{}").unwrap());
         assert_eq!(empty.id, "");
+    }
+
+    fn listed(status: &str, created_ago: u64, now: SystemTime) -> answers::Summary {
+        let created = now - Duration::from_secs(created_ago);
+        let created = created.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        serde_json::from_value(serde_json::json!({
+            "Id": "f".repeat(64), "Names": ["/demo-web-1"], "Image": "web:1",
+            "State": "running", "Status": status, "Created": created,
+            "Labels": {"com.docker.compose.service": "web",
+                       "com.docker.compose.container-number": "1"},
+            "Ports": [{"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+                      {"PrivatePort": 443, "Type": "tcp"}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn dockers_status_text_reads_as_uptime_and_health() {
+        let s = |n| Some(Duration::from_secs(n));
+        assert_eq!(parse_status("Up 5 minutes"), Some((s(300), None)));
+        assert_eq!(
+            parse_status("Up About a minute (healthy)"),
+            Some((s(60), Some(HealthState::Healthy)))
+        );
+        assert_eq!(
+            parse_status("Up Less than a second (health: starting)"),
+            Some((s(0), Some(HealthState::Starting)))
+        );
+        assert_eq!(
+            parse_status("Up 3 hours (unhealthy)"),
+            Some((s(3 * 3600), Some(HealthState::Unhealthy)))
+        );
+        assert_eq!(parse_status("Up 2 weeks"), Some((s(14 * 86_400), None)));
+        assert_eq!(parse_status("Up 1 second"), Some((s(1), None)));
+        assert_eq!(parse_status("Up 5 minutes (Paused)"), None);
+        assert_eq!(parse_status("Exited (1) 2 hours ago"), None);
+        assert_eq!(parse_status("Restarting (1) 3 seconds ago"), None);
+        assert_eq!(parse_status("Up soon"), None);
+        assert_eq!(parse_status(""), None);
+    }
+
+    #[test]
+    fn a_listed_container_is_settled_only_when_running_healthy_and_up_long_enough() {
+        let now = SystemTime::now();
+        let c = describe_listed(listed("Up 5 minutes (healthy)", 330, now), true, now);
+        assert!(c.settled && !c.inspected);
+        assert_eq!(c.name, "demo-web-1");
+        assert_eq!(c.service.as_deref(), Some("web"));
+        assert_eq!(c.number, Some(1));
+        assert_eq!(c.health, Some(HealthState::Healthy));
+        assert_eq!(c.health_signal, Some(observe::SIGNAL_ENGINE));
+        // Created 5.5 minutes ago fits "5 minutes": the creation time is the start time.
+        let up = now.duration_since(c.started_at.unwrap()).unwrap().as_secs();
+        assert_eq!(up, 330);
+        let ports: Vec<String> = c.ports.iter().map(ToString::to_string).collect();
+        assert_eq!(ports, ["127.0.0.1:8080->80/tcp"]);
+        // Created long before it started: the status text's least uptime.
+        let c = describe_listed(listed("Up 5 minutes", 3600, now), true, now);
+        assert_eq!(
+            now.duration_since(c.started_at.unwrap()).unwrap().as_secs(),
+            300
+        );
+        assert!(c.settled && c.health.is_none());
+        for unsettled in [
+            "Up 12 seconds (healthy)",
+            "Up 5 minutes (health: starting)",
+            "Up 5 minutes (unhealthy)",
+        ] {
+            let c = describe_listed(listed(unsettled, 400, now), true, now);
+            assert!(!c.settled, "{unsettled}");
+        }
+        let mut exited = listed("Exited (0) 5 minutes ago", 400, now);
+        exited.state = "exited".into();
+        let c = describe_listed(exited, true, now);
+        assert!(!c.settled && c.started_at.is_none() && c.state == RunState::Exited);
+        // Another engine's words are never relied on.
+        let c = describe_listed(listed("Up 5 minutes (healthy)", 330, now), false, now);
+        assert!(!c.settled);
+    }
+
+    #[test]
+    fn podmans_list_reads_and_nothing_in_it_is_settled() {
+        let list: Vec<answers::Summary> = answers::fixture("podman-4.3.1-stopped-list.json");
+        let now = SystemTime::now();
+        for s in list {
+            let c = describe_listed(s, false, now);
+            assert!(!c.settled && !c.inspected);
+            assert!(!c.name.is_empty());
+        }
     }
 
     #[test]

@@ -295,6 +295,15 @@ impl Engine {
     }
 }
 
+/// Run `tasks` at most `n` at a time; the answers come in the tasks' order.
+pub async fn at_most<F: Future>(n: usize, tasks: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(tasks)
+        .buffered(n.max(1))
+        .collect()
+        .await
+}
+
 /// A bollard client for `target` that speaks API `version`; no request is made.
 fn client(
     target: &Target,
@@ -415,7 +424,36 @@ fn classify(address: &str, err: &bollard::errors::Error, connecting: bool) -> En
 
 #[cfg(test)]
 mod tests {
-    use super::api_below;
+    use super::{api_below, at_most};
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn at_most_bounds_the_tasks_in_flight_and_keeps_their_order() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let tasks = (0..100u64).map(|i| {
+            let (now, most) = (&now, &most);
+            async move {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(n, Ordering::SeqCst);
+                // Later tasks finish first: the order must still be the tasks'.
+                tokio::time::sleep(Duration::from_millis(40 - i / 10)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                i
+            }
+        });
+        let started = tokio::time::Instant::now();
+        let answers = at_most(32, tasks).await;
+        assert_eq!(answers, (0..100).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 32);
+        // Four rounds of at most 40 ms, not a hundred.
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(at_most(0, [async { 1 }]).await, [1]);
+    }
 
     #[test]
     fn api_versions_compare_as_numbers() {

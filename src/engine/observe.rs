@@ -4,6 +4,7 @@
 //! without systemd says `starting` forever). `status`, `monitor` and `start-all` share these
 //! rules, so they agree.
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::join_all;
@@ -54,7 +55,27 @@ impl HealthPolicy {
 /// Slack on top of the first interval before an engine counts as never running checks.
 const SILENCE_GRACE: Duration = Duration::from_secs(2);
 /// A running container restarted less than this long ago gets a second look.
-const RECENT_RESTART: Duration = Duration::from_secs(30);
+pub const RECENT_RESTART: Duration = Duration::from_secs(30);
+
+/// phi's own healthcheck runs (exec probes) in flight at once, across a whole command.
+/// Each is a process the engine starts in a container, as costly as the engine's own
+/// check; a stack of a hundred services waiting at once must not start a hundred.
+pub const PROBES_AT_ONCE: usize = 8;
+static PROBES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PROBES_AT_ONCE);
+
+/// Run `probe` (given the time left of `limit`) once one of the [`PROBES_AT_ONCE`] turns is
+/// free; None when no turn came within `limit`.
+async fn with_probe_turn<F: Future>(
+    limit: Duration,
+    probe: impl FnOnce(Duration) -> F,
+) -> Option<F::Output> {
+    let started = tokio::time::Instant::now();
+    let _turn = tokio::time::timeout(limit, PROBES.acquire())
+        .await
+        .ok()?
+        .ok()?;
+    Some(probe(limit.saturating_sub(started.elapsed())).await)
+}
 
 /// Which signal decided a container's health.
 pub const SIGNAL_ENGINE: &str = "engine healthcheck";
@@ -85,6 +106,27 @@ impl ContainerInfo {
 }
 
 impl Engine {
+    /// Run healthcheck `command` in container `id` as phi's probe: at most
+    /// [`PROBES_AT_ONCE`] at a time (waiting for a turn counts against `limit`).
+    pub async fn probe(
+        &self,
+        id: &str,
+        command: &[String],
+        limit: Duration,
+    ) -> Result<super::create::ExecOutcome, super::EngineError> {
+        let waited = with_probe_turn(limit, |left| self.exec(id, command, left)).await;
+        waited.unwrap_or_else(|| {
+            Err(super::EngineError::TimedOut {
+                address: self.address().to_string(),
+                what: format!(
+                    "a turn to probe container {}",
+                    super::containers::short_id(id)
+                ),
+                after: limit,
+            })
+        })
+    }
+
     /// Running containers that restarted recently get a second look after `pause`; one whose
     /// restart count grew, whose start time moved or that stopped meanwhile is crash-looping:
     /// its state becomes `Restarting` (with the fresh restart count), on any engine.
@@ -128,7 +170,7 @@ impl Engine {
             }
             let command = c.health_test.as_deref().and_then(probe_command)?;
             Some(async move {
-                let Ok(outcome) = self.exec(&c.id, &command, PROBE_LIMIT.min(limit)).await else {
+                let Ok(outcome) = self.probe(&c.id, &command, PROBE_LIMIT.min(limit)).await else {
                     return;
                 };
                 if outcome.exit_code == 0 {
@@ -179,6 +221,34 @@ mod tests {
         assert!(c.engine_runs_no_healthchecks(now));
         c.health_log = vec![(1, "nope".into())];
         assert!(!c.engine_runs_no_healthchecks(now), "the engine ran one");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn probes_take_turns_at_most_eight_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let runs = (0..30).map(|_| {
+            with_probe_turn(Duration::from_secs(60), |_| async {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+            })
+        });
+        let done = futures_util::future::join_all(runs).await;
+        assert!(done.iter().all(Option::is_some));
+        assert_eq!(most.load(Ordering::SeqCst), PROBES_AT_ONCE);
+        // No turn within the limit: no probe.
+        let held: Vec<_> = (0..PROBES_AT_ONCE)
+            .map(|_| PROBES.try_acquire().unwrap())
+            .collect();
+        let late = with_probe_turn(Duration::from_millis(50), |_| async { 1 }).await;
+        assert_eq!(late, None);
+        drop(held);
+        assert_eq!(
+            with_probe_turn(Duration::from_millis(50), |_| async { 1 }).await,
+            Some(1)
+        );
     }
 
     #[test]

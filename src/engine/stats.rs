@@ -178,6 +178,14 @@ impl LocalReader {
         Self::find_under(Path::new("/proc"), Path::new("/sys/fs/cgroup"), id, pid)
     }
 
+    /// The main process of local container `id` (the lowest PID in its cgroup), found
+    /// without asking the engine: Docker's cgroupfs layout (`docker/<id>`) and systemd's
+    /// (`system.slice/docker-<id>.scope`), cgroup v1 or v2. [`LocalReader::find`] then
+    /// checks that the process's own cgroup names the container.
+    pub fn main_pid(id: &str) -> Option<u32> {
+        main_pid_under(Path::new("/sys/fs/cgroup"), id)
+    }
+
     fn find_under(proc_root: &Path, cgroup_root: &Path, id: &str, pid: u32) -> Option<LocalReader> {
         if pid == 0 || id.len() < 12 {
             return None;
@@ -259,6 +267,31 @@ impl LocalReader {
         raw.net_tx = net_tx;
         Ok(raw)
     }
+}
+
+fn main_pid_under(cgroup_root: &Path, id: &str) -> Option<u32> {
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let scope = format!("docker-{id}.scope");
+    let places = ["pids", "memory", "cpuacct", ""]
+        .into_iter()
+        .flat_map(|controller| {
+            let base = cgroup_root.join(controller);
+            [
+                base.join("docker").join(id),
+                base.join("system.slice").join(&scope),
+            ]
+        });
+    places
+        .filter_map(|dir| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
+        .find_map(|procs| {
+            procs
+                .lines()
+                .filter_map(|l| l.trim().parse::<u32>().ok())
+                .filter(|pid| *pid > 0)
+                .min()
+        })
 }
 
 /// Locate the cgroup directories from /proc/<pid>/cgroup. v1 controllers win when present
@@ -383,6 +416,27 @@ fn parse_meminfo_total(text: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_containers_main_process_is_the_lowest_pid_in_its_cgroup() {
+        let t = tempfile::tempdir().unwrap();
+        let id = "a".repeat(64);
+        let v1 = t.path().join("pids/docker").join(&id);
+        std::fs::create_dir_all(&v1).unwrap();
+        std::fs::write(v1.join("cgroup.procs"), "4242\n977\n3001\n").unwrap();
+        assert_eq!(main_pid_under(t.path(), &id), Some(977));
+        let other = "b".repeat(64);
+        let systemd = t
+            .path()
+            .join("system.slice")
+            .join(format!("docker-{other}.scope"));
+        std::fs::create_dir_all(&systemd).unwrap();
+        std::fs::write(systemd.join("cgroup.procs"), "15\n").unwrap();
+        assert_eq!(main_pid_under(t.path(), &other), Some(15));
+        assert_eq!(main_pid_under(t.path(), &"c".repeat(64)), None);
+        // Only a real container ID names a directory.
+        assert_eq!(main_pid_under(t.path(), "../../etc"), None);
+    }
+
     #[test]
     fn podman_4_stats_read_and_their_network_directions_are_swapped_back() {
         let stats: bollard::models::ContainerStatsResponse =

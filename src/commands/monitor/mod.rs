@@ -441,7 +441,11 @@ async fn collect(
     first: bool,
 ) -> Result<Vec<(ContainerInfo, Option<Reading>)>, EngineError> {
     let mut containers: Vec<ContainerInfo> = engine
-        .project_containers(&project.name)
+        .project_containers_where(&project.name, |c| {
+            project
+                .model
+                .needs_inspection(c.service.as_deref(), c.settled)
+        })
         .await?
         .into_iter()
         .filter(|c| !c.oneoff)
@@ -451,8 +455,21 @@ async fn collect(
         .collect();
     // Health as `status` judges it: phi's exec probe where the engine has not decided.
     engine.confirm_starting(&mut containers, PROBE_LIMIT).await;
-    for c in &containers {
+    for c in containers.iter_mut() {
+        if local_host && c.state == RunState::Running && c.pid.is_none() {
+            // Listed, not inspected: its main process from its cgroup, found once.
+            c.pid = tracker
+                .readers
+                .keys()
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, pid)| *pid)
+                .or_else(|| LocalReader::main_pid(&c.id));
+        }
         if let (true, Some(pid), RunState::Running) = (local_host, c.pid, c.state) {
+            // A restarted container has a new main process: its old reader goes.
+            tracker
+                .readers
+                .retain(|(id, old), _| *id != c.id || *old == pid);
             tracker
                 .readers
                 .entry((c.id.clone(), pid))

@@ -302,7 +302,11 @@ pub async fn start(
         printer.warn(w);
     }
 
-    let existing = engine.project_containers(&project.name).await?;
+    // The list says all the plan needs (states, config hashes, numbers): nothing is
+    // inspected.
+    let existing = engine
+        .project_containers_where(&project.name, |_| false)
+        .await?;
     let plan = plan::plan(
         &project.model,
         &graph,
@@ -626,6 +630,11 @@ async fn get_image(engine: &Engine, step: &ImageStep, ui: &Ui<'_>) -> Result<(),
     }
 }
 
+/// Containers being created at once. Services with only new containers are all created at
+/// the start (see [`plan::ServicePlan::created_early`]); in turns, in the plan's order.
+const CREATES_AT_ONCE: usize = 8;
+static CREATES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CREATES_AT_ONCE);
+
 /// What one service's task needs.
 #[derive(Clone, Copy)]
 struct ServiceRun<'a> {
@@ -658,11 +667,30 @@ impl ServiceRun<'_> {
                 .collect(),
             ..ServiceReport::new(name, service.action(), State::Pending)
         };
+        let early = if service.created_early() {
+            let Ok(placed) = self.containers(service, &mut report).await else {
+                return report;
+            };
+            Some(placed)
+        } else {
+            None
+        };
         if self.dependencies(name, deps, &mut report).await.is_err() {
+            // Made while its dependencies got ready, never started: it goes again.
+            for placed in early.iter().flatten() {
+                if let Err(e) = self.engine.remove_container(&placed.id).await {
+                    self.ui
+                        .note("Warning", &format!("{name}: {} stays: {e}", placed.name));
+                }
+            }
             return report;
         }
-        let Ok(placed) = self.containers(service, &mut report).await else {
-            return report;
+        let placed = match early {
+            Some(placed) => placed,
+            None => match self.containers(service, &mut report).await {
+                Ok(placed) => placed,
+                Err(Ended) => return report,
+            },
         };
         if self.pre_start(service, &placed, &mut report).await.is_err()
             || self.start(service, &placed, &mut report).await.is_err()
@@ -762,6 +790,8 @@ impl ServiceRun<'_> {
                     Action::UpToDate { id } => (id.clone(), false),
                     Action::Start { id } => (id.clone(), true),
                     Action::Create => {
+                        // Creations take turns: the first services' come first.
+                        let _turn = CREATES.acquire().await;
                         self.ui.step(name, "Creating", "");
                         (self.engine.create_container(spec).await?, true)
                     }

@@ -162,6 +162,18 @@ impl ServicePlan {
             .max()
             .unwrap_or(Verb::UpToDate)
     }
+
+    /// Its containers are all new: they are created while its dependencies get ready, as
+    /// Compose does, and only started once they are (a container that then is not started
+    /// is removed again). Nothing that exists is touched before its dependencies are ready.
+    pub fn created_early(&self) -> bool {
+        self.surplus.is_empty()
+            && !self.containers.is_empty()
+            && self
+                .containers
+                .iter()
+                .all(|c| matches!(c.action, Action::Create))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -486,6 +498,29 @@ mod tests {
         assert!(!p.services["cache"].awaited && !p.services["web"].awaited);
         let pos = |s: &str| p.order.iter().position(|o| o == s).unwrap();
         assert!(pos("db") < pos("web") && pos("init") < pos("web"));
+    }
+
+    #[test]
+    fn only_services_with_nothing_but_new_containers_are_created_early() {
+        let m = model(
+            &[("a", &[]), ("b", &["a"]), ("c", &["a"]), ("d", &["a"])],
+            Condition::ServiceHealthy,
+        );
+        let graph = Graph::new(&m).unwrap();
+        let specs: BTreeMap<String, Vec<ContainerSpec>> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|s| (s.to_string(), vec![spec(s, "new")]))
+            .collect();
+        let existing = [
+            existing("b", RunState::Running, "old"),
+            existing("c", RunState::Exited, "new"),
+            existing("d", RunState::Running, "new"),
+        ];
+        let p = plan(&m, &graph, &specs, &existing, false);
+        assert!(p.services["a"].created_early(), "all new");
+        assert!(!p.services["b"].created_early(), "a recreate waits");
+        assert!(!p.services["c"].created_early(), "a start waits");
+        assert!(!p.services["d"].created_early(), "up to date");
     }
 
     #[test]

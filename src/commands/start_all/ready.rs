@@ -67,6 +67,13 @@ struct Watch {
     last_output: Option<String>,
 }
 
+/// The engine runs this container's healthcheck (its log has results) at least as often
+/// as phi would look again: its verdict comes as soon as phi's probe would, so phi does not
+/// run the test a second time.
+fn engine_answers_first(info: &ContainerInfo, pause: Duration) -> bool {
+    !info.health_log.is_empty() && info.health_policy.interval <= pause
+}
+
 /// A running container, for a service that must be ready: Some(Ok(signal)) when it is,
 /// Some(Err((reason, output))) when it failed, None to look again.
 async fn ready_or_failed(
@@ -74,6 +81,7 @@ async fn ready_or_failed(
     info: &ContainerInfo,
     watch: &mut Watch,
     deadline: Deadline,
+    pause: Duration,
 ) -> Option<Result<&'static str, (String, Option<String>)>> {
     let since = *watch.running_since.get_or_insert_with(Deadline::now);
     let Some(test) = info.health_test.as_deref() else {
@@ -84,9 +92,15 @@ async fn ready_or_failed(
         Some(HealthState::Unhealthy) => return Some(Err(("turned unhealthy".into(), None))),
         _ => {}
     }
+    if engine_answers_first(info, pause) {
+        return None;
+    }
     let command = probe_command(test)?;
     let left = deadline.saturating_duration_since(Deadline::now());
-    match engine.exec(&info.id, &command, PROBE_LIMIT.min(left)).await {
+    match engine
+        .probe(&info.id, &command, PROBE_LIMIT.min(left))
+        .await
+    {
         Ok(outcome) if outcome.exit_code == 0 => Some(Ok(SIGNAL_PROBE)),
         Ok(outcome) => {
             // Where the engine never runs its healthchecks, phi judges as the engine would:
@@ -213,7 +227,9 @@ pub async fn wait(engine: &Engine, id: &str, wanted: Wanted, deadline: Deadline)
                 };
             }
             (RunState::Running, Wanted::Ready) => {
-                if let Some(done) = ready_or_failed(engine, &info, &mut watch, deadline).await {
+                if let Some(done) =
+                    ready_or_failed(engine, &info, &mut watch, deadline, pause).await
+                {
                     return match done {
                         Ok(signal) => Readiness::Ready {
                             signal,
@@ -244,6 +260,21 @@ pub async fn wait(engine: &Engine, id: &str, wanted: Wanted, deadline: Deadline)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phis_probe_waits_where_the_engine_checks_as_often() {
+        use crate::engine::observe::HealthPolicy;
+        let mut info = crate::testing::container("web", RunState::Running);
+        info.health_policy = HealthPolicy::from_engine(Some(1_000_000_000), None, None);
+        // No result from the engine yet (its first check is an interval away): probe.
+        assert!(!engine_answers_first(&info, MAX_PAUSE));
+        info.health_log = vec![(1, "not yet".into())];
+        assert!(engine_answers_first(&info, MAX_PAUSE));
+        assert!(!engine_answers_first(&info, FIRST_PAUSE));
+        // A 30 s interval: phi's probe sees readiness long before the engine's next check.
+        info.health_policy = HealthPolicy::default();
+        assert!(!engine_answers_first(&info, MAX_PAUSE));
+    }
 
     #[test]
     fn the_cadence_backs_off_to_a_ceiling() {
