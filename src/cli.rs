@@ -572,8 +572,8 @@ a backup (`phi backup push` completes it). A target is a directory, \
 sftp://user@host:port/path (the system's ssh: a key or the agent, the host key checked \
 against known_hosts, never accepted unseen) or s3://bucket/prefix (AWS_ACCESS_KEY_ID, \
 AWS_SECRET_ACCESS_KEY, or their _FILE forms). The retention applies there too; --keep-local N \
-bounds what stays on the host once a backup is on every target. list, verify, restore and \
-prune take --from TARGET.\n\n\
+bounds what stays on the host once a backup is on every target. list, verify, restore, \
+prune, drill and check take --from TARGET.\n\n\
 Exit status: 0 done; 1 a backup, restore or prune failed, or a copy to a target failed (the \
 local backup is kept); 2 nothing declared, bad flags or settings, or a restore refused off a \
 terminal without --yes; 3 verify found a damaged or incomplete backup, a drill item failed, or \
@@ -795,7 +795,7 @@ pub struct BackupArgs {
     #[arg(long = "to", value_name = "TARGET", global = true)]
     pub to: Vec<String>,
 
-    /// Read the backups on this target instead of the local directory (list, verify, restore, prune)
+    /// Read the backups on this target instead of the local directory (list, verify, restore, drill, check, prune)
     #[arg(long, value_name = "TARGET", global = true)]
     pub from: Option<String>,
 

@@ -258,25 +258,7 @@ async fn run_action(ctx: &Ctx, settings: &Settings) -> anyhow::Result<Exit> {
         }
         Action::Check { max_age } => {
             let place = metrics::local(&dir, &project.name)?;
-            let fresh = metrics::freshness(vec![place], *max_age, SystemTime::now());
-            let report = CheckReport {
-                envelope: Envelope::new(&project.name),
-                dir: dir.display().to_string(),
-                freshness: fresh,
-            };
-            printer
-                .report(&report, |_| {
-                    format!(
-                        "{}: {}\n",
-                        report.envelope.project, report.freshness.message
-                    )
-                })
-                .context("writing the report")?;
-            Ok(if report.freshness.ok {
-                Exit::Ok
-            } else {
-                Exit::CheckFailed
-            })
+            report_check(ctx, dir.display().to_string(), place, *max_age)
         }
         Action::Prune { dry_run } => {
             let policy = policy(project, opts)?;
@@ -530,6 +512,35 @@ fn age(time: SystemTime, now: SystemTime) -> String {
         s if s < 172_800 => format!("{}h", s / 3_600),
         s => format!("{}d", s / 86_400),
     }
+}
+
+/// `check`'s verdict on one place (the local folder or a `--from` target), printed; exit 3
+/// when its newest complete backup is older than `max_age`.
+fn report_check(
+    ctx: &Ctx,
+    dir: String,
+    place: metrics::Place,
+    max_age: Duration,
+) -> anyhow::Result<Exit> {
+    let fresh = metrics::freshness(vec![place], max_age, SystemTime::now());
+    let report = CheckReport {
+        envelope: Envelope::new(&ctx.project.name),
+        dir,
+        freshness: fresh,
+    };
+    ctx.printer
+        .report(&report, |_| {
+            format!(
+                "{}: {}\n",
+                report.envelope.project, report.freshness.message
+            )
+        })
+        .context("writing the report")?;
+    Ok(if report.freshness.ok {
+        Exit::Ok
+    } else {
+        Exit::CheckFailed
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]

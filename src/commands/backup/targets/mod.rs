@@ -1,5 +1,5 @@
 //! Backup targets: where a backup is copied after it is written and verified locally, and
-//! where `list`, `verify`, `restore` and `prune` can read from (`--from`).
+//! where `list`, `verify`, `restore`, `drill`, `check` and `prune` can read from (`--from`).
 //!
 //! A target is a local directory, an SFTP folder (`sftp://user@host:port/path`, through the
 //! system's `ssh`: key or agent, host key checked against known_hosts, never accepted
@@ -36,7 +36,7 @@ pub fn precheck(project: &Project, opts: &Settings) -> anyhow::Result<()> {
     let copies = matches!(opts.action, Action::Create { .. } | Action::Push { .. });
     if copies && opts.from.is_some() {
         return Err(usage(
-            "--from reads backups on a target (list, verify, restore, prune); to copy a backup \
+            "--from reads backups on a target (list, verify, restore, drill, check, prune); to copy a backup \
              to a target, use --to"
                 .into(),
         ));

@@ -323,10 +323,34 @@ async fn from_target(
                 Exit::Failure
             })
         }
+        Action::Drill { id } => {
+            let engine = engine.context("the engine is needed for a drill")?;
+            let chosen = store::resolve(&remote.listing, id.as_deref().unwrap_or("latest"))
+                .map_err(|m| Coded::new(Exit::Usage, m))?
+                .id
+                .clone();
+            download(conn, &remote, &chosen, scratch.path(), printer)
+                .await
+                .with_context(|| format!("target {}", target.label))?;
+            let report =
+                super::super::drill::run(ctx, engine, scratch.path(), Some(&chosen), opts).await?;
+            printer
+                .report(&report, |_| super::super::drill::render(&report))
+                .context("writing the report")?;
+            Ok(if report.ok {
+                Exit::Ok
+            } else {
+                Exit::CheckFailed
+            })
+        }
+        Action::Check { max_age } => {
+            let place = super::super::metrics::place(&target.label, &remote.listing);
+            super::super::report_check(ctx, target.label.clone(), place, *max_age)
+        }
         Action::Create { .. } | Action::Push { .. } => Err(Coded::new(
             Exit::Usage,
-            "--from reads backups from a target (list, verify, restore, prune); to copy one \
-             to a target, use --to",
+            "--from reads backups from a target (list, verify, restore, drill, check, prune); \
+             to copy one to a target, use --to",
         )
         .into()),
     }
