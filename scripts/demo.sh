@@ -5,9 +5,9 @@
 #   scripts/demo.sh
 #
 # Sets up the engine and images first (scripts/setup-test-env.sh), checks the Rust toolchain
-# (scripts/check-toolchain.sh), then builds phi into target/release/phi. The first build
-# takes minutes (about 10 minutes on 2 cores, see below) and shows cargo's progress; later
-# runs take seconds. Re-running the demo leaves a running, unchanged stack alone. Ports
+# (scripts/check-toolchain.sh), then builds phi into target/release/phi, showing cargo's
+# progress. The first build takes 5 to 8 minutes on 2 idle cores (longer on a busy machine);
+# later runs take seconds. Re-running the demo leaves a running, unchanged stack alone. Ports
 # (127.0.0.1 only, overridable through the environment or examples/demo/.env):
 # POSTGRES_PORT=15432, REDIS_PORT=16379, DASHBOARD_PORT=18080.
 #
@@ -19,19 +19,20 @@ cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-# Measured on this project's 2-core build machine: a fresh clone's
-# `cargo build --release --locked` (see the README's "Getting phi").
-BUILD_TIME="10 minutes"
+# A fresh clone's `cargo build --release --locked`, measured on a 2-core machine: 7.8 minutes
+# of CPU time (437 s user + 30 s system), so 4 to 8 minutes of wall time when the cores are
+# idle; 48 minutes when the machine was shared with many other builds.
+BUILD_TIME="5 to 8 minutes"
 
 scripts/setup-test-env.sh
 scripts/check-toolchain.sh
-if [[ -x target/release/phi ]]; then
+if [[ -x "${CARGO_TARGET_DIR:-target}/release/phi" ]]; then
     say "building phi (target/release/phi exists: only what changed is rebuilt)"
 else
     say "building phi for the first time: about $BUILD_TIME on 2 cores ($(nproc) here), longer on a busy machine; cargo shows its progress"
 fi
 cargo build --release --locked
-phi=target/release/phi
+phi="${CARGO_TARGET_DIR:-target}/release/phi"
 say "phi is at $phi (scripts/install.sh puts it on PATH with its man pages and completions)"
 say "$phi start-all"
 "$phi" -f examples/demo/compose.yaml start-all

@@ -83,11 +83,11 @@ fi
 scripts/check-toolchain.sh
 
 # Measured on 2 cores (scripts/demo.sh's note has the figures): a first release build takes
-# minutes; later ones take seconds when nothing changed.
+# 7.8 minutes of CPU time; later ones take seconds when nothing changed.
 if [[ -x target/release/phi ]]; then
     say "building phi (release; target/ is warm, so seconds to a minute or two)"
 else
-    say "building phi (release, first build: about 10 minutes on 2 cores, longer on a busy machine; cargo shows its progress below)"
+    say "building phi (release, first build: 5 to 8 minutes on 2 idle cores, longer on a busy machine; cargo shows its progress below)"
 fi
 cargo install --path . --locked --root "$root"
 
