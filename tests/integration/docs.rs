@@ -281,7 +281,7 @@ fn completion_offers_backup_ids() {
     assert_eq!(complete(fixture.path(), &bare).len(), 2);
     // Not a backup ID, but phi man's page names are completed too.
     let pages = complete(&project, &["phi", "man", "backup-"]);
-    assert_eq!(pages.len(), 5, "{pages:?}");
+    assert_eq!(pages.len(), 8, "{pages:?}");
 }
 
 /// The real thing: bash sources `phi completions bash` and completes as on a terminal.
