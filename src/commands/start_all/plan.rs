@@ -169,6 +169,8 @@ impl ServicePlan {
     pub fn created_early(&self) -> bool {
         self.surplus.is_empty()
             && !self.containers.is_empty()
+            // `network_mode: service:x` and the like name x's container at creation.
+            && self.depends_on.values().all(|d| !d.implicit)
             && self
                 .containers
                 .iter()
@@ -502,12 +504,21 @@ mod tests {
 
     #[test]
     fn only_services_with_nothing_but_new_containers_are_created_early() {
-        let m = model(
-            &[("a", &[]), ("b", &["a"]), ("c", &["a"]), ("d", &["a"])],
-            Condition::ServiceHealthy,
+        let mut m = model(
+            &[
+                ("a", &[]),
+                ("b", &["a"]),
+                ("c", &["a"]),
+                ("d", &["a"]),
+                ("e", &["a"]),
+            ],
+            Condition::ServiceStarted,
         );
+        // e joins a's network namespace: its creation names a's container.
+        let e = m.services.get_mut("e").unwrap();
+        e.depends_on.get_mut("a").unwrap().implicit = true;
         let graph = Graph::new(&m).unwrap();
-        let specs: BTreeMap<String, Vec<ContainerSpec>> = ["a", "b", "c", "d"]
+        let specs: BTreeMap<String, Vec<ContainerSpec>> = ["a", "b", "c", "d", "e"]
             .iter()
             .map(|s| (s.to_string(), vec![spec(s, "new")]))
             .collect();
@@ -521,6 +532,7 @@ mod tests {
         assert!(!p.services["b"].created_early(), "a recreate waits");
         assert!(!p.services["c"].created_early(), "a start waits");
         assert!(!p.services["d"].created_early(), "up to date");
+        assert!(!p.services["e"].created_early(), "network_mode: service:a");
     }
 
     #[test]
