@@ -4,7 +4,7 @@
 #
 #   scripts/demo.sh
 #
-# Sets up the engine and images first (scripts/setup-test-env.sh), checks the Rust toolchain
+# Sets up the engine and images first (scripts/setup-test-env.sh --demo), checks the Rust toolchain
 # (scripts/check-toolchain.sh), then builds phi into target/release/phi, showing cargo's
 # progress. The first build takes 5 to 8 minutes on 2 idle cores (longer on a busy machine);
 # later runs take seconds. Re-running the demo leaves a running, unchanged stack alone. Ports
@@ -24,7 +24,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 # idle; 48 minutes when the machine was shared with many other builds.
 BUILD_TIME="5 to 8 minutes"
 
-scripts/setup-test-env.sh
+scripts/setup-test-env.sh --demo
 scripts/check-toolchain.sh
 if [[ -x "${CARGO_TARGET_DIR:-target}/release/phi" ]]; then
     say "building phi (target/release/phi exists: only what changed is rebuilt)"

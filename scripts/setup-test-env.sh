@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prepare a machine for phi's integration tests, benchmarks and demo.
 #
-#   scripts/setup-test-env.sh [--print-env]
+#   scripts/setup-test-env.sh [--print-env | --demo]
 #
+# --demo: only what scripts/demo.sh needs (step 1 and the postgres, redis and python
+# images); the tools and Compose v2 that only the tests use are left out.
 # Idempotent; on a machine where everything is already in place it only checks
 # (well under 3 s).  Progress goes to stderr; stdout stays empty unless
 # --print-env is given, which prints "export VAR=value" lines for the paths below.
@@ -57,11 +59,13 @@
 set -euo pipefail
 
 PRINT_ENV=""
+DEMO=""
 case "${1:-}" in
     --print-env) PRINT_ENV=1 ;;
+    --demo) DEMO=1 ;;
     "") ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: $0 [--print-env]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--print-env | --demo]" >&2; exit 2 ;;
 esac
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -336,6 +340,13 @@ ensure_prometheus() {
 
 # ------------------------------------------------------------------- main --
 ensure_engine
+if [[ -n "$DEMO" ]]; then
+    for name in postgres redis python; do
+        ensure_image "$name"
+    done
+    log "demo environment ready"
+    exit 0
+fi
 ensure_test_tools
 ensure_tinyproxy
 for name in ${PHI_TEST_IMAGES:-busybox postgres redis python}; do
