@@ -148,6 +148,9 @@ pub(super) enum Finding {
     Healthy,
 }
 
+/// Two `oom` events of one container closer than this are one kill (nanoseconds: 1 s).
+const SAME_OOM_KILL: i64 = 1_000_000_000;
+
 /// Per container: what its recent events were.
 #[derive(Debug, Default, Clone)]
 struct Track {
@@ -157,6 +160,8 @@ struct Track {
     stopping: bool,
     /// An OOM since the last start: the next die is the OOM kill.
     oom: bool,
+    /// When the last `oom` event came (nanoseconds).
+    last_oom: i64,
     /// It died on its own since the last start: the next start is the engine's restart.
     died_unasked: bool,
     /// When the engine restarted it, newest last, within the window (nanoseconds).
@@ -192,9 +197,15 @@ impl Watch {
         match e.action.as_str() {
             "kill" => t.stopping = true,
             "oom" => {
+                // The engine may announce one kill twice, milliseconds apart (seen on Docker
+                // 20.10: two `oom` events 6 ms apart, then one `die`): one kill, one alert.
+                let same_kill = t.oom && e.time_nano - t.last_oom < SAME_OOM_KILL;
                 t.oom = true;
-                counters.oom_kills += 1;
-                out.push(Finding::Oom);
+                t.last_oom = e.time_nano;
+                if !same_kill {
+                    counters.oom_kills += 1;
+                    out.push(Finding::Oom);
+                }
             }
             "die" => {
                 counters.last_exit_code = e.exit_code.or(counters.last_exit_code);
@@ -310,6 +321,17 @@ mod tests {
         }
         assert_eq!(w.counters["p-web-1"].oom_kills, 2);
         assert_eq!(w.counters["p-web-1"].last_exit_code, Some(137));
+    }
+
+    #[test]
+    fn one_kill_announced_twice_is_one_alert_a_later_kill_another() {
+        let mut w = Watch::default();
+        assert_eq!(w.take(&ev("oom", 0), LOOP), [Finding::Oom]);
+        assert!(w.take(&ev("oom", 6_000_000), LOOP).is_empty(), "6 ms later");
+        // A child killed later while the container runs on is another kill.
+        assert_eq!(w.take(&ev("oom", 5 * SEC), LOOP), [Finding::Oom]);
+        assert!(w.take(&die(137, 5 * SEC + 1), LOOP).is_empty());
+        assert_eq!(w.counters["p-web-1"].oom_kills, 2);
     }
 
     #[test]
