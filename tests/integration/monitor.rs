@@ -717,8 +717,10 @@ fn the_events_stream_survives_a_connection_drop_without_missing_or_doubling() {
     let sock_dir = tempfile::tempdir().unwrap();
     let sock = sock_dir.path().join("engine.sock");
     let proxy = crate::support::EngineProxy::start(&sock);
+    let addr = format!("127.0.0.1:{}", free_port());
     let mut phi = Watching::start(
         live_monitor(dir.path(), &stack.name)
+            .args(["--serve", &addr])
             .env("DOCKER_HOST", format!("unix://{}", sock.display())),
     );
     phi.until(Duration::from_secs(20), |d| d["type"] == "sample");
@@ -730,6 +732,11 @@ fn the_events_stream_survives_a_connection_drop_without_missing_or_doubling() {
     proxy.cut();
     stack.run("during", &[], &["sh", "-c", "exit 5"]);
     std::thread::sleep(Duration::from_millis(1500));
+    // The endpoint goes on answering, from the last sample, while the engine is away.
+    let (status, page) = http_get(&addr, "/metrics").expect("/metrics answers during the outage");
+    assert_eq!(status, 200);
+    assert!(page.contains("phi_monitor_engine_up{"), "{page}");
+    assert_eq!(http_get(&addr, "/healthz").map(|a| a.0), Some(200));
     let _back = crate::support::EngineProxy::start(&sock);
     phi.until(Duration::from_secs(30), |d| {
         d["type"] == "alert" && d["exit_code"] == 5
