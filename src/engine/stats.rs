@@ -183,7 +183,7 @@ impl LocalReader {
     /// (`system.slice/docker-<id>.scope`), cgroup v1 or v2. [`LocalReader::find`] then
     /// checks that the process's own cgroup names the container.
     pub fn main_pid(id: &str) -> Option<u32> {
-        main_pid_under(Path::new("/sys/fs/cgroup"), id)
+        main_pid_under(Path::new("/sys/fs/cgroup"), Path::new("/proc"), id)
     }
 
     fn find_under(proc_root: &Path, cgroup_root: &Path, id: &str, pid: u32) -> Option<LocalReader> {
@@ -269,7 +269,11 @@ impl LocalReader {
     }
 }
 
-fn main_pid_under(cgroup_root: &Path, id: &str) -> Option<u32> {
+/// The container's main process: the one in its cgroup whose parent is outside it (the
+/// engine's shim). PIDs wrap, so the lowest PID can be a short-lived healthcheck or exec
+/// process that is gone by the time it is read; the lowest is only the fallback when no
+/// parent can be read.
+fn main_pid_under(cgroup_root: &Path, proc_root: &Path, id: &str) -> Option<u32> {
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -286,12 +290,26 @@ fn main_pid_under(cgroup_root: &Path, id: &str) -> Option<u32> {
     places
         .filter_map(|dir| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
         .find_map(|procs| {
-            procs
+            let pids: Vec<u32> = procs
                 .lines()
                 .filter_map(|l| l.trim().parse::<u32>().ok())
                 .filter(|pid| *pid > 0)
+                .collect();
+            let parent = |pid: &u32| parent_pid(proc_root, *pid);
+            pids.iter()
+                .filter(|pid| parent(pid).is_some_and(|ppid| !pids.contains(&ppid)))
                 .min()
+                .or_else(|| pids.iter().min())
+                .copied()
         })
+}
+
+/// The parent of `pid` from `/proc/<pid>/stat` (the field after the command, which may
+/// itself hold spaces and parentheses).
+fn parent_pid(proc_root: &Path, pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    let after_command = &stat[stat.rfind(')')? + 1..];
+    after_command.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Locate the cgroup directories from /proc/<pid>/cgroup. v1 controllers win when present
@@ -419,6 +437,8 @@ mod tests {
     #[test]
     fn a_containers_main_process_is_the_lowest_pid_in_its_cgroup() {
         let t = tempfile::tempdir().unwrap();
+        let no_proc = t.path().join("no-proc");
+        let main_pid_under = |root: &std::path::Path, id: &str| main_pid_under(root, &no_proc, id);
         let id = "a".repeat(64);
         let v1 = t.path().join("pids/docker").join(&id);
         std::fs::create_dir_all(&v1).unwrap();
@@ -435,6 +455,28 @@ mod tests {
         assert_eq!(main_pid_under(t.path(), &"c".repeat(64)), None);
         // Only a real container ID names a directory.
         assert_eq!(main_pid_under(t.path(), "../../etc"), None);
+    }
+
+    #[test]
+    fn the_main_process_is_the_one_whose_parent_is_outside_the_cgroup() {
+        let t = tempfile::tempdir().unwrap();
+        let id = "d".repeat(64);
+        let cg = t.path().join("cg/pids/docker").join(&id);
+        std::fs::create_dir_all(&cg).unwrap();
+        // PIDs wrapped: 120 is a healthcheck (its parent, the shim 90, is outside too, but
+        // 120 is gone); 5000 is the main process, 5003 its child.
+        std::fs::write(cg.join("cgroup.procs"), "120\n5000\n5003\n").unwrap();
+        let proc_root = t.path().join("proc");
+        for (pid, ppid) in [(5000, 90), (5003, 5000)] {
+            let dir = proc_root.join(pid.to_string());
+            std::fs::create_dir_all(&dir).unwrap();
+            let stat = format!("{pid} (sh -c (x)) S {ppid} {pid} {pid} 0 -1");
+            std::fs::write(dir.join("stat"), stat).unwrap();
+        }
+        assert_eq!(
+            main_pid_under(&t.path().join("cg"), &proc_root, &id),
+            Some(5000)
+        );
     }
 
     #[test]
