@@ -8,22 +8,22 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Phi, Stack, docker, project_dir};
 
-const POSTGRES: &str = "phi-test/postgres:15";
-const REDIS: &str = "phi-test/redis:7";
+pub(crate) const POSTGRES: &str = "phi-test/postgres:15";
+pub(crate) const REDIS: &str = "phi-test/redis:7";
 const DB_PASSWORD: &str = "pg-Secret-4d1f9a";
 
-fn phi(dir: &Path, stack: &Stack) -> Phi {
+pub(crate) fn phi(dir: &Path, stack: &Stack) -> Phi {
     Phi::new(dir).args(["-p", &stack.name])
 }
 
 /// `docker exec` that must succeed; its stdout, trimmed.
-fn exec(container: &str, command: &[&str]) -> String {
+pub(crate) fn exec(container: &str, command: &[&str]) -> String {
     let mut args = vec!["exec", container];
     args.extend_from_slice(command);
     docker(&args)
 }
 
-fn psql(container: &str, sql: &str) -> String {
+pub(crate) fn psql(container: &str, sql: &str) -> String {
     exec(
         container,
         &[
@@ -41,7 +41,7 @@ fn psql(container: &str, sql: &str) -> String {
     )
 }
 
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(90);
     while !ready() {
         assert!(Instant::now() < deadline, "{what} not ready after 90 s");

@@ -3,53 +3,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use age::secrecy::ExposeSecret;
 
-use crate::support::{Phi, Stack, docker, project_dir};
+use crate::backup::{POSTGRES, REDIS, exec, phi, psql, wait_until};
+use crate::support::{Stack, docker, project_dir};
 
-const POSTGRES: &str = "phi-test/postgres:15";
-const REDIS: &str = "phi-test/redis:7";
 const TABLE_CHECKSUM: &str =
     "select count(*) || ' ' || md5(string_agg(id || ':' || v, ',' order by id)) from items";
 const DRILL_LABEL: &str = "org.phi.backup-drill";
-
-fn phi(dir: &Path, stack: &Stack) -> Phi {
-    Phi::new(dir).args(["-p", &stack.name])
-}
-
-fn exec(container: &str, command: &[&str]) -> String {
-    let mut args = vec!["exec", container];
-    args.extend_from_slice(command);
-    docker(&args)
-}
-
-fn psql(container: &str, sql: &str) -> String {
-    exec(
-        container,
-        &[
-            "psql",
-            "-U",
-            "shop",
-            "-d",
-            "shop",
-            "-tA",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ],
-    )
-}
-
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what} not ready after 90 s");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
 
 fn start_postgres(stack: &Stack) -> String {
     let db = stack.run_image(

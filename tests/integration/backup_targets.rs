@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::backup::{POSTGRES, REDIS, exec, psql, wait_until};
 use crate::support::{Phi, Stack, docker, project_dir};
 
-const POSTGRES: &str = "phi-test/postgres:15";
-const REDIS: &str = "phi-test/redis:7";
 const AWS_KEY_ID: &str = "AKIAPHITESTKEY";
 const AWS_SECRET: &str = "phi-S3-secret-9c1e77d2b4";
 const BUCKET: &str = "phi-offsite";
@@ -275,38 +274,6 @@ fn targets_yaml(sshd: &Sshd, moto: Option<&Moto>) -> String {
         ));
     }
     text
-}
-
-fn exec(container: &str, command: &[&str]) -> String {
-    let mut args = vec!["exec", container];
-    args.extend_from_slice(command);
-    docker(&args)
-}
-
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what} not ready after 90 s");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-fn psql(container: &str, sql: &str) -> String {
-    exec(
-        container,
-        &[
-            "psql",
-            "-U",
-            "shop",
-            "-d",
-            "shop",
-            "-tA",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ],
-    )
 }
 
 const TABLE_CHECKSUM: &str =
