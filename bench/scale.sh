@@ -6,6 +6,9 @@
 # 1 s), side by side in one run:
 #
 #   phi start-all                 vs  docker compose up -d --wait     (from no containers)
+#                                     and the engine's floor: the containers (made by
+#                                     `docker compose create`) started level by level through
+#                                     the API, 10 at once, with no waiting for health at all
 #   phi status --json             vs  docker compose ps --format json (the stack Compose started)
 #   phi monitor --once --json     vs  docker stats --no-stream        (the same containers)
 #   phi stop-all --remove         vs  docker compose down             (the whole stack)
@@ -62,6 +65,29 @@ for i in range(n):
 PY
 }
 
+# The floor for start-all: what the engine alone takes to start the stack level by level (10
+# container starts at once through the API, curl on the engine's socket), with no readiness
+# waits. Any tool that honours `service_healthy` starts the same containers in the same
+# levels under the same healthcheck load, and waits as well: it cannot be faster.
+floor_script() { # floor_script N FILE
+  local n=$1 sock=/var/run/docker.sock
+  case "${DOCKER_HOST:-}" in unix://*) sock=${DOCKER_HOST#unix://} ;; esac
+  {
+    echo "#!/bin/sh"
+    echo "set -e"
+    local level=0
+    while [ $((level * 10)) -lt "$n" ]; do
+      printf 'printf "%%s\\n"'
+      for i in $(seq $((level * 10)) $((level * 10 + 9))); do
+        [ "$i" -lt "$n" ] && printf ' phi-scale%s-s%03d-1' "$n" "$i"
+      done
+      echo " | xargs -P10 -I{} curl -sf -o /dev/null --unix-socket $sock -X POST http://localhost/containers/{}/start"
+      level=$((level + 1))
+    done
+  } >"$2"
+  chmod +x "$2"
+}
+
 down() { "$COMPOSE" -f "$STACK" down --timeout 2 >/dev/null 2>&1 || true; }
 up() { "$COMPOSE" -f "$STACK" up -d --wait --quiet-pull >/dev/null 2>&1; }
 cleanup() { [ -z "$STACK" ] || down; }
@@ -80,6 +106,20 @@ bench() { # bench TAG RUNS PREPARE PHI_CMD OTHER_NAME OTHER_CMD [hyperfine optio
     -n "$other_name" "$mem $out/$tag.other.mem $other_cmd" >&2
 }
 
+# start-all, up --wait and the engine's floor in one hyperfine run, each from no containers
+# (the floor's containers made beforehand by `compose create`).
+bench_start() { # bench_start N
+  local n=$1 tag=start-$1 mem="/usr/bin/time -a -f %M -o"
+  local reset="$COMPOSE -f $STACK down --timeout 2"
+  floor_script "$n" "$out/floor$n.sh"
+  hyperfine -N --runs "$START_RUNS" --export-json "$out/$tag.json" \
+    --prepare "$reset" --prepare "$reset" --prepare "sh -c '$reset && $COMPOSE -f $STACK create --quiet-pull'" \
+    -n phi "$mem $out/$tag.phi.mem $PHI -q -f $STACK start-all" \
+    -n "docker compose up -d --wait" \
+    "$mem $out/$tag.other.mem $COMPOSE -f $STACK up -d --wait --quiet-pull" \
+    -n "engine floor" "$out/floor$n.sh" >&2
+}
+
 for n in $NS; do
   STACK=$out/scale$n.yaml
   generate "$n" "$STACK"
@@ -90,9 +130,7 @@ for n in $NS; do
   down
   up
   down
-  bench "start-$n" "$START_RUNS" "$COMPOSE -f $STACK down --timeout 2" \
-    "$PHI -q -f $STACK start-all" "docker compose up -d --wait" \
-    "$COMPOSE -f $STACK up -d --wait --quiet-pull"
+  bench_start "$n"
 
   down
   up
@@ -151,10 +189,15 @@ for n in ns:
                               ("stop", "stop-all --remove", "compose down")]:
         tag = f"{kind}-{n}"
         res = {r["command"]: r for r in json.load(open(os.path.join(out, f"{tag}.json")))["results"]}
-        p, o = res["phi"], next(r for k, r in res.items() if k != "phi")
+        p, o = res["phi"], next(r for k, r in res.items() if k not in ("phi", "engine floor"))
         print(f"{n:>4} {name:28} {p['mean']:8.3f} {p['stddev'] or 0:6.3f} {other:28} "
               f"{o['mean']:8.3f} {o['stddev'] or 0:6.3f} {p['mean'] / o['mean']:6.2f}x "
               f"{peak(os.path.join(out, tag + '.phi.mem')):8.1f} {peak(os.path.join(out, tag + '.other.mem')):10.1f}")
+        if "engine floor" in res:
+            f = res["engine floor"]
+            print(f"{'':>4} {'':28} {'':8} {'':6} {'engine floor (no waits)':28} "
+                  f"{f['mean']:8.3f} {f['stddev'] or 0:6.3f} {f['mean'] / o['mean']:6.2f}x of {other}; "
+                  f"phi {p['mean'] / f['mean']:.2f}x the floor")
 calls = os.path.join(out, "calls.txt")
 if os.path.exists(calls):
     print(f"\nEngine calls at N = {ns[-1]} (bench/callcount.py):")
