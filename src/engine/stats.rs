@@ -295,21 +295,29 @@ fn main_pid_under(cgroup_root: &Path, proc_root: &Path, id: &str) -> Option<u32>
                 .filter_map(|l| l.trim().parse::<u32>().ok())
                 .filter(|pid| *pid > 0)
                 .collect();
-            let parent = |pid: &u32| parent_pid(proc_root, *pid);
+            // The main process's parent is outside the cgroup (the shim), but so is an exec'd
+            // healthcheck's; of those, the main process started first. PIDs wrap, so the
+            // lowest is only the last resort.
             pids.iter()
-                .filter(|pid| parent(pid).is_some_and(|ppid| !pids.contains(&ppid)))
+                .filter_map(|pid| {
+                    let (ppid, started) = parent_and_start(proc_root, *pid)?;
+                    (!pids.contains(&ppid)).then_some((started, *pid))
+                })
                 .min()
-                .or_else(|| pids.iter().min())
-                .copied()
+                .map(|(_, pid)| pid)
+                .or_else(|| pids.iter().min().copied())
         })
 }
 
-/// The parent of `pid` from `/proc/<pid>/stat` (the field after the command, which may
-/// itself hold spaces and parentheses).
-fn parent_pid(proc_root: &Path, pid: u32) -> Option<u32> {
+/// The parent of `pid` and its start time (clock ticks after boot) from `/proc/<pid>/stat`:
+/// the 2nd and 20th fields after the command, which may itself hold spaces and parentheses.
+fn parent_and_start(proc_root: &Path, pid: u32) -> Option<(u32, u64)> {
     let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
     let after_command = &stat[stat.rfind(')')? + 1..];
-    after_command.split_whitespace().nth(1)?.parse().ok()
+    let mut fields = after_command.split_whitespace();
+    let ppid = fields.nth(1)?.parse().ok()?;
+    let started = fields.nth(17)?.parse().ok()?;
+    Some((ppid, started))
 }
 
 /// Locate the cgroup directories from /proc/<pid>/cgroup. v1 controllers win when present
@@ -467,12 +475,25 @@ mod tests {
         // 120 is gone); 5000 is the main process, 5003 its child.
         std::fs::write(cg.join("cgroup.procs"), "120\n5000\n5003\n").unwrap();
         let proc_root = t.path().join("proc");
-        for (pid, ppid) in [(5000, 90), (5003, 5000)] {
+        let stat = |pid: u32, ppid: u32, started: u64| {
             let dir = proc_root.join(pid.to_string());
             std::fs::create_dir_all(&dir).unwrap();
-            let stat = format!("{pid} (sh -c (x)) S {ppid} {pid} {pid} 0 -1");
+            // Fields 3 to 22 of proc(5): state, ppid, ..., starttime.
+            let stat = format!(
+                "{pid} (sh -c (x)) S {ppid} {pid} {pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 \
+                 {started} 4390912 250"
+            );
             std::fs::write(dir.join("stat"), stat).unwrap();
-        }
+        };
+        stat(5000, 90, 7_000);
+        stat(5003, 5000, 7_010);
+        assert_eq!(
+            main_pid_under(&t.path().join("cg"), &proc_root, &id),
+            Some(5000)
+        );
+        // A healthcheck still running, with a lower PID after a wrap: its parent (the shim)
+        // is outside the cgroup too, but it started after the main process.
+        stat(120, 90, 9_500);
         assert_eq!(
             main_pid_under(&t.path().join("cg"), &proc_root, &id),
             Some(5000)
