@@ -117,26 +117,69 @@ impl Engine {
             call_timeout,
             product: String::new(),
         };
-        // The ping proves within CONNECT_TIMEOUT that the engine answers. The version answer
-        // comes next, under the call limit: Podman runs its helpers (conmon, runc) to give
-        // it, which takes a second or more on a busy machine.
-        match tokio::time::timeout(CONNECT_TIMEOUT, engine.docker.ping()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(classify(&address, &e, true)),
-            Err(_) => {
-                return Err(unreachable(format!(
-                    "no answer within {} s",
-                    CONNECT_TIMEOUT.as_secs()
-                )));
+        // On a local socket one ping can say it all: Docker names its version and API in the
+        // answer's headers (as the docker CLI reads them), and an engine whose API phi also
+        // speaks needs no more. `/version` makes Docker ask containerd and run runc and
+        // docker-init for their versions: on a saturated engine the slowest of a command's
+        // calls.
+        let from_ping = match &target.transport {
+            host::Transport::Unix(path) => {
+                match tokio::time::timeout(CONNECT_TIMEOUT, ping_headers(path)).await {
+                    Err(_) => {
+                        return Err(unreachable(format!(
+                            "no answer within {} s",
+                            CONNECT_TIMEOUT.as_secs()
+                        )));
+                    }
+                    Ok(Ok(headers)) => docker_from_ping(&headers),
+                    // bollard's ping below names the cause as every other call does.
+                    Ok(Err(_)) => None,
+                }
             }
-        }
-        let version = match engine
-            .get_json_at::<answers::Version>("the version", "/version")
-            .await
-        {
-            Ok(version) => version,
-            Err(EngineError::Api { message, .. }) => return Err(unreachable(message)),
-            Err(e) => return Err(e),
+            _ => None,
+        };
+        let version = match from_ping {
+            Some(version) => version,
+            None => {
+                // The ping proves within CONNECT_TIMEOUT that the engine answers. The version
+                // answer comes under the call limit: Podman runs its helpers (conmon, runc) to
+                // give it, which takes a second or more on a busy machine. Both are asked at
+                // once: neither depends on an agreed version.
+                let ping = async {
+                    match tokio::time::timeout(CONNECT_TIMEOUT, engine.docker.ping()).await {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(e)) => Err(classify(&address, &e, true)),
+                        Err(_) => Err(unreachable(format!(
+                            "no answer within {} s",
+                            CONNECT_TIMEOUT.as_secs()
+                        ))),
+                    }
+                };
+                let version = async {
+                    match engine
+                        .get_json_at::<answers::Version>("the version", "/version")
+                        .await
+                    {
+                        Ok(version) => Ok(version),
+                        Err(EngineError::Api { message, .. }) => Err(unreachable(message)),
+                        Err(e) => Err(e),
+                    }
+                };
+                // The ping's failure wins (it names the cause, within CONNECT_TIMEOUT); a
+                // hung engine's version is not waited for past it.
+                tokio::pin!(ping, version);
+                tokio::select! {
+                    biased;
+                    pinged = &mut ping => {
+                        pinged?;
+                        version.await?
+                    }
+                    answered = &mut version => {
+                        ping.await?;
+                        answered?
+                    }
+                }
+            }
         };
         // Settle on the highest version both know: the engine's, when bollard's is newer.
         if let Some((major, minor)) = parse_api(&version.api_version)
@@ -332,6 +375,74 @@ fn client(
     }
 }
 
+/// `GET /_ping` on a unix socket, for the answer's headers (bollard's ping gives only the
+/// body).
+async fn ping_headers(path: &std::path::Path) -> Result<hyper::HeaderMap, String> {
+    use http_body_util::{BodyExt, Empty};
+    let stream = tokio::net::UnixStream::connect(path)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+    let request = hyper::Request::get("/_ping")
+        .header(hyper::header::HOST, "docker")
+        .body(Empty::<hyper::body::Bytes>::new())
+        .map_err(|e| e.to_string())?;
+    let exchange = async {
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        // Read the short body so the engine sees a finished exchange.
+        let _ = response.into_body().collect().await;
+        if status.is_success() {
+            Ok(headers)
+        } else {
+            Err(format!("the engine answered {status}"))
+        }
+    };
+    tokio::select! {
+        answer = exchange => answer,
+        ended = connection => Err(match ended {
+            Ok(()) => "the engine closed the connection".to_string(),
+            Err(e) => e.to_string(),
+        }),
+    }
+}
+
+/// What a Docker Engine's ping headers settle (`Server: Docker/28.5.2 (linux)`,
+/// `Api-Version: 1.51`), when its API is one phi speaks: then the API agreed is the engine's
+/// own, which its minimum cannot be above. Anything else (Podman, which names itself in
+/// `/version`; an API newer than phi's, whose minimum must be read) asks `/version`.
+fn docker_from_ping(headers: &hyper::HeaderMap) -> Option<answers::Version> {
+    let header = |name: &str| headers.get(name)?.to_str().ok();
+    if header("libpod-api-version").is_some() {
+        return None;
+    }
+    let version = header("server")?.strip_prefix("Docker/")?;
+    let version = version.split_whitespace().next()?.to_string();
+    let api = header("api-version")?;
+    let (major, minor) = parse_api(api)?;
+    if version.is_empty()
+        || (major, minor)
+            > (
+                API_DEFAULT_VERSION.major_version,
+                API_DEFAULT_VERSION.minor_version,
+            )
+    {
+        return None;
+    }
+    Some(answers::Version {
+        version,
+        api_version: api.trim().to_string(),
+        ..answers::Version::default()
+    })
+}
+
 /// "1.41" as (1, 41).
 fn parse_api(v: &str) -> Option<(usize, usize)> {
     let (major, minor) = v.trim().split_once('.')?;
@@ -425,6 +536,35 @@ fn classify(address: &str, err: &bollard::errors::Error, connecting: bool) -> En
 #[cfg(test)]
 mod tests {
     use super::{api_below, at_most};
+
+    #[test]
+    fn a_docker_ping_settles_the_version_only_for_an_api_phi_speaks() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = hyper::HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, hyper::header::HeaderValue::from_static(value));
+            }
+            map
+        };
+        let docker = headers(&[
+            ("api-version", "1.41"),
+            ("server", "Docker/20.10.24+dfsg1 (linux)"),
+        ]);
+        let version = super::docker_from_ping(&docker).unwrap();
+        assert_eq!(version.product(), "Docker 20.10.24+dfsg1");
+        assert_eq!(version.api_version, "1.41");
+        // Newer than phi's API: its minimum must be read from /version.
+        let future = headers(&[("api-version", "1.99"), ("server", "Docker/40.0.0 (linux)")]);
+        assert!(super::docker_from_ping(&future).is_none());
+        // Podman names itself in /version.
+        let podman = headers(&[
+            ("api-version", "1.41"),
+            ("libpod-api-version", "4.3.1"),
+            ("server", "Docker/4.3.1 (linux)"),
+        ]);
+        assert!(super::docker_from_ping(&podman).is_none());
+        assert!(super::docker_from_ping(&headers(&[("api-version", "1.41")])).is_none());
+    }
 
     #[tokio::test(flavor = "current_thread")]
     async fn at_most_bounds_the_tasks_in_flight_and_keeps_their_order() {
