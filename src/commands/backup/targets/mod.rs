@@ -197,6 +197,14 @@ fn from_spec(spec: &TargetSpec, base: &Path, label: String) -> anyhow::Result<Ta
         if bucket.is_empty() {
             return Err(usage(format!("target {shown}: s3:// needs a bucket")));
         }
+        // A bucket name has no `@`: this is `key:secret@bucket`, which must not reach a
+        // request URL (and from there an error message).
+        if bucket.contains('@') {
+            return Err(usage(format!(
+                "target {shown}: credentials in the URL are refused: S3 targets take \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or their _FILE forms)"
+            )));
+        }
         Place::S3 {
             bucket: bucket.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
@@ -508,6 +516,10 @@ mod tests {
     fn bad_urls_are_usage_errors_that_never_echo_a_password() {
         for (url, why) in [
             ("sftp://bk:hunter2@h/x", "password in the URL is refused"),
+            (
+                "s3://AKIA:hunter2@bucket/x",
+                "credentials in the URL are refused",
+            ),
             ("sftp://h:port/x", "not a port number"),
             ("sftp:///x", "needs a host"),
             ("s3:///x", "needs a bucket"),
@@ -527,5 +539,9 @@ mod tests {
             "sftp://bk:[redacted]@h:22/x"
         );
         assert_eq!(safe_label("s3://b/p"), "s3://b/p");
+        assert_eq!(
+            safe_label("s3://AKIA:hunter2@b/p"),
+            "s3://AKIA:[redacted]@b/p"
+        );
     }
 }

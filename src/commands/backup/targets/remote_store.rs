@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 
 use super::super::store::{self, Listing, MANIFEST, MARKER};
-use super::super::{Action, Settings, retention};
+use super::super::{Action, Settings, crypt, retention};
 use super::remote::Conn;
 use super::{Target, open};
 use crate::commands::Ctx;
@@ -277,10 +277,13 @@ async fn from_target(
         }
         Action::Restore { id, services } => {
             let engine = engine.context("the engine is needed to restore")?;
-            let chosen = store::resolve(&remote.listing, id)
-                .map_err(|m| Coded::new(Exit::Usage, m))?
-                .id
-                .clone();
+            let entry =
+                store::resolve(&remote.listing, id).map_err(|m| Coded::new(Exit::Usage, m))?;
+            // Refused before a byte is downloaded: no key for an encrypted backup, a backup
+            // that is not complete, a service it does not hold.
+            let items = super::super::restore::chosen_items(entry, services)?;
+            crypt::require_identity(project, opts.identity.as_deref(), items.into_iter())?;
+            let chosen = entry.id.clone();
             download(conn, &remote, &chosen, scratch.path(), printer)
                 .await
                 .with_context(|| format!("target {}", target.label))?;
@@ -325,10 +328,12 @@ async fn from_target(
         }
         Action::Drill { id } => {
             let engine = engine.context("the engine is needed for a drill")?;
-            let chosen = store::resolve(&remote.listing, id.as_deref().unwrap_or("latest"))
-                .map_err(|m| Coded::new(Exit::Usage, m))?
-                .id
-                .clone();
+            let entry = store::resolve(&remote.listing, id.as_deref().unwrap_or("latest"))
+                .map_err(|m| Coded::new(Exit::Usage, m))?;
+            if let Some(manifest) = &entry.manifest {
+                crypt::require_identity(project, opts.identity.as_deref(), manifest.items.iter())?;
+            }
+            let chosen = entry.id.clone();
             download(conn, &remote, &chosen, scratch.path(), printer)
                 .await
                 .with_context(|| format!("target {}", target.label))?;
