@@ -858,53 +858,69 @@ fn retention_on_a_target_keeps_the_newest_and_leaves_what_phi_did_not_write() {
     assert_eq!(complete.len(), 2);
 }
 
-/// The objects under `prefix` in moto's bucket, each with its bytes, read without going
-/// through phi (moto checks no signature: it only needs to know whose request it is).
-fn s3_objects(moto: &Moto, prefix: &str) -> Vec<(String, Vec<u8>)> {
-    let get = |path: &str| -> Vec<u8> {
-        let mut stream = TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential={AWS_KEY_ID}/20240101/eu-west-1/s3/aws4_request, \
-             SignedHeaders=host, Signature=0\r\n\r\n",
-            moto.port
-        )
-        .unwrap();
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).unwrap();
-        let split = answer
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("an HTTP answer");
-        let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
-        assert!(head.starts_with("http/1.1 200"), "GET {path}: {head}");
-        let mut body = answer[split + 4..].to_vec();
-        if head.contains("transfer-encoding: chunked") {
-            let (mut plain, mut rest) = (Vec::new(), body.as_slice());
-            loop {
-                let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-                let size =
-                    usize::from_str_radix(String::from_utf8_lossy(&rest[..line_end]).trim(), 16)
-                        .unwrap();
-                if size == 0 {
-                    break;
-                }
-                plain.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
-                rest = &rest[line_end + 4 + size..];
+/// One request to moto, without going through phi (moto checks no signature: it only needs
+/// to know whose request it is); the answer's body, which must be a 2xx.
+fn s3_http(moto: &Moto, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential={AWS_KEY_ID}/20240101/eu-west-1/s3/aws4_request, \
+         SignedHeaders=host, Signature=0\r\n\r\n",
+        moto.port,
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 2"), "{method} {path}: {head}");
+    let mut body = answer[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        let (mut plain, mut rest) = (Vec::new(), body.as_slice());
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..line_end]).trim(), 16)
+                .unwrap();
+            if size == 0 {
+                break;
             }
-            body = plain;
+            plain.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+            rest = &rest[line_end + 4 + size..];
         }
-        body
-    };
-    let listing =
-        String::from_utf8(get(&format!("/{BUCKET}?list-type=2&prefix={prefix}"))).unwrap();
-    listing
+        body = plain;
+    }
+    body
+}
+
+/// The keys under `prefix` in moto's bucket.
+fn s3_keys(moto: &Moto, prefix: &str) -> Vec<String> {
+    let listing = s3_http(
+        moto,
+        "GET",
+        &format!("/{BUCKET}?list-type=2&prefix={prefix}"),
+        b"",
+    );
+    String::from_utf8(listing)
+        .unwrap()
         .split("<Key>")
         .skip(1)
-        .map(|part| {
-            let key = part.split("</Key>").next().unwrap().to_string();
-            let bytes = get(&format!("/{BUCKET}/{key}"));
+        .map(|part| part.split("</Key>").next().unwrap().to_string())
+        .collect()
+}
+
+/// The objects under `prefix` in moto's bucket, each with its bytes.
+fn s3_objects(moto: &Moto, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    s3_keys(moto, prefix)
+        .into_iter()
+        .map(|key| {
+            let bytes = s3_http(moto, "GET", &format!("/{BUCKET}/{key}"), b"");
             (key, bytes)
         })
         .collect()
@@ -1145,5 +1161,110 @@ fn age_encrypted_backups_round_trip_through_sftp_and_s3_without_showing_a_secret
     assert_eq!(
         std::fs::read_dir(trio.backups()).map_or(0, |r| r.count()),
         before_runs
+    );
+}
+
+#[test]
+fn a_locked_target_is_waited_for_and_named_and_a_dead_runs_lock_is_taken_over() {
+    let sshd = Sshd::start();
+    let moto = Moto::start();
+    let nas = tempfile::tempdir().unwrap();
+    let targets = format!(
+        "{}      nas: \"{}\"\n",
+        targets_yaml(&sshd, Some(&moto)),
+        nas.path().display()
+    );
+    let (stack, dir) = volume_stack("target-lock", &targets, 1000);
+    let lock = format!(".phi-lock-{}", stack.name);
+    let s3_lock = format!("/{BUCKET}/nightly/{lock}");
+    // Another host's run holds every target.
+    let foreign = "phi backup (pid 1 on elsewhere.example, since 2024-01-01T00:00:00Z)\n";
+    std::fs::write(sshd.root().join(&lock), foreign).unwrap();
+    std::fs::write(nas.path().join(&lock), foreign).unwrap();
+    s3_http(&moto, "PUT", &s3_lock, foreign.as_bytes());
+
+    let out = phi(dir.path(), &stack)
+        .args(["backup", "--lock-timeout", "1s"])
+        .run();
+    out.code(1);
+    for target in ["offsite", "s3", "nas"] {
+        out.stderr_has(&format!(
+            "target {target} is locked by phi backup (pid 1 on elsewhere.example"
+        ));
+    }
+    out.stderr_has(&lock);
+    // Nothing was copied anywhere, and the other run's locks are as they were.
+    let (on_sftp, _) = states(&sshd.root());
+    let (on_nas, _) = states(nas.path());
+    assert!(on_sftp.is_empty() && on_nas.is_empty());
+    assert_eq!(s3_keys(&moto, "nightly/"), [format!("nightly/{lock}")]);
+    assert_eq!(
+        std::fs::read_to_string(sshd.root().join(&lock)).unwrap(),
+        foreign
+    );
+    // A prune on a locked target waits, then gives up: exit 5, naming the holder.
+    phi(dir.path(), &stack)
+        .args(["backup", "prune", "--from", "offsite", "--keep-last", "1"])
+        .args(["--lock-timeout", "1s"])
+        .run()
+        .code(5)
+        .stderr_has("elsewhere.example");
+
+    // The SFTP lock is gone; the others were left by a run of this host that no longer
+    // runs: taken over.
+    std::fs::remove_file(sshd.root().join(&lock)).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let dead = format!(
+        "phi backup (pid 4194303 on {}, since 2024-01-01T00:00:00Z)\n",
+        host.trim()
+    );
+    std::fs::write(nas.path().join(&lock), &dead).unwrap();
+    s3_http(&moto, "PUT", &s3_lock, dead.as_bytes());
+    phi(dir.path(), &stack)
+        .args(["backup", "push", "--lock-timeout", "1s"])
+        .run()
+        .code(0);
+    // A new backup on the host (and the NAS) only; then two pushes of it at once to the
+    // others: on each target one run copies it while the other waits, then finds it there.
+    std::thread::sleep(Duration::from_millis(1100));
+    phi(dir.path(), &stack)
+        .args(["backup", "--to", "nas"])
+        .run()
+        .code(0);
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let p = phi(dir.path(), &stack)
+                .args(["backup", "push", "--json", "--to", "offsite", "--to", "s3"]);
+            std::thread::spawn(move || p.run())
+        })
+        .collect();
+    let reports: Vec<serde_json::Value> = runs
+        .into_iter()
+        .map(|run| {
+            let out = run.join().unwrap();
+            out.code(0);
+            out.json()
+        })
+        .collect();
+    for i in 0..2 {
+        let copied: Vec<bool> = reports
+            .iter()
+            .map(|r| {
+                assert_eq!(r["targets"][i]["ok"], true, "{r}");
+                r["targets"][i]["already_there"] == false
+            })
+            .collect();
+        assert_eq!(copied.iter().filter(|c| **c).count(), 1, "{:?}", reports);
+    }
+    let (local, _) = states(&dir.path().join("backups"));
+    for root in [sshd.root(), nas.path().to_path_buf()] {
+        assert_eq!(states(&root).0, local, "{}", root.display());
+        assert!(!root.join(&lock).exists(), "{}", root.display());
+    }
+    let keys = s3_keys(&moto, "nightly/");
+    assert!(!keys.iter().any(|k| k.ends_with(&lock)), "{keys:?}");
+    assert!(
+        keys.iter().any(|k| k.ends_with("/manifest.json")),
+        "{keys:?}"
     );
 }

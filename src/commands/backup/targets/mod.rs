@@ -12,6 +12,7 @@
 //! remote_store.rs: a target read as a backup directory (listing, download, prune);
 //! remote.rs: the storage operations per kind.
 
+mod lock;
 mod remote;
 mod remote_store;
 mod upload;
@@ -441,6 +442,8 @@ fn s3(
         .with_region(region)
         .with_access_key_id(key_id)
         .with_secret_access_key(secret)
+        // The target's lock is created with `If-None-Match: *` (lock.rs).
+        .with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch)
         .with_retry(retry)
         .with_client_options(client);
     if let Some(token) = env("AWS_SESSION_TOKEN")? {

@@ -18,7 +18,7 @@ use anyhow::Context;
 use super::super::store::{self, Listing, MANIFEST, MARKER};
 use super::super::{Action, Settings, crypt, retention};
 use super::remote::Conn;
-use super::{Target, open};
+use super::{Target, lock, open};
 use crate::commands::Ctx;
 use crate::engine::Engine;
 use crate::exit::{Coded, Exit};
@@ -203,9 +203,42 @@ pub async fn run_from(
     let mut conn = interrupt
         .run(open(project, printer, &target, limit))
         .await?;
+    // A prune takes the target's lock before it lists, so that a copy to the target does not
+    // interleave with it (a dry run only reads); it is given back however the prune ends.
+    let lock = match &opts.action {
+        Action::Prune { dry_run: false } => {
+            let taken = interrupt
+                .run(lock::acquire(
+                    &mut conn,
+                    &project.name,
+                    "backup prune",
+                    &target.label,
+                    opts.lock_timeout,
+                    printer,
+                ))
+                .await;
+            match taken {
+                Ok(lock) => Some(lock),
+                Err(e) => {
+                    conn.close().await;
+                    return Err(e);
+                }
+            }
+        }
+        _ => None,
+    };
     let outcome = interrupt
         .run(from_target(ctx, engine, dir, &target, &mut conn, opts))
         .await;
+    if let Some(lock) = lock
+        && let Err(e) = lock.release(&mut conn).await
+    {
+        printer.warn(&format!(
+            "target {}: cannot remove its lock: {}",
+            target.label,
+            super::one_line(&e)
+        ));
+    }
     conn.close().await;
     outcome
 }

@@ -22,7 +22,7 @@ use super::super::store::{self, MANIFEST, MARKER, State};
 use super::super::{Settings, create, metrics, retention, seconds};
 use super::remote::{self, Conn, Digested};
 use super::remote_store::{Scratch, prune, scan};
-use super::{Target, chosen, one_line, open};
+use super::{Target, chosen, lock, one_line, open};
 use crate::commands::Ctx;
 use crate::exit::{Coded, Exit};
 use crate::output::{Envelope, Printer};
@@ -182,6 +182,7 @@ async fn copy_to(
     target: &Target,
     policy: Option<retention::Policy>,
     limit: Duration,
+    lock_timeout: Duration,
 ) -> TargetRun {
     let (project, printer) = (&ctx.project, &ctx.printer);
     let clock = Instant::now();
@@ -201,6 +202,23 @@ async fn copy_to(
     };
     let outcome = async {
         let mut conn = open(project, printer, target, limit).await?;
+        // Another run copying to or pruning this target waits for this one (lock.rs).
+        let lock = match lock::acquire(
+            &mut conn,
+            &project.name,
+            "backup",
+            &target.label,
+            lock_timeout,
+            printer,
+        )
+        .await
+        {
+            Ok(lock) => lock,
+            Err(e) => {
+                conn.close().await;
+                return Err(e);
+            }
+        };
         let result = async {
             let (already, files, bytes) =
                 upload(&mut conn, dir, id, &target.label, printer).await?;
@@ -223,8 +241,9 @@ async fn copy_to(
             anyhow::Ok(())
         }
         .await;
+        let released = lock.release(&mut conn).await;
         conn.close().await;
-        result
+        result.and(released.map_err(|e| e.context("cannot remove the target's lock")))
     }
     .await;
     if let Err(e) = outcome {
@@ -266,7 +285,9 @@ async fn copy_all(
     for target in targets {
         let run = ctx
             .interrupt
-            .run(async { Ok(copy_to(ctx, dir, id, target, policy, limit).await) })
+            .run(async {
+                Ok(copy_to(ctx, dir, id, target, policy, limit, opts.lock_timeout).await)
+            })
             .await;
         match run {
             Ok(run) => runs.push(run),
