@@ -113,6 +113,9 @@ x-phi:
         known_hosts: "$ssh_dir/known_hosts"
 EOF
 
+# The same project without its target (every declared target is copied to by default).
+sed '/^x-phi:/,$d' "$work/compose.yaml" >"$work/compose-local.yaml"
+
 docker rm -f -v "$CONTAINER" >/dev/null 2>&1 || true
 docker run -d --name "$CONTAINER" \
   --label com.docker.compose.project=$PROJECT --label com.docker.compose.service=db \
@@ -131,7 +134,7 @@ phi_backup() {
 }
 
 phi_local() { # the same backup without the copy: what the target adds to memory
-  phi_backup | sed 's/ --to offsite//'
+  phi_backup | sed -e 's/ --to offsite//' -e 's/compose.yaml/compose-local.yaml/'
 }
 
 peak() { # max RSS in KiB over 3 runs (GNU time: the largest of phi and its children)
@@ -166,12 +169,14 @@ age -d -i "$work/key.txt" "$dump" | head -c 4 | grep -q . || { echo "phi's remot
 $SSH "cat > $remote/probe" </dev/null
 [ -f "$remote/probe" ] || { echo "the pipeline's ssh does not write to the server" >&2; exit 1; }
 
-# The timing run, at the largest scale (the last one loaded).
+# The timing run, at the largest scale (the last one loaded). The third command, phi without
+# the target, splits phi's time: the local backup, and the copy after it.
 PIPELINE="docker exec pg_dump -Fc | age -r KEY | ssh host 'cat > f'"
 hyperfine --warmup 1 --runs "$RUNS" -N --export-json "$work/h.json" \
   --prepare "sh -c 'rm -rf $work/phi $remote && mkdir -p $remote'" \
   -n "$PIPELINE" "sh -c 'docker exec $CONTAINER pg_dump -U bench -Fc bench | age -r $KEY | $SSH \"cat > $remote/f.dump.age\"'" \
-  -n "phi backup --to offsite (age)" "$(phi_backup)" >&2
+  -n "phi backup --to offsite (age)" "$(phi_backup)" \
+  -n "phi backup, no target (age)" "$(phi_local)" >&2
 
 # Where phi's time goes: one more run at -v (one timestamped line per step on stderr).
 reset
