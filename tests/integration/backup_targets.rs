@@ -849,13 +849,22 @@ fn retention_on_a_target_keeps_the_newest_and_leaves_what_phi_did_not_write() {
     let (complete, _) = states(&sshd.root());
     assert_eq!(complete, local);
     assert!(sshd.root().join(&foreign).join("keep.txt").is_file());
-    // The retention after a run applies on the targets too.
+    // The retention after a run applies on the targets too; the textfile counts what is
+    // left there.
+    let textfile = dir.path().join("phi.prom");
     phi(dir.path(), &stack)
-        .args(["backup", "--to", "nas", "--keep-last", "2"])
+        .args(["backup", "--to", "nas", "--keep-last", "2", "--prometheus"])
+        .args([&textfile])
         .run()
         .code(0);
     let (complete, _) = states(nas.path());
     assert_eq!(complete.len(), 2);
+    let metrics = std::fs::read_to_string(&textfile).unwrap();
+    assert_eq!(
+        prom(&metrics, "phi_backup_complete_backups", &stack.name, "nas"),
+        Some(2.0),
+        "{metrics}"
+    );
 }
 
 /// One request to moto, without going through phi (moto checks no signature: it only needs

@@ -223,14 +223,17 @@ async fn copy_to(
             let (already, files, bytes) =
                 upload(&mut conn, dir, id, &target.label, printer).await?;
             (run.already_there, run.files, run.bytes) = (already, files, bytes);
-            let scratch = Scratch::new(dir)?;
-            let remote = scan(&mut conn, &project.name, scratch.path()).await?;
             if let Some(policy) = policy {
+                let scratch = Scratch::new(dir)?;
+                let remote = scan(&mut conn, &project.name, scratch.path()).await?;
                 let (_, removed, problems) =
                     prune(&mut conn, &remote, policy, false, printer).await;
                 run.pruned = removed;
                 run.problems.extend(problems);
             }
+            // What is there now, mirrored afresh: a scratch folder that mirrored the backups
+            // just pruned would still list them.
+            let scratch = Scratch::new(dir)?;
             if let Ok(remaining) = scan(&mut conn, &project.name, scratch.path()).await {
                 run.complete = remaining.listing.complete().map(|e| e.id.clone()).collect();
                 run.place = Some(metrics::place(
