@@ -10,7 +10,8 @@
 //!
 //! upload.rs: copy one local backup out (temporary names, checked, renamed, manifest last);
 //! remote_store.rs: a target read as a backup directory (listing, download, prune);
-//! remote.rs: the storage operations per kind.
+//! remote.rs: the storage operations per kind;
+//! lock.rs: one run at a time per project copying to or pruning a target.
 
 mod lock;
 mod remote;
