@@ -780,7 +780,7 @@ pub struct BackupArgs {
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, global = true)]
     pub dir: Option<PathBuf>,
 
-    /// How long to wait for another run holding the backup directory's lock
+    /// How long to wait for another run holding the backup directory's lock, or a target's
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, global = true)]
     pub lock_timeout: Duration,
 

@@ -10,11 +10,14 @@ use age::secrecy::ExposeSecret;
 use crate::backup::{POSTGRES, REDIS, exec, phi, psql, wait_until};
 use crate::support::{Stack, docker, project_dir};
 
-const TABLE_CHECKSUM: &str =
+pub(crate) const TABLE_CHECKSUM: &str =
     "select count(*) || ' ' || md5(string_agg(id || ':' || v, ',' order by id)) from items";
+/// start_postgres's password: no output may show it.
+pub(crate) const PG_PASSWORD: &str = "pg-Secret-77";
 const DRILL_LABEL: &str = "org.phi.backup-drill";
 
-fn start_postgres(stack: &Stack) -> String {
+/// PostgreSQL for `stack` (user and database `shop`) with a table `items` of 5000 rows.
+pub(crate) fn start_postgres(stack: &Stack) -> String {
     let db = stack.run_image(
         "db",
         POSTGRES,
@@ -24,7 +27,7 @@ fn start_postgres(stack: &Stack) -> String {
             "-e",
             "POSTGRES_DB=shop",
             "-e",
-            "POSTGRES_PASSWORD=pg-Secret-77",
+            &format!("POSTGRES_PASSWORD={PG_PASSWORD}"),
         ],
         &[],
     );
@@ -50,7 +53,7 @@ fn start_postgres(stack: &Stack) -> String {
     db
 }
 
-fn redis_ready(cache: &str) {
+pub(crate) fn redis_ready(cache: &str) {
     wait_until("redis", || {
         Command::new("docker")
             .args(["exec", cache, "redis-cli", "ping"])
@@ -59,8 +62,8 @@ fn redis_ready(cache: &str) {
     });
 }
 
-/// A new age key pair: (public key, identity file).
-fn keypair(dir: &Path, name: &str) -> (String, PathBuf, String) {
+/// A new age key pair: (public key, identity file, the secret key as written in it).
+pub(crate) fn keypair(dir: &Path, name: &str) -> (String, PathBuf, String) {
     let id = age::x25519::Identity::generate();
     let secret = id.to_string().expose_secret().to_string();
     let path = dir.join(name);
@@ -88,7 +91,7 @@ fn drill_leftovers(stack: &Stack) -> String {
     ])
 }
 
-fn volume_files(files: &str) -> String {
+pub(crate) fn volume_files(files: &str) -> String {
     exec(
         files,
         &[

@@ -185,6 +185,23 @@ pub fn identities(
     }
 }
 
+/// Reading `items` needs a key when any of them is encrypted: without `--identity` or
+/// BACKUP_AGE_IDENTITY_FILE, a usage error (exit 2) naming the first such file and saying how
+/// to give one. Restore and drill call it before anything is downloaded or touched.
+pub fn require_identity<'a>(
+    project: &Project,
+    flag: Option<&Path>,
+    mut items: impl Iterator<Item = &'a super::store::Item>,
+) -> anyhow::Result<()> {
+    if identity_path(project, flag)?.is_some() {
+        return Ok(());
+    }
+    match items.find(|i| i.encryption.is_some()) {
+        Some(item) => Err(Coded::new(Exit::Usage, needs_identity(&item.file)).into()),
+        None => Ok(()),
+    }
+}
+
 /// How a file is read back: in the clear, or encrypted (with the identities to open it, or
 /// none: then only its bytes on disk are hashed).
 #[derive(Debug, Clone, Default)]

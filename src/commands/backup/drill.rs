@@ -149,12 +149,8 @@ pub async fn run(
         None
     };
     let (folder, manifest) = resolve(dir, &project.name, id)?;
+    crypt::require_identity(project, opts.identity.as_deref(), manifest.items.iter())?;
     let identities = crypt::identities(project, opts.identity.as_deref())?;
-    if identities.is_none()
-        && let Some(item) = manifest.items.iter().find(|i| i.encryption.is_some())
-    {
-        return Err(Coded::new(Exit::Usage, crypt::needs_identity(&item.file)).into());
-    }
     let label = format!("{LABEL_DRILL}={}", project.name);
     // What a drill that was killed left behind.
     for old in interrupt

@@ -129,12 +129,13 @@ fn precheck(project: &Project, opts: &Settings) -> anyhow::Result<()> {
 /// Prometheus textfile is written when one is configured.
 pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
     if !matches!(settings.action, Action::Create { .. }) {
-        return run_action(ctx, &settings).await;
+        return run_action(ctx, &settings, &mut metrics::Targets::default()).await;
     }
     let textfile = prometheus_path(&ctx.project, &settings);
     let started = SystemTime::now();
     let clock = Instant::now();
-    let result = run_action(ctx, &settings).await;
+    let mut seen = metrics::Targets::default();
+    let result = run_action(ctx, &settings, &mut seen).await;
     if let Some(path) = textfile {
         let exit = match &result {
             Ok(exit) => *exit,
@@ -142,15 +143,25 @@ pub async fn run(ctx: &Ctx, settings: Settings) -> anyhow::Result<Exit> {
         };
         let local = backup_dir(&ctx.project, &settings)
             .and_then(|dir| metrics::local(&dir, &ctx.project.name));
-        let run = metrics::Run {
+        let mut places: Vec<metrics::Place> = local.into_iter().collect();
+        places.extend(seen.places);
+        let mut run = metrics::Run {
             project: ctx.project.name.clone(),
             started,
             duration: clock.elapsed(),
             success: exit == Exit::Ok,
             exit_code: i32::from(exit.code()),
-            // Offsite targets add their places here.
-            places: local.into_iter().collect(),
+            places,
+            attempts: seen.attempts,
         };
+        // Targets this run did not refresh keep what the last textfile said of them.
+        if let Ok(previous) = std::fs::read_to_string(&path) {
+            let declared = &ctx.project.model.x_phi.backup.targets;
+            let ours: Vec<String> = run.attempts.iter().map(|a| a.target.clone()).collect();
+            metrics::carry_over(&previous, &mut run, |target| {
+                declared.iter().any(|t| t.name == target) || ours.iter().any(|t| t == target)
+            });
+        }
         match metrics::write(&path, &metrics::render(&run)) {
             Ok(()) => ctx
                 .printer
@@ -179,7 +190,12 @@ fn prometheus_path(project: &Project, opts: &Settings) -> Option<PathBuf> {
     }
 }
 
-async fn run_action(ctx: &Ctx, settings: &Settings) -> anyhow::Result<Exit> {
+/// One action; a backup run records its targets' outcomes in `seen`.
+async fn run_action(
+    ctx: &Ctx,
+    settings: &Settings,
+    seen: &mut metrics::Targets,
+) -> anyhow::Result<Exit> {
     let (project, opts, printer, interrupt) =
         (&ctx.project, settings, &ctx.printer, &ctx.interrupt);
     precheck(project, opts)?;
@@ -206,7 +222,7 @@ async fn run_action(ctx: &Ctx, settings: &Settings) -> anyhow::Result<Exit> {
         Action::Create { services, prune } => {
             let engine = engine.context("the engine is needed to make a backup")?;
             let report = create::run(ctx, engine, &dir, services, *prune, opts).await?;
-            targets::finish_create(ctx, &dir, report, *prune, opts).await
+            targets::finish_create(ctx, &dir, report, *prune, opts, seen).await
         }
         Action::Push { id } => targets::push(ctx, &dir, id.as_deref(), opts).await,
         Action::List => {

@@ -121,12 +121,8 @@ pub async fn run(
         .with_context(|| format!("cannot read {}", dir.display()))?;
     let entry = store::resolve(&listing, id).map_err(|m| Coded::new(Exit::Usage, m))?;
     let items = chosen_items(entry, services)?;
+    crypt::require_identity(project, opts.identity.as_deref(), items.iter().copied())?;
     let identities = crypt::identities(project, opts.identity.as_deref())?;
-    if identities.is_none()
-        && let Some(item) = items.iter().find(|i| i.encryption.is_some())
-    {
-        return Err(Coded::new(Exit::Usage, crypt::needs_identity(&item.file)).into());
-    }
     check_files(ctx, entry, &items, identities.as_ref()).await?;
     // Nothing is touched yet: an interrupt ends these lookups at once.
     let containers = interrupt
@@ -163,7 +159,10 @@ pub async fn run(
 
 /// The items of a complete backup to restore: all of them, or those of `services` (each of
 /// which the backup must have).
-fn chosen_items<'a>(entry: &'a store::Entry, services: &[String]) -> anyhow::Result<Vec<&'a Item>> {
+pub fn chosen_items<'a>(
+    entry: &'a store::Entry,
+    services: &[String],
+) -> anyhow::Result<Vec<&'a Item>> {
     let manifest = match (&entry.manifest, entry.state) {
         (Some(m), State::Complete) => m,
         (_, state) => {

@@ -10,8 +10,10 @@
 //!
 //! upload.rs: copy one local backup out (temporary names, checked, renamed, manifest last);
 //! remote_store.rs: a target read as a backup directory (listing, download, prune);
-//! remote.rs: the storage operations per kind.
+//! remote.rs: the storage operations per kind;
+//! lock.rs: one run at a time per project copying to or pruning a target.
 
+mod lock;
 mod remote;
 mod remote_store;
 mod upload;
@@ -196,6 +198,14 @@ fn from_spec(spec: &TargetSpec, base: &Path, label: String) -> anyhow::Result<Ta
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(usage(format!("target {shown}: s3:// needs a bucket")));
+        }
+        // A bucket name has no `@`: this is `key:secret@bucket`, which must not reach a
+        // request URL (and from there an error message).
+        if bucket.contains('@') {
+            return Err(usage(format!(
+                "target {shown}: credentials in the URL are refused: S3 targets take \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or their _FILE forms)"
+            )));
         }
         Place::S3 {
             bucket: bucket.to_string(),
@@ -433,6 +443,8 @@ fn s3(
         .with_region(region)
         .with_access_key_id(key_id)
         .with_secret_access_key(secret)
+        // The target's lock is created with `If-None-Match: *` (lock.rs).
+        .with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch)
         .with_retry(retry)
         .with_client_options(client);
     if let Some(token) = env("AWS_SESSION_TOKEN")? {
@@ -508,6 +520,10 @@ mod tests {
     fn bad_urls_are_usage_errors_that_never_echo_a_password() {
         for (url, why) in [
             ("sftp://bk:hunter2@h/x", "password in the URL is refused"),
+            (
+                "s3://AKIA:hunter2@bucket/x",
+                "credentials in the URL are refused",
+            ),
             ("sftp://h:port/x", "not a port number"),
             ("sftp:///x", "needs a host"),
             ("s3:///x", "needs a bucket"),
@@ -527,5 +543,9 @@ mod tests {
             "sftp://bk:[redacted]@h:22/x"
         );
         assert_eq!(safe_label("s3://b/p"), "s3://b/p");
+        assert_eq!(
+            safe_label("s3://AKIA:hunter2@b/p"),
+            "s3://AKIA:[redacted]@b/p"
+        );
     }
 }

@@ -404,6 +404,149 @@ impl Conn {
         }
     }
 
+    /// Create `name` at the target's root (and the root, if missing) holding `text`, only if
+    /// no file of that name is there: false when one is. Local and SFTP: an exclusive create
+    /// (O_EXCL); S3: a conditional PUT (`If-None-Match: *`).
+    pub async fn create_new(&mut self, name: &str, text: &str) -> anyhow::Result<bool> {
+        match self {
+            Conn::Local(root) => {
+                super::super::store::ensure_dir(root)
+                    .with_context(|| format!("cannot create {}", root.display()))?;
+                let path = root.join(name);
+                let opened = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path);
+                match opened {
+                    Ok(mut file) => {
+                        use std::io::Write;
+                        file.write_all(text.as_bytes())
+                            .and_then(|()| file.sync_all())
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        Ok(true)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                    Err(e) => Err(e).context(format!("cannot create {}", path.display())),
+                }
+            }
+            Conn::Sftp(c) => {
+                let root = c.path(&[]);
+                let mut fs = c.sftp.fs();
+                if fs.metadata(&root).await.is_err() {
+                    fs.create_dir(&root)
+                        .await
+                        .with_context(|| format!("cannot create {}", root.display()))?;
+                }
+                let path = c.path(&[name]);
+                let opened = c
+                    .sftp
+                    .options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .await;
+                match opened {
+                    Ok(mut file) => {
+                        file.write_all(text.as_bytes())
+                            .await
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        file.close()
+                            .await
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        Ok(true)
+                    }
+                    // SFTP v3 reports an existing file as a plain failure: look.
+                    Err(_) if fs.metadata(&path).await.is_ok() => Ok(false),
+                    Err(e) => Err(e).context(format!("cannot create {}", path.display())),
+                }
+            }
+            Conn::S3(c) => {
+                let key = c.key(&[name]);
+                let put = c
+                    .store
+                    .put_opts(
+                        &key,
+                        text.as_bytes().to_vec().into(),
+                        object_store::PutMode::Create.into(),
+                    )
+                    .await;
+                match put {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+                    Err(e) => Err(anyhow!(e).context(format!("cannot create {key}"))),
+                }
+            }
+        }
+    }
+
+    /// The text of a small file at the target's root; None when there is none.
+    pub async fn read_root(&mut self, name: &str) -> anyhow::Result<Option<String>> {
+        let bytes = match self {
+            Conn::Local(root) => {
+                let path = root.join(name);
+                match std::fs::read(&path) {
+                    Ok(bytes) => bytes,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
+                }
+            }
+            Conn::Sftp(c) => {
+                let path = c.path(&[name]);
+                let mut fs = c.sftp.fs();
+                match fs.read(&path).await {
+                    Ok(bytes) => bytes.to_vec(),
+                    Err(_) if fs.metadata(&path).await.is_err() => return Ok(None),
+                    Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
+                }
+            }
+            Conn::S3(c) => {
+                let key = c.key(&[name]);
+                match c.store.get(&key).await {
+                    Ok(got) => got
+                        .bytes()
+                        .await
+                        .with_context(|| format!("cannot read {key}"))?
+                        .to_vec(),
+                    Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                    Err(e) => return Err(anyhow!(e).context(format!("cannot read {key}"))),
+                }
+            }
+        };
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Delete a file at the target's root (one already gone is fine).
+    pub async fn delete_root(&mut self, name: &str) -> anyhow::Result<()> {
+        match self {
+            Conn::Local(root) => {
+                let path = root.join(name);
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(e).context(format!("cannot delete {}", path.display()))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Conn::Sftp(c) => {
+                let path = c.path(&[name]);
+                let mut fs = c.sftp.fs();
+                match fs.remove_file(&path).await {
+                    Err(e) if fs.metadata(&path).await.is_ok() => {
+                        Err(e).context(format!("cannot delete {}", path.display()))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Conn::S3(c) => {
+                let key = c.key(&[name]);
+                c.store
+                    .delete(&key)
+                    .await
+                    .with_context(|| format!("cannot delete {key}"))
+            }
+        }
+    }
+
     /// Remove the (emptied) folder itself; object stores have no folders.
     pub async fn remove_folder(&mut self, folder: &str) -> anyhow::Result<()> {
         match self {

@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 
 use super::super::store::{self, Listing, MANIFEST, MARKER};
-use super::super::{Action, Settings, retention};
+use super::super::{Action, Settings, crypt, retention};
 use super::remote::Conn;
-use super::{Target, open};
+use super::{Target, lock, open};
 use crate::commands::Ctx;
 use crate::engine::Engine;
 use crate::exit::{Coded, Exit};
@@ -203,9 +203,42 @@ pub async fn run_from(
     let mut conn = interrupt
         .run(open(project, printer, &target, limit))
         .await?;
+    // A prune takes the target's lock before it lists, so that a copy to the target does not
+    // interleave with it (a dry run only reads); it is given back however the prune ends.
+    let lock = match &opts.action {
+        Action::Prune { dry_run: false } => {
+            let taken = interrupt
+                .run(lock::acquire(
+                    &mut conn,
+                    &project.name,
+                    "backup prune",
+                    &target.label,
+                    opts.lock_timeout,
+                    printer,
+                ))
+                .await;
+            match taken {
+                Ok(lock) => Some(lock),
+                Err(e) => {
+                    conn.close().await;
+                    return Err(e);
+                }
+            }
+        }
+        _ => None,
+    };
     let outcome = interrupt
         .run(from_target(ctx, engine, dir, &target, &mut conn, opts))
         .await;
+    if let Some(lock) = lock
+        && let Err(e) = lock.release(&mut conn).await
+    {
+        printer.warn(&format!(
+            "target {}: cannot remove its lock: {}",
+            target.label,
+            super::one_line(&e)
+        ));
+    }
     conn.close().await;
     outcome
 }
@@ -277,10 +310,13 @@ async fn from_target(
         }
         Action::Restore { id, services } => {
             let engine = engine.context("the engine is needed to restore")?;
-            let chosen = store::resolve(&remote.listing, id)
-                .map_err(|m| Coded::new(Exit::Usage, m))?
-                .id
-                .clone();
+            let entry =
+                store::resolve(&remote.listing, id).map_err(|m| Coded::new(Exit::Usage, m))?;
+            // Refused before a byte is downloaded: no key for an encrypted backup, a backup
+            // that is not complete, a service it does not hold.
+            let items = super::super::restore::chosen_items(entry, services)?;
+            crypt::require_identity(project, opts.identity.as_deref(), items.into_iter())?;
+            let chosen = entry.id.clone();
             download(conn, &remote, &chosen, scratch.path(), printer)
                 .await
                 .with_context(|| format!("target {}", target.label))?;
@@ -325,10 +361,12 @@ async fn from_target(
         }
         Action::Drill { id } => {
             let engine = engine.context("the engine is needed for a drill")?;
-            let chosen = store::resolve(&remote.listing, id.as_deref().unwrap_or("latest"))
-                .map_err(|m| Coded::new(Exit::Usage, m))?
-                .id
-                .clone();
+            let entry = store::resolve(&remote.listing, id.as_deref().unwrap_or("latest"))
+                .map_err(|m| Coded::new(Exit::Usage, m))?;
+            if let Some(manifest) = &entry.manifest {
+                crypt::require_identity(project, opts.identity.as_deref(), manifest.items.iter())?;
+            }
+            let chosen = entry.id.clone();
             download(conn, &remote, &chosen, scratch.path(), printer)
                 .await
                 .with_context(|| format!("target {}", target.label))?;

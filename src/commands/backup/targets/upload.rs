@@ -13,16 +13,16 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, anyhow};
 use serde::Serialize;
 
 use super::super::store::{self, MANIFEST, MARKER, State};
-use super::super::{Settings, create, retention, seconds};
+use super::super::{Settings, create, metrics, retention, seconds};
 use super::remote::{self, Conn, Digested};
 use super::remote_store::{Scratch, prune, scan};
-use super::{Target, chosen, one_line, open};
+use super::{Target, chosen, lock, one_line, open};
 use crate::commands::Ctx;
 use crate::exit::{Coded, Exit};
 use crate::output::{Envelope, Printer};
@@ -48,6 +48,13 @@ pub struct TargetRun {
     /// The complete backups on the target after the run (for --keep-local).
     #[serde(skip)]
     complete: BTreeSet<String>,
+    /// When the copy started (for the metrics textfile).
+    #[serde(skip)]
+    started: SystemTime,
+    /// The target's newest complete backup, read back after the copy (for the metrics
+    /// textfile); None when the target could not be read.
+    #[serde(skip)]
+    place: Option<metrics::Place>,
 }
 
 /// `phi backup` with targets: the local run's report and each target's.
@@ -175,6 +182,7 @@ async fn copy_to(
     target: &Target,
     policy: Option<retention::Policy>,
     limit: Duration,
+    lock_timeout: Duration,
 ) -> TargetRun {
     let (project, printer) = (&ctx.project, &ctx.printer);
     let clock = Instant::now();
@@ -189,30 +197,56 @@ async fn copy_to(
         pruned: Vec::new(),
         problems: Vec::new(),
         complete: BTreeSet::new(),
+        started: SystemTime::now(),
+        place: None,
     };
     let outcome = async {
         let mut conn = open(project, printer, target, limit).await?;
+        // Another run copying to or pruning this target waits for this one (lock.rs).
+        let lock = match lock::acquire(
+            &mut conn,
+            &project.name,
+            "backup",
+            &target.label,
+            lock_timeout,
+            printer,
+        )
+        .await
+        {
+            Ok(lock) => lock,
+            Err(e) => {
+                conn.close().await;
+                return Err(e);
+            }
+        };
         let result = async {
             let (already, files, bytes) =
                 upload(&mut conn, dir, id, &target.label, printer).await?;
             (run.already_there, run.files, run.bytes) = (already, files, bytes);
-            let scratch = Scratch::new(dir)?;
-            let remote = scan(&mut conn, &project.name, scratch.path()).await?;
             if let Some(policy) = policy {
+                let scratch = Scratch::new(dir)?;
+                let remote = scan(&mut conn, &project.name, scratch.path()).await?;
                 let (_, removed, problems) =
                     prune(&mut conn, &remote, policy, false, printer).await;
                 run.pruned = removed;
                 run.problems.extend(problems);
             }
-            let remaining = scan(&mut conn, &project.name, scratch.path()).await;
-            run.complete = remaining
-                .map(|r| r.listing.complete().map(|e| e.id.clone()).collect())
-                .unwrap_or_default();
+            // What is there now, mirrored afresh: a scratch folder that mirrored the backups
+            // just pruned would still list them.
+            let scratch = Scratch::new(dir)?;
+            if let Ok(remaining) = scan(&mut conn, &project.name, scratch.path()).await {
+                run.complete = remaining.listing.complete().map(|e| e.id.clone()).collect();
+                run.place = Some(metrics::place(
+                    &metrics::target_label(&target.label),
+                    &remaining.listing,
+                ));
+            }
             anyhow::Ok(())
         }
         .await;
+        let released = lock.release(&mut conn).await;
         conn.close().await;
-        result
+        result.and(released.map_err(|e| e.context("cannot remove the target's lock")))
     }
     .await;
     if let Err(e) = outcome {
@@ -254,7 +288,9 @@ async fn copy_all(
     for target in targets {
         let run = ctx
             .interrupt
-            .run(async { Ok(copy_to(ctx, dir, id, target, policy, limit).await) })
+            .run(async {
+                Ok(copy_to(ctx, dir, id, target, policy, limit, opts.lock_timeout).await)
+            })
             .await;
         match run {
             Ok(run) => runs.push(run),
@@ -326,13 +362,15 @@ fn keep_local_setting(ctx: &Ctx, opts: &Settings) -> Option<u64> {
 }
 
 /// After `phi backup` wrote a backup: copy it to the targets, apply the retention there,
-/// bound what stays on the host; print the whole report and return the exit status.
+/// bound what stays on the host; print the whole report and return the exit status. Each
+/// target's attempt (and what its copy left there) goes into `seen`, for the textfile.
 pub async fn finish_create(
     ctx: &Ctx,
     dir: &Path,
     report: create::Report,
     prune_after: bool,
     opts: &Settings,
+    seen: &mut metrics::Targets,
 ) -> anyhow::Result<Exit> {
     let (project, printer) = (&ctx.project, &ctx.printer);
     let targets = chosen(project, &opts.to)?;
@@ -344,6 +382,15 @@ pub async fn finish_create(
         let policy = super::super::policy(project, opts)?;
         let policy = (prune_after && policy.is_set()).then_some(policy);
         runs = copy_all(ctx, dir, id, &targets, policy, opts).await?;
+        for r in &runs {
+            seen.attempts.push(metrics::Attempt {
+                target: metrics::target_label(&r.target),
+                started: r.started,
+                duration: Duration::from_secs_f64(r.seconds),
+                success: r.ok,
+            });
+            seen.places.extend(r.place.clone());
+        }
         let (removed, problems) =
             keep_local(ctx, dir, keep_local_setting(ctx, opts), &runs, opts).await?;
         local_removed = removed;
