@@ -165,7 +165,12 @@ reset
 $(phi_backup) >/dev/null
 dump=$(find "$remote" -name '*.dump.zst' | head -n 1)
 [ -n "$dump" ] && [ -n "$(find "$remote" -name manifest.json)" ] || { echo "no complete backup on the server" >&2; exit 1; }
-age -d -i "$work/key.txt" "$dump" | head -c 4 | grep -q . || { echo "phi's remote file does not decrypt with the age CLI" >&2; exit 1; }
+# Decrypted, it is a zstd frame (magic 28 b5 2f fd). Into a file: a pipe into `head` would
+# cut age short, and pipefail would count that as a failure.
+age -d -i "$work/key.txt" -o "$work/check.zst" "$dump" &&
+  [ "$(od -An -tx1 -N4 "$work/check.zst" | tr -d ' \n')" = 28b52ffd ] ||
+  { echo "phi's remote file does not decrypt with the age CLI" >&2; exit 1; }
+rm -f "$work/check.zst"
 $SSH "cat > $remote/probe" </dev/null
 [ -f "$remote/probe" ] || { echo "the pipeline's ssh does not write to the server" >&2; exit 1; }
 
