@@ -221,8 +221,12 @@ async fn run_action(
     match &opts.action {
         Action::Create { services, prune } => {
             let engine = engine.context("the engine is needed to make a backup")?;
-            let report = create::run(ctx, engine, &dir, services, *prune, opts).await?;
-            targets::finish_create(ctx, &dir, report, *prune, opts, seen).await
+            // The targets are connected to while the backup is made.
+            let (report, opened) = tokio::join!(
+                create::run(ctx, engine, &dir, services, *prune, opts),
+                targets::Opened::open(ctx, opts)
+            );
+            targets::finish_create(ctx, &dir, report?, *prune, opts, seen, opened).await
         }
         Action::Push { id } => targets::push(ctx, &dir, id.as_deref(), opts).await,
         Action::List => {

@@ -30,7 +30,7 @@ use crate::output::Printer;
 use remote::Conn;
 
 pub use remote_store::run_from;
-pub use upload::{finish_create, push};
+pub use upload::{Opened, finish_create, push};
 
 /// Flags that do not go together, and target names that do not resolve: usage errors
 /// before anything is written.

@@ -11,11 +11,12 @@
 //! A failed target never costs the local backup: it stays, the report names the target and
 //! the run exits 1.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, anyhow};
+use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::super::store::{self, MANIFEST, MARKER, State};
@@ -173,8 +174,57 @@ async fn digest_local(folder: &Path, name: &str) -> anyhow::Result<Digested> {
         .with_context(|| format!("cannot read {}", folder.join(name).display()))
 }
 
+/// Connections to the targets opened while the backup itself is being made: an SSH
+/// handshake and the first listing take a few hundred milliseconds that need not come after
+/// the dump. By target label; an attempt that failed keeps its error and when it ended.
+#[derive(Default)]
+pub struct Opened(BTreeMap<String, (anyhow::Result<Conn>, Instant)>);
+
+impl Opened {
+    /// Open a connection to every target `phi backup` will copy to (none when they cannot
+    /// be named: the copy reports that).
+    pub async fn open(ctx: &Ctx, opts: &Settings) -> Opened {
+        let Ok(targets) = chosen(&ctx.project, &opts.to) else {
+            return Opened::default();
+        };
+        let limit = opts.timeout.unwrap_or(Duration::from_secs(30));
+        let opens = targets.iter().map(|target| async move {
+            let conn = open(&ctx.project, &ctx.printer, target, limit).await;
+            (target.label.clone(), (conn, Instant::now()))
+        });
+        Opened(join_all(opens).await.into_iter().collect())
+    }
+
+    /// The connection to `target` for its copy: the one opened early if it still answers,
+    /// else a new one. An early attempt that failed is not repeated unless it is older than
+    /// one connection `limit` (a long dump: the target may be back).
+    async fn take(&mut self, ctx: &Ctx, target: &Target, limit: Duration) -> anyhow::Result<Conn> {
+        match self.0.remove(&target.label) {
+            Some((Ok(mut conn), _)) => {
+                // A connection idle through a long dump may have been dropped on the way.
+                if conn.folders().await.is_ok() {
+                    return Ok(conn);
+                }
+                conn.close().await;
+            }
+            Some((Err(e), at)) if at.elapsed() < limit => return Err(e),
+            _ => {}
+        }
+        open(&ctx.project, &ctx.printer, target, limit).await
+    }
+
+    pub async fn close(self) {
+        for (conn, _) in self.0.into_values() {
+            if let Ok(conn) = conn {
+                conn.close().await;
+            }
+        }
+    }
+}
+
 /// Copy backup `id` to one target, then apply `policy` there (when given). Never fails:
 /// what went wrong is in the result.
+#[allow(clippy::too_many_arguments)]
 async fn copy_to(
     ctx: &Ctx,
     dir: &Path,
@@ -183,6 +233,7 @@ async fn copy_to(
     policy: Option<retention::Policy>,
     limit: Duration,
     lock_timeout: Duration,
+    opened: &mut Opened,
 ) -> TargetRun {
     let (project, printer) = (&ctx.project, &ctx.printer);
     let clock = Instant::now();
@@ -201,7 +252,7 @@ async fn copy_to(
         place: None,
     };
     let outcome = async {
-        let mut conn = open(project, printer, target, limit).await?;
+        let mut conn = opened.take(ctx, target, limit).await?;
         // Another run copying to or pruning this target waits for this one (lock.rs).
         let lock = match lock::acquire(
             &mut conn,
@@ -282,6 +333,7 @@ async fn copy_all(
     targets: &[Target],
     policy: Option<retention::Policy>,
     opts: &Settings,
+    opened: &mut Opened,
 ) -> anyhow::Result<Vec<TargetRun>> {
     let limit = opts.timeout.unwrap_or(Duration::from_secs(30));
     let mut runs = Vec::new();
@@ -289,7 +341,8 @@ async fn copy_all(
         let run = ctx
             .interrupt
             .run(async {
-                Ok(copy_to(ctx, dir, id, target, policy, limit, opts.lock_timeout).await)
+                let lock_timeout = opts.lock_timeout;
+                Ok(copy_to(ctx, dir, id, target, policy, limit, lock_timeout, opened).await)
             })
             .await;
         match run {
@@ -371,6 +424,7 @@ pub async fn finish_create(
     prune_after: bool,
     opts: &Settings,
     seen: &mut metrics::Targets,
+    mut opened: Opened,
 ) -> anyhow::Result<Exit> {
     let (project, printer) = (&ctx.project, &ctx.printer);
     let targets = chosen(project, &opts.to)?;
@@ -381,7 +435,10 @@ pub async fn finish_create(
     if let (Some(id), Exit::Ok, false) = (&report.id, report.exit, targets.is_empty()) {
         let policy = super::super::policy(project, opts)?;
         let policy = (prune_after && policy.is_set()).then_some(policy);
-        runs = copy_all(ctx, dir, id, &targets, policy, opts).await?;
+        let copied = copy_all(ctx, dir, id, &targets, policy, opts, &mut opened).await;
+        // Connections not used (a target named twice) end here, as on an interrupt.
+        std::mem::take(&mut opened).close().await;
+        runs = copied?;
         for r in &runs {
             seen.attempts.push(metrics::Attempt {
                 target: metrics::target_label(&r.target),
@@ -448,7 +505,7 @@ pub async fn push(
         .into());
     }
     let id = entry.id.clone();
-    let runs = copy_all(ctx, dir, &id, &targets, None, opts).await?;
+    let runs = copy_all(ctx, dir, &id, &targets, None, opts, &mut Opened::default()).await?;
     let (local_removed, problems) =
         keep_local(ctx, dir, keep_local_setting(ctx, opts), &runs, opts).await?;
     let ok = runs.iter().all(|r| r.ok) && problems.is_empty();
