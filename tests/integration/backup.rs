@@ -125,15 +125,7 @@ fn postgres_redis_and_a_volume_round_trip_and_verify_catches_damage() {
     let password = format!("POSTGRES_PASSWORD={DB_PASSWORD}");
     let db = start_postgres(&stack, &["-e", &password], &[]);
     let cache = stack.run_image("cache", REDIS, &[], &[]);
-    let files = stack.run(
-        "files",
-        &["-v", &format!("{volume}:/srv/media")],
-        &[
-            "sh",
-            "-c",
-            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
-        ],
-    );
+    let files = stack.run_idle("files", &["-v", &format!("{volume}:/srv/media")]);
     wait_until("redis", || {
         Command::new("docker")
             .args(["exec", &cache, "redis-cli", "ping"])
@@ -721,15 +713,7 @@ fn a_failed_copy_still_starts_the_stopped_service_and_leaves_no_backup() {
     let stack = Stack::new("backup-fail");
     let compose = "services:\n  app:\n    image: phi-test/busybox\n    x-phi:\n      backup:\n        paths: [/no/such/dir]\n        stop: true\n";
     let dir = project_dir(compose);
-    let app = stack.run(
-        "app",
-        &[],
-        &[
-            "sh",
-            "-c",
-            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
-        ],
-    );
+    let app = stack.run_idle("app", &[]);
     let out = phi(dir.path(), &stack).args(["backup"]).run();
     out.code(1)
         .stderr_has("/no/such/dir")

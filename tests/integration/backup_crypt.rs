@@ -123,15 +123,7 @@ fn age_encrypted_backups_verify_blind_restore_drill_and_report_metrics() {
     std::fs::create_dir(dir.path().join("metrics")).unwrap();
     let db = start_postgres(&stack);
     let cache = stack.run_image("cache", REDIS, &[], &[]);
-    let files = stack.run(
-        "files",
-        &["-v", &format!("{volume}:/srv/media")],
-        &[
-            "sh",
-            "-c",
-            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
-        ],
-    );
+    let files = stack.run_idle("files", &["-v", &format!("{volume}:/srv/media")]);
     redis_ready(&cache);
     let table_before = psql(&db, TABLE_CHECKSUM);
     for (k, v) in [("alpha", "1"), ("beta", "two"), ("gamma", "three three")] {

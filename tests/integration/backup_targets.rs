@@ -343,15 +343,7 @@ impl Trio {
         let dir = project_dir(&compose);
         let db = start_postgres(&stack);
         let cache = stack.run_image("cache", REDIS, &[], &[]);
-        let files = stack.run(
-            "files",
-            &["-v", &format!("{volume}:/srv/media")],
-            &[
-                "sh",
-                "-c",
-                "trap 'exit 0' TERM; while :; do sleep 0.1; done",
-            ],
-        );
+        let files = stack.run_idle("files", &["-v", &format!("{volume}:/srv/media")]);
         redis_ready(&cache);
         for (k, v) in [("alpha", "1"), ("beta", "two words"), ("gamma", "3")] {
             exec(&cache, &["redis-cli", "SET", k, v]);
@@ -501,15 +493,7 @@ fn volume_stack(test: &str, targets: &str, bytes: usize) -> (Stack, tempfile::Te
          x-phi:\n  backup:\n{targets}"
     );
     let dir = project_dir(&compose);
-    let files = stack.run(
-        "files",
-        &["-v", &format!("{volume}:/srv/media")],
-        &[
-            "sh",
-            "-c",
-            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
-        ],
-    );
+    let files = stack.run_idle("files", &["-v", &format!("{volume}:/srv/media")]);
     exec(
         &files,
         &[

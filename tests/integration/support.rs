@@ -274,6 +274,15 @@ impl Stack {
         self.run_image(service, BUSYBOX, docker_args, command)
     }
 
+    /// A busybox container for `service` that idles until it is stopped (a volume's holder).
+    pub fn run_idle(&self, service: &str, docker_args: &[&str]) -> String {
+        self.run(
+            service,
+            docker_args,
+            &["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"],
+        )
+    }
+
     /// Like [`Stack::run`], from another image (with its own entrypoint when `command` is empty).
     pub fn run_image(
         &self,
