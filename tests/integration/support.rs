@@ -279,7 +279,11 @@ impl Stack {
         self.run(
             service,
             docker_args,
-            &["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"],
+            &[
+                "sh",
+                "-c",
+                "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+            ],
         )
     }
 
