@@ -121,8 +121,8 @@ impl Engine {
         // answer's headers (as the docker CLI reads them), and an engine whose API phi also
         // speaks needs no more. `/version` makes Docker ask containerd and run runc and
         // docker-init for their versions: on a saturated engine the slowest of a command's
-        // calls.
-        let from_ping = match &target.transport {
+        // calls. `pinged` is Some when the engine answered that ping, with what it settles.
+        let pinged = match &target.transport {
             host::Transport::Unix(path) => {
                 match tokio::time::timeout(CONNECT_TIMEOUT, ping_headers(path)).await {
                     Err(_) => {
@@ -131,54 +131,32 @@ impl Engine {
                             CONNECT_TIMEOUT.as_secs()
                         )));
                     }
-                    Ok(Ok(headers)) => docker_from_ping(&headers),
+                    Ok(Ok(headers)) => Some(docker_from_ping(&headers)),
                     // bollard's ping below names the cause as every other call does.
                     Ok(Err(_)) => None,
                 }
             }
             _ => None,
         };
-        let version = match from_ping {
-            Some(version) => version,
+        let version = match pinged {
+            Some(Some(version)) => version,
+            // It answered: only the version is left to ask (Podman runs its helpers, conmon
+            // and runc, to give it, which takes a second or more on a busy machine).
+            Some(None) => engine.version_answer(&address).await?,
             None => {
-                // The ping proves within CONNECT_TIMEOUT that the engine answers. The version
-                // answer comes under the call limit: Podman runs its helpers (conmon, runc) to
-                // give it, which takes a second or more on a busy machine. Both are asked at
-                // once: neither depends on an agreed version.
-                let ping = async {
-                    match tokio::time::timeout(CONNECT_TIMEOUT, engine.docker.ping()).await {
-                        Ok(Ok(_)) => Ok(()),
-                        Ok(Err(e)) => Err(classify(&address, &e, true)),
-                        Err(_) => Err(unreachable(format!(
+                // The ping proves within CONNECT_TIMEOUT that the engine answers; the version
+                // answer comes next, under the call limit.
+                match tokio::time::timeout(CONNECT_TIMEOUT, engine.docker.ping()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(classify(&address, &e, true)),
+                    Err(_) => {
+                        return Err(unreachable(format!(
                             "no answer within {} s",
                             CONNECT_TIMEOUT.as_secs()
-                        ))),
-                    }
-                };
-                let version = async {
-                    match engine
-                        .get_json_at::<answers::Version>("the version", "/version")
-                        .await
-                    {
-                        Ok(version) => Ok(version),
-                        Err(EngineError::Api { message, .. }) => Err(unreachable(message)),
-                        Err(e) => Err(e),
-                    }
-                };
-                // The ping's failure wins (it names the cause, within CONNECT_TIMEOUT); a
-                // hung engine's version is not waited for past it.
-                tokio::pin!(ping, version);
-                tokio::select! {
-                    biased;
-                    pinged = &mut ping => {
-                        pinged?;
-                        version.await?
-                    }
-                    answered = &mut version => {
-                        ping.await?;
-                        answered?
+                        )));
                     }
                 }
+                engine.version_answer(&address).await?
             }
         };
         // Settle on the highest version both know: the engine's, when bollard's is newer.
@@ -211,6 +189,21 @@ impl Engine {
             });
         }
         Ok(engine)
+    }
+
+    /// `GET /version`, once the engine has answered a ping: a refusal now means it cannot be
+    /// used.
+    async fn version_answer(&self, address: &str) -> Result<answers::Version, EngineError> {
+        match self
+            .get_json_at::<answers::Version>("the version", "/version")
+            .await
+        {
+            Err(EngineError::Api { message, .. }) => Err(EngineError::Unreachable {
+                address: address.to_string(),
+                cause: message,
+            }),
+            answer => answer,
+        }
     }
 
     /// What the engine says it is (`Docker 28.5.2`, `Podman 4.3.1`).
