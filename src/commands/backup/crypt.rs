@@ -271,6 +271,17 @@ impl<W: Write> Write for Sealed<W> {
     }
 }
 
+/// None of the identities fits the file's recipients.
+fn no_matching_key(identities: &Identities) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!(
+            "no identity in {} opens it (it was encrypted to other keys)",
+            identities.origin
+        ),
+    )
+}
+
 /// Open an encrypted stream with `identities`. A key that does not fit is a clear error
 /// naming the identity file (and never a key).
 pub fn open<R: Read>(
@@ -279,13 +290,7 @@ pub fn open<R: Read>(
 ) -> io::Result<age::stream::StreamReader<R>> {
     let decryptor = age::Decryptor::new(input).map_err(|e| match e {
         age::DecryptError::Io(e) => e,
-        age::DecryptError::NoMatchingKeys => io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!(
-                "no identity in {} opens it (it was encrypted to other keys)",
-                identities.origin
-            ),
-        ),
+        age::DecryptError::NoMatchingKeys => no_matching_key(identities),
         other => io::Error::new(
             io::ErrorKind::InvalidData,
             format!("not a readable age file: {other}"),
@@ -299,13 +304,7 @@ pub fn open<R: Read>(
                 .map(|i| i.as_ref() as &dyn age::Identity),
         )
         .map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!(
-                    "no identity in {} opens it (it was encrypted to other keys)",
-                    identities.origin
-                ),
-            ),
+            age::DecryptError::NoMatchingKeys => no_matching_key(identities),
             other => io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("cannot decrypt: {other}"),

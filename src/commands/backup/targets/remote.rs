@@ -59,6 +59,14 @@ impl S3Conn {
         all.extend(parts.iter().copied());
         object_store::path::Path::from_iter(all)
     }
+
+    /// One level under `parts`: the objects there and the prefixes below.
+    async fn list(&self, parts: &[&str]) -> anyhow::Result<object_store::ListResult> {
+        self.store
+            .list_with_delimiter(Some(&self.key(parts)))
+            .await
+            .context("cannot list the bucket")
+    }
 }
 
 impl SftpConn {
@@ -131,12 +139,7 @@ impl Conn {
                     .collect())
             }
             Conn::S3(c) => {
-                let prefix = c.key(&[]);
-                let listed = c
-                    .store
-                    .list_with_delimiter(Some(&prefix))
-                    .await
-                    .context("cannot list the bucket")?;
+                let listed = c.list(&[]).await?;
                 Ok(listed
                     .common_prefixes
                     .iter()
@@ -180,12 +183,7 @@ impl Conn {
                     .collect())
             }
             Conn::S3(c) => {
-                let prefix = c.key(&[folder]);
-                let listed = c
-                    .store
-                    .list_with_delimiter(Some(&prefix))
-                    .await
-                    .context("cannot list the bucket")?;
+                let listed = c.list(&[folder]).await?;
                 Ok(listed
                     .objects
                     .iter()
